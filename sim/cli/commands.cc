@@ -1,0 +1,14 @@
+// sim/cli/commands.cc — the table of subcommands shown by `servesim --help`.
+#include "sim/cli/commands.h"
+
+namespace servesim::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"run", "run a scenario and write its results database", cmd_run},
+      {"list", "list what is registered: batchers, routers, cost models, workloads, hardware, models", cmd_list},
+  };
+  return table;
+}
+
+}  // namespace servesim::cli

@@ -1,0 +1,23 @@
+// sim/cli/commands.h — the subcommands of the `servesim` binary. Each takes the arguments after
+// its name, returns the exit code, and throws ConfigError/InputError/UsageError/OutputError for
+// bad input (exit 2); main() maps anything else to exit 1.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace servesim::cli {
+
+using Args = std::vector<std::string>;
+
+int cmd_run(const Args& args);
+int cmd_list(const Args& args);
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*fn)(const Args&);
+};
+const std::vector<Command>& commands();
+
+}  // namespace servesim::cli

@@ -1,0 +1,50 @@
+// sim/scenario/runner.h — runs one scenario end to end: reads the component tree from the
+// scenario (strictly), builds the world, runs the simulation with its observers, and writes the
+// run into the results database in one transaction.
+//
+// Scenario layout (every key, its default and meaning: README "Scenarios", or --describe):
+//   name, description, seed, data_dir,
+//   workload: {impl: synthetic | <reader>, ...}
+//   cluster:  {instances, hardware, model, tensor_parallel, pipeline_parallel, max_model_len,
+//              kv_cache: {block_size, gpu_memory_utilization, activation_reserve_gib, num_blocks},
+//              cost_model: {impl: roofline | measured, ...}}
+//   policies: {router: {impl: ...}, batcher: {impl: ...}}
+//   slo:      {ttft_s, tpot_s}
+//   output:   {path, iterations, check_invariants, consistency_every}
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "sim/config/config.h"
+#include "sim/metrics/metrics_recorder.h"
+
+namespace servesim {
+
+struct RunOptions {
+  bool quiet = false;          // no progress line
+  bool reproducible = false;   // started_at from SOURCE_DATE_EPOCH (or 1970), wall_s = 0
+  bool write_database = true;  // false: simulate and summarise only
+  bool build_only = false;     // validate the scenario and build the world, run nothing
+};
+
+struct RunOutcome {
+  std::string scenario;
+  std::uint64_t seed = 0;
+  std::int64_t run_id = 0;
+  std::string db_path;
+  SummaryRows summary;
+  double wall_s = 0;
+  std::uint64_t events = 0;
+  std::int64_t requests = 0;
+};
+
+// Throws ConfigError / InputError / OutputError (exit 2) and anything else (exit 1). On any
+// failure the run leaves no rows in the database.
+RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options);
+
+// Where shared data lives when a scenario does not say: $SERVESIM_DATA_DIR, else ../shared/data.
+std::string default_data_dir();
+
+}  // namespace servesim

@@ -1,0 +1,393 @@
+// sim/world/instance.cc — iteration mechanics of one instance; see instance.h for the design.
+#include "sim/world/instance.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "policies/batching/batcher.h"
+#include "sim/world/request_table.h"
+
+namespace servesim {
+
+Instance::Instance(int id, Simulation& sim, RequestTable& requests, SignalBus& signals, KvBlockPool kv,
+                   std::unique_ptr<CostModel> cost_model, std::unique_ptr<Batcher> batcher)
+    : id_(id),
+      sim_(sim),
+      requests_(requests),
+      signals_(signals),
+      kv_(kv),
+      cost_model_(std::move(cost_model)),
+      batcher_(std::move(batcher)),
+      calendar_(static_cast<std::size_t>(kv.block_size()) + 1) {}
+
+Instance::~Instance() = default;
+
+RequestState& Instance::request(RequestSlot slot) { return requests_[slot]; }
+
+void Instance::enqueue(RequestSlot slot) {
+  RequestState& r = requests_[slot];
+  r.instance_id = id_;
+  r.phase = RequestPhase::kWaiting;
+  waiting_.push_back(slot);
+  wake();
+}
+
+void Instance::wake() {
+  if (busy_ || schedule_pending_) return;
+  schedule_pending_ = true;
+  sim_.schedule_at(sim_.now(), Phase::kSchedule, [this] { on_schedule(); });
+}
+
+std::int32_t Instance::prefill_tokens_needed(RequestSlot slot) {
+  const RequestState& r = requests_[slot];
+  return r.req.prompt_tokens + r.generated_tokens;
+}
+
+void Instance::reject_front(const char* reason) {
+  const RequestSlot slot = waiting_.front();
+  waiting_.pop_front();
+  RequestState& r = requests_[slot];
+  r.phase = RequestPhase::kRejected;
+  r.reject_reason = reason;
+  r.finish_ns = sim_.now();
+  signals_.reject(r);
+  requests_.release(slot);
+}
+
+void Instance::admit_front(std::int32_t chunk_tokens, std::int64_t reserve_blocks) {
+  const RequestSlot slot = waiting_.front();
+  waiting_.pop_front();
+  RequestState& r = requests_[slot];
+  kv_.allocate(reserve_blocks);
+  r.kv_blocks = reserve_blocks;
+  r.phase = RequestPhase::kPrefill;
+  r.prefill_target_tokens = r.req.prompt_tokens + r.generated_tokens;
+  r.prefilled_tokens = 0;
+  if (r.admitted_ns < 0) r.admitted_ns = sim_.now();
+  running_.emplace(r.request_id, slot);
+  ongoing_prefills_.push_back(slot);
+  continue_prefill(slot, chunk_tokens);
+}
+
+void Instance::continue_prefill(RequestSlot slot, std::int32_t chunk_tokens) {
+  const RequestState& r = requests_[slot];
+  if (chunk_tokens <= 0 || r.prefilled_tokens + chunk_tokens > r.prefill_target_tokens) {
+    throw std::logic_error("prefill chunk out of range for request " + std::to_string(r.request_id));
+  }
+  segments_.push_back(PrefillSegment{chunk_tokens, r.prefilled_tokens});
+  segment_slots_.push_back(slot);
+  batch_prefill_tokens_ += chunk_tokens;
+}
+
+// ------------------------------------------------------------------------------ decode calendar
+
+std::int64_t Instance::next_event_step(const RequestState& r, std::int64_t after_step) const {
+  // At decode step S the request is on its k = S − join_step-th decode, writes the KV of token
+  // position n + k − 1 (n = kv_tokens_at_join) and emits output token generated_at_join + k.
+  const std::int64_t bs = kv_.block_size();
+  const std::int64_t n = r.kv_tokens_at_join;
+  const std::int64_t k_after = after_step - r.join_step;
+  const std::int64_t pos = n + k_after;                 // position written at step after_step + 1
+  const std::int64_t k_boundary = ((pos + bs - 1) / bs) * bs - n + 1;  // first k with (n+k−1) % bs == 0
+  const std::int64_t k_finish = r.req.output_tokens - r.generated_at_join;
+  return r.join_step + std::min(k_boundary, k_finish);
+}
+
+void Instance::calendar_insert(RequestSlot slot, const RequestState& r, std::int64_t after_step) {
+  const std::int64_t step = next_event_step(r, after_step);
+  calendar_[static_cast<std::size_t>(step % static_cast<std::int64_t>(calendar_.size()))].push_back(
+      CalendarEntry{slot, r.generation});
+}
+
+void Instance::join_decode(RequestSlot slot) {
+  RequestState& r = requests_[slot];
+  r.phase = RequestPhase::kDecode;
+  r.join_step = decode_step_;
+  r.kv_tokens_at_join = r.prefill_target_tokens;
+  r.generated_at_join = r.generated_tokens;
+  ++decode_count_;
+  sum_kv_minus_join_ += r.kv_tokens_at_join - r.join_step;
+  calendar_insert(slot, r, decode_step_);
+  joiners_.push_back(CalendarEntry{slot, r.generation});
+}
+
+void Instance::leave_decode(RequestState& r) {
+  --decode_count_;
+  sum_kv_minus_join_ -= r.kv_tokens_at_join - r.join_step;
+  const std::int64_t done = decode_step_ - r.join_step;  // decode steps this request completed
+  r.generated_tokens = r.generated_at_join + static_cast<std::int32_t>(done);
+  if (done > 0) r.last_token_ns = last_decode_end_ns_;
+  r.max_tbt_ns = std::max(r.max_tbt_ns, decode_gap_max_since(r.join_step + 2));
+  ++r.generation;  // invalidates its calendar entry
+}
+
+TimeNs Instance::decode_gap_max_since(std::int64_t first_step) const {
+  // gap_stack_ keeps, for every suffix of decode steps, its maximum gap: the first entry at or
+  // after first_step holds the maximum over [first_step, decode_step_].
+  auto it = std::lower_bound(gap_stack_.begin(), gap_stack_.end(), first_step,
+                             [](const auto& e, std::int64_t s) { return e.first < s; });
+  return it == gap_stack_.end() ? 0 : it->second;
+}
+
+std::int64_t Instance::schedule_decodes() {
+  batch_has_decodes_ = true;
+  const std::int64_t step = decode_step_ + 1;
+  auto& bucket = calendar_[static_cast<std::size_t>(step % static_cast<std::int64_t>(calendar_.size()))];
+  bucket_scratch_.clear();
+  bucket_scratch_.swap(bucket);
+  boundary_scratch_.clear();
+  finishing_.clear();
+  const std::int64_t bs = kv_.block_size();
+  for (const CalendarEntry& e : bucket_scratch_) {
+    const RequestState& r = requests_[e.slot];
+    if (r.generation != e.generation || r.phase != RequestPhase::kDecode) continue;  // stale
+    const std::int64_t k = step - r.join_step;
+    // Needs a block when the position it writes is the first past its blocks (never when its
+    // blocks were reserved up front, as Orca does).
+    if (r.kv_tokens_at_join + k - 1 == r.kv_blocks * bs) boundary_scratch_.push_back(e.slot);
+    if (r.generated_at_join + k == r.req.output_tokens) finishing_.push_back(e);
+  }
+  std::sort(boundary_scratch_.begin(), boundary_scratch_.end(),
+            [this](RequestSlot a, RequestSlot b) { return requests_[a].request_id < requests_[b].request_id; });
+
+  // vLLM's can_append_slots walk (see instance.h): only boundary requests and the first
+  // request checked with no free block are visited.
+  std::int64_t preempted = 0;
+  std::uint64_t cursor = 0;  // request_id of the last request that passed its check
+  bool cursor_set = false;
+  std::size_t bi = 0;
+  auto next_live_boundary = [&]() {
+    while (bi < boundary_scratch_.size() && requests_[boundary_scratch_[bi]].phase != RequestPhase::kDecode) ++bi;
+  };
+  auto take_block = [&](RequestSlot s) {
+    kv_.allocate(1);
+    ++requests_[s].kv_blocks;
+    cursor = requests_[s].request_id;
+    cursor_set = true;
+    ++bi;
+  };
+  while (true) {
+    next_live_boundary();
+    if (kv_.free_blocks() >= 1) {
+      if (bi == boundary_scratch_.size()) break;
+      take_block(boundary_scratch_[bi]);
+      continue;
+    }
+    // No free block: the next decoding request in FCFS order fails its check.
+    auto it = cursor_set ? running_.upper_bound({cursor, ~RequestSlot{0}}) : running_.begin();
+    while (it != running_.end() && requests_[it->second].phase != RequestPhase::kDecode) ++it;
+    if (it == running_.end()) break;
+    const RequestSlot h = it->second;
+    bool h_preempted = false;
+    while (kv_.free_blocks() == 0) {
+      const RequestSlot victim = std::prev(running_.end())->second;
+      preempt(victim);
+      ++preempted;
+      if (victim == h) {
+        h_preempted = true;
+        break;
+      }
+    }
+    if (h_preempted) break;  // h was the newest: nothing remains after it
+    next_live_boundary();
+    if (bi < boundary_scratch_.size() && boundary_scratch_[bi] == h) {
+      take_block(h);
+    } else {
+      cursor = requests_[h].request_id;
+      cursor_set = true;
+    }
+  }
+
+  // Re-file every surviving entry at its next event step; finishing requests leave at the end.
+  for (const CalendarEntry& e : bucket_scratch_) {
+    const RequestState& r = requests_[e.slot];
+    if (r.generation != e.generation || r.phase != RequestPhase::kDecode) continue;
+    if (r.generated_at_join + (step - r.join_step) == r.req.output_tokens) continue;
+    calendar_insert(e.slot, r, step);
+  }
+  batch_decodes_ = decode_count_;
+  return preempted;
+}
+
+void Instance::preempt(RequestSlot slot) {
+  RequestState& r = requests_[slot];
+  if (r.phase == RequestPhase::kDecode) {
+    leave_decode(r);
+  } else if (r.phase == RequestPhase::kPrefill) {
+    ongoing_prefills_.erase(std::find(ongoing_prefills_.begin(), ongoing_prefills_.end(), slot));
+    // A prefill chunk of this request already in the batch under construction is dropped.
+    for (std::size_t i = 0; i < segment_slots_.size(); ++i) {
+      if (segment_slots_[i] == slot) {
+        batch_prefill_tokens_ -= segments_[i].new_tokens;
+        segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i));
+        segment_slots_.erase(segment_slots_.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+    }
+    r.prefilled_tokens = 0;
+    ++r.generation;
+  } else {
+    throw std::logic_error("preempt: request " + std::to_string(r.request_id) + " is not running");
+  }
+  kv_.release(r.kv_blocks);
+  r.kv_blocks = 0;
+  running_.erase({r.request_id, slot});
+  r.phase = RequestPhase::kWaiting;
+  ++r.preemptions;
+  waiting_.push_front(slot);
+  signals_.preempt(r);
+}
+
+// ------------------------------------------------------------------------------ iteration cycle
+
+void Instance::on_schedule() {
+  schedule_pending_ = false;
+  segments_.clear();
+  segment_slots_.clear();
+  batch_prefill_tokens_ = 0;
+  batch_has_decodes_ = false;
+  batch_decodes_ = 0;
+  finishing_.clear();
+  batcher_->schedule(*this);
+  if (batch_has_decodes_) batch_decodes_ = decode_count_;
+  if (segments_.empty() && batch_decodes_ == 0) {
+    batch_has_decodes_ = false;
+    busy_ = false;
+    return;
+  }
+  BatchShape shape;
+  shape.prefills = segments_;
+  shape.decode_requests = batch_decodes_;
+  shape.decode_context_tokens = batch_decodes_ > 0 ? sum_kv_minus_join_ + decode_count_ * (decode_step_ + 1) : 0;
+  const IterationCost cost = cost_model_->estimate(shape);
+  const TimeNs duration = std::max<TimeNs>(cost.duration_ns, 1);
+  busy_ = true;
+  batch_start_ns_ = sim_.now();
+  IterationRecord rec;
+  rec.instance_id = id_;
+  rec.iteration = iteration_;
+  rec.start_ns = batch_start_ns_;
+  rec.duration_ns = duration;
+  rec.prefill_tokens = batch_prefill_tokens_;
+  rec.decode_tokens = batch_decodes_;
+  rec.num_prefills = static_cast<std::int64_t>(segments_.size());
+  rec.batch_size = rec.num_prefills + batch_decodes_;
+  rec.kv_blocks_used = kv_.used_blocks();
+  rec.kv_blocks_total = kv_.total_blocks();
+  rec.running = static_cast<std::int64_t>(running_.size());
+  rec.token_budget = batcher_->token_budget();
+  rec.seq_budget = batcher_->seq_budget();
+  signals_.iteration(rec);
+  sim_.schedule_at(batch_start_ns_ + duration, Phase::kCompletion, [this] { on_complete(); });
+}
+
+void Instance::on_complete() {
+  const TimeNs now = sim_.now();
+  ++iteration_;
+  if (batch_has_decodes_ && batch_decodes_ > 0) {
+    ++decode_step_;
+    // TBT: requests that joined since the last decode step measure from their own last token;
+    // the others all waited now − last_decode_end.
+    std::int64_t joined = 0;
+    for (const CalendarEntry& e : joiners_) {
+      RequestState& r = requests_[e.slot];
+      if (r.generation != e.generation || r.phase != RequestPhase::kDecode) continue;
+      const TimeNs gap = now - r.last_token_ns;
+      r.max_tbt_ns = std::max(r.max_tbt_ns, gap);
+      signals_.tbt(gap, 1);
+      ++joined;
+    }
+    joiners_.clear();
+    const std::int64_t continuing = batch_decodes_ - joined;
+    if (continuing > 0) {
+      const TimeNs gap = now - last_decode_end_ns_;
+      signals_.tbt(gap, continuing);
+      while (!gap_stack_.empty() && gap_stack_.back().second <= gap) gap_stack_.pop_back();
+      gap_stack_.emplace_back(decode_step_, gap);
+    }
+    last_decode_end_ns_ = now;
+    for (const CalendarEntry& e : finishing_) {
+      RequestState& r = requests_[e.slot];
+      if (r.generation != e.generation || r.phase != RequestPhase::kDecode) continue;
+      leave_decode(r);
+      r.last_token_ns = now;
+      finish(e.slot);
+    }
+    finishing_.clear();
+  }
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    const RequestSlot slot = segment_slots_[i];
+    RequestState& r = requests_[slot];
+    r.prefilled_tokens += segments_[i].new_tokens;
+    if (r.prefilled_tokens == r.prefill_target_tokens) {
+      ongoing_prefills_.erase(std::find(ongoing_prefills_.begin(), ongoing_prefills_.end(), slot));
+      emit_prefill_token(slot);
+    }
+  }
+  segments_.clear();
+  segment_slots_.clear();
+  batch_has_decodes_ = false;
+  busy_ = false;
+  if (!waiting_.empty() || !running_.empty()) wake();
+}
+
+void Instance::emit_prefill_token(RequestSlot slot) {
+  RequestState& r = requests_[slot];
+  const TimeNs now = sim_.now();
+  ++r.generated_tokens;
+  if (r.first_token_ns < 0) {
+    r.first_token_ns = now;
+    signals_.first_token(r);
+  } else {  // the first token after a recompute preemption
+    const TimeNs gap = now - r.last_token_ns;
+    r.max_tbt_ns = std::max(r.max_tbt_ns, gap);
+    signals_.tbt(gap, 1);
+  }
+  r.last_token_ns = now;
+  if (r.generated_tokens >= r.req.output_tokens) {
+    finish(slot);
+  } else {
+    join_decode(slot);
+  }
+}
+
+void Instance::finish(RequestSlot slot) {
+  RequestState& r = requests_[slot];
+  r.generated_tokens = r.req.output_tokens;
+  r.phase = RequestPhase::kFinished;
+  r.finish_ns = sim_.now();
+  kv_.release(r.kv_blocks);
+  r.kv_blocks = 0;
+  running_.erase({r.request_id, slot});
+  signals_.finish(r);
+  requests_.release(slot);
+}
+
+void Instance::check_consistency() const {
+  std::int64_t held = 0, decoding = 0;
+  // Between schedule and completion, the decode step in flight has its blocks already.
+  const std::int64_t steps = decode_step_ + (batch_has_decodes_ && batch_decodes_ > 0 ? 1 : 0);
+  for (const auto& [order, slot] : running_) {
+    const RequestState& r = requests_[slot];
+    held += r.kv_blocks;
+    if (r.phase == RequestPhase::kDecode) {
+      ++decoding;
+      const std::int64_t tokens = r.kv_tokens_at_join + (steps - r.join_step);
+      if (r.kv_blocks < kv_.blocks_for_tokens(tokens)) {
+        throw std::logic_error("instance " + std::to_string(id_) + ": request " + std::to_string(r.request_id) +
+                               " holds " + std::to_string(r.kv_blocks) + " KV blocks for " + std::to_string(tokens) +
+                               " tokens");
+      }
+    } else if (r.phase != RequestPhase::kPrefill) {
+      throw std::logic_error("instance " + std::to_string(id_) + ": non-running request in the running set");
+    }
+  }
+  if (held != kv_.used_blocks()) {
+    throw std::logic_error("instance " + std::to_string(id_) + ": requests hold " + std::to_string(held) +
+                           " KV blocks but the pool has " + std::to_string(kv_.used_blocks()) + " in use");
+  }
+  if (decoding != decode_count_) throw std::logic_error("instance " + std::to_string(id_) + ": decode count mismatch");
+}
+
+}  // namespace servesim

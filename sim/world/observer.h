@@ -1,0 +1,59 @@
+// sim/world/observer.h — the typed signals the world emits, and the observer interface that
+// metrics, the SQLite sink, the progress line and the invariant checker implement. The world
+// knows nothing of its observers; observers never change the world.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/core/time.h"
+#include "sim/world/request_state.h"
+
+namespace servesim {
+
+struct IterationRecord {
+  std::int32_t instance_id = 0;
+  std::int64_t iteration = 0;      // per instance, from 0
+  TimeNs start_ns = 0;
+  TimeNs duration_ns = 0;
+  std::int64_t prefill_tokens = 0; // new tokens computed for prefill segments
+  std::int64_t decode_tokens = 0;  // one per decoding request
+  std::int64_t num_prefills = 0;   // prefill segments
+  std::int64_t batch_size = 0;     // sequences in the batch (segments + decodes)
+  std::int64_t kv_blocks_used = 0; // after the batch was formed
+  std::int64_t kv_blocks_total = 0;
+  std::int64_t running = 0;        // requests holding KV on the instance
+  std::int64_t token_budget = 0;   // the batcher's limits, for the invariant checker
+  std::int64_t seq_budget = 0;
+};
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_arrival(const RequestState&) {}
+  virtual void on_reject(const RequestState&) {}
+  virtual void on_first_token(const RequestState&) {}
+  virtual void on_preempt(const RequestState&) {}
+  virtual void on_finish(const RequestState&) {}
+  virtual void on_iteration(const IterationRecord&) {}
+  // `count` tokens were each emitted `gap_ns` after their request's previous token (TBT samples).
+  virtual void on_tbt(TimeNs /*gap_ns*/, std::int64_t /*count*/) {}
+};
+
+class SignalBus {
+ public:
+  void subscribe(Observer* o) { observers_.push_back(o); }
+  bool has_observers() const { return !observers_.empty(); }
+  void arrival(const RequestState& r) { for (auto* o : observers_) o->on_arrival(r); }
+  void reject(const RequestState& r) { for (auto* o : observers_) o->on_reject(r); }
+  void first_token(const RequestState& r) { for (auto* o : observers_) o->on_first_token(r); }
+  void preempt(const RequestState& r) { for (auto* o : observers_) o->on_preempt(r); }
+  void finish(const RequestState& r) { for (auto* o : observers_) o->on_finish(r); }
+  void iteration(const IterationRecord& it) { for (auto* o : observers_) o->on_iteration(it); }
+  void tbt(TimeNs gap_ns, std::int64_t count) { for (auto* o : observers_) o->on_tbt(gap_ns, count); }
+
+ private:
+  std::vector<Observer*> observers_;
+};
+
+}  // namespace servesim

@@ -1,0 +1,26 @@
+// traces/request.h — one request as a workload describes it: when it arrives, who sent it, how
+// many tokens go in and come out, and (optionally) the hashes of its prefix blocks so a prefix
+// cache can recognise shared prefixes. A plain value type: traces/ depends on nothing else.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/core/time.h"
+
+namespace servesim {
+
+struct Request {
+  std::uint64_t trace_id = 0;    // id from the source (row number when the source has none)
+  std::uint32_t client_id = 0;   // tenant / client, for fairness policies (0 when unknown)
+  TimeNs arrival_ns = 0;         // arrival time since the start of the run
+  std::int32_t prompt_tokens = 0;
+  std::int32_t output_tokens = 0;  // the simulator knows it; schedulers must not read it
+  std::int32_t priority = 0;       // larger = more important (0 = default)
+  // Hashes of consecutive full prefix blocks of `prefix_block_tokens` tokens each; equal hash at
+  // position i ⇔ equal first (i+1)·prefix_block_tokens tokens. Empty when the source has none.
+  std::int32_t prefix_block_tokens = 0;
+  std::vector<std::uint64_t> prefix_hashes;
+};
+
+}  // namespace servesim
