@@ -36,5 +36,9 @@ class LengthDistribution {
 
 std::unique_ptr<ArrivalProcess> make_arrival_process(ConfigNode cfg, const TraceContext& ctx);
 std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode cfg, const TraceContext& ctx);
+// Reads `parent.key`, which is either a mapping ({impl: lognormal, ...}) or a plain number
+// (shorthand for {impl: fixed, value: N}); absent means fixed `default_tokens`.
+std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode& parent, std::string_view key,
+                                                             std::int64_t default_tokens, const TraceContext& ctx);
 
 }  // namespace servesim

@@ -247,9 +247,12 @@ ConfigNode::ConfigNode(ConfigTree* tree, YAML::Node node, YAML::Node resolved, s
 }
 
 YAML::Node ConfigNode::lookup(std::string_view key) const {
-  if (!node_.IsDefined() || !node_.IsMap()) return YAML::Node();
+  // A missing key yields a valid Undefined node (yaml-cpp's own answer is an invalid "zombie"
+  // node that throws when rebound).
+  if (!node_.IsDefined() || !node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
   const YAML::Node& n = node_;
-  YAML::Node v = n[std::string(key)];
+  const YAML::Node v = n[std::string(key)];
+  if (!v.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
   return v;
 }
 
@@ -257,6 +260,8 @@ bool ConfigNode::has(std::string_view key) const {
   const YAML::Node v = lookup(key);
   return v.IsDefined() && !v.IsNull();
 }
+
+bool ConfigNode::is_mapping(std::string_view key) const { return lookup(key).IsMap(); }
 
 std::string ConfigNode::key_path(std::string_view key) const { return join_path(path_, key); }
 

@@ -114,6 +114,7 @@ class ConfigNode {
   std::string impl(const std::string& default_value, std::string_view description);
 
   bool has(std::string_view key) const;
+  bool is_mapping(std::string_view key) const;
   const std::string& path() const { return path_; }
   std::string key_path(std::string_view key) const;
   // "FILE:LINE: path.key" for messages about `key` of this node (or of the node itself if empty).

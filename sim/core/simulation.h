@@ -40,6 +40,10 @@ class Simulation {
     return schedule_at(now_ns_ + delay_ns, phase, std::move(handler));
   }
   bool cancel(EventId id) { return queue_.cancel(id); }
+  // True when another event is pending at the current time. A component about to schedule an
+  // action at now() may run it inline instead when this is false: nothing else can run between
+  // the two, so the order of events is the same.
+  bool has_event_now() { return queue_.next_time() <= now_ns_; }
 
   // The random stream of one component, created on first use from (seed, name).
   Rng& rng(std::string_view stream_name);

@@ -2,8 +2,8 @@
 //  1. no batch exceeds its batcher's token or sequence budget (every iteration);
 //  2. a rejected request carries a reason; a finished one emitted its tokens in order
 //     (arrival <= first token <= finish);
-//  3. KV accounting: every `consistency_every` iterations, each instance's running requests hold
-//     exactly the blocks its pool has in use (Instance::check_consistency);
+//  3. KV accounting: every `consistency_every`-th batch, the running requests of the instance
+//     that formed it hold exactly the blocks its pool has in use (Instance::check_consistency);
 //  4. at the end: every request that arrived finished or was rejected, and every KV block is back
 //     in its pool.
 // A violation throws InvariantViolation (an internal failure: exit 1, the run is rolled back).

@@ -54,10 +54,9 @@ SummaryRows MetricsRecorder::summary() {
   SummaryRows rows;
   auto add = [&](const char* name, double v) { rows.emplace_back(name, v); };
   auto add_percentiles = [&](const char* stem, std::vector<double>& v, std::initializer_list<int> ps) {
-    std::sort(v.begin(), v.end());
-    for (int p : ps) {
-      add((std::string(stem) + "_p" + std::to_string(p) + "_s").c_str(), v.empty() ? 0.0 : percentile_sorted(v, p));
-    }
+    const std::vector<double> values = percentiles(v, std::vector<double>(ps.begin(), ps.end()));
+    std::size_t i = 0;
+    for (int p : ps) add((std::string(stem) + "_p" + std::to_string(p) + "_s").c_str(), values[i++]);
     add((std::string(stem) + "_mean_s").c_str(),
         v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()));
   };

@@ -20,6 +20,23 @@ inline double percentile_sorted(const std::vector<double>& sorted, double p) {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - static_cast<double>(lo));
 }
 
+// Several percentiles of unsorted samples by selection (O(n) each) instead of a full sort.
+// Reorders `v`. Same values as percentile_sorted on the sorted data.
+inline std::vector<double> percentiles(std::vector<double>& v, const std::vector<double>& ps) {
+  std::vector<double> out;
+  if (v.empty()) return std::vector<double>(ps.size(), 0.0);
+  for (double p : ps) {
+    const double rank = p / 100.0 * static_cast<double>(v.size() - 1);
+    const auto lo = static_cast<std::ptrdiff_t>(std::floor(rank));
+    std::nth_element(v.begin(), v.begin() + lo, v.end());
+    const double a = v[static_cast<std::size_t>(lo)];
+    double b = a;
+    if (static_cast<std::size_t>(lo) + 1 < v.size()) b = *std::min_element(v.begin() + lo + 1, v.end());
+    out.push_back(a + (b - a) * (rank - static_cast<double>(lo)));
+  }
+  return out;
+}
+
 class WeightedSamples {
  public:
   void add(double value, std::int64_t count) {

@@ -41,9 +41,9 @@ CREATE TABLE IF NOT EXISTS requests (
   preemptions   INTEGER NOT NULL,
   migrations    INTEGER NOT NULL,
   status        TEXT    NOT NULL,
-  reject_reason TEXT,
-  PRIMARY KEY (run_id, request_id)
-) WITHOUT ROWID;
+  reject_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS requests_by_run ON requests (run_id);
 CREATE TABLE IF NOT EXISTS iterations (
   run_id         INTEGER NOT NULL,
   instance_id    INTEGER NOT NULL,
@@ -54,9 +54,9 @@ CREATE TABLE IF NOT EXISTS iterations (
   decode_tokens  INTEGER NOT NULL,
   num_prefills   INTEGER NOT NULL,
   batch_size     INTEGER NOT NULL,
-  kv_blocks_used INTEGER NOT NULL,
-  PRIMARY KEY (run_id, instance_id, iteration)
-) WITHOUT ROWID;
+  kv_blocks_used INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS iterations_by_run ON iterations (run_id);
 CREATE TABLE IF NOT EXISTS summary (
   run_id INTEGER NOT NULL,
   metric TEXT    NOT NULL,
@@ -98,7 +98,7 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);  // a failure surfaces as the open error below
   }
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "cannot allocate";
     sqlite3_close(db_);
     db_ = nullptr;

@@ -41,6 +41,16 @@ std::string started_at(bool reproducible) {
   return iso8601_utc(std::time(nullptr));
 }
 
+// The resolved scenario as stored in `runs`: everything but output.path (where a result is
+// written is not part of the experiment; leaving it out keeps same-seed databases identical).
+std::string stored_scenario_yaml(const ConfigTree& tree) {
+  YAML::Node copy = YAML::Clone(tree.resolved());
+  if (copy["output"] && copy["output"].IsMap()) copy["output"].remove("path");
+  YAML::Emitter out;
+  out << copy;
+  return std::string(out.c_str()) + "\n";
+}
+
 struct ClusterPlan {
   int instances = 1;
   Deployment deployment;
@@ -143,7 +153,7 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   std::unique_ptr<SqliteSink> sink;
   if (options.write_database) {
     sink = std::make_unique<SqliteSink>(out.db_path);
-    RunInfo info{out.scenario, tree.resolved_yaml(), out.seed, SERVESIM_VERSION, started_at(options.reproducible)};
+    RunInfo info{out.scenario, stored_scenario_yaml(tree), out.seed, SERVESIM_VERSION, started_at(options.reproducible)};
     out.run_id = sink->begin_run(info);
   }
   MetricsRecorder recorder(sink.get(), iterations, slo);
@@ -153,6 +163,7 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
     checker = std::make_unique<InvariantChecker>(cluster.instance_views(), consistency_every);
     cluster.signals().subscribe(checker.get());
   }
+  for (Observer* o : options.extra_observers) cluster.signals().subscribe(o);
   std::unique_ptr<ProgressLine> progress;
   if (!options.quiet && isatty(STDERR_FILENO)) {
     progress = std::make_unique<ProgressLine>();

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sim/config/config.h"
 #include "sim/metrics/metrics_recorder.h"
@@ -27,6 +28,7 @@ struct RunOptions {
   bool reproducible = false;   // started_at from SOURCE_DATE_EPOCH (or 1970), wall_s = 0
   bool write_database = true;  // false: simulate and summarise only
   bool build_only = false;     // validate the scenario and build the world, run nothing
+  std::vector<Observer*> extra_observers;  // also subscribed (tests, tools); not owned
 };
 
 struct RunOutcome {

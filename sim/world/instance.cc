@@ -65,8 +65,9 @@ void Instance::admit_front(std::int32_t chunk_tokens, std::int64_t reserve_block
   r.prefill_target_tokens = r.req.prompt_tokens + r.generated_tokens;
   r.prefilled_tokens = 0;
   if (r.admitted_ns < 0) r.admitted_ns = sim_.now();
-  running_.emplace(r.request_id, slot);
+  running_insert(r.request_id, slot);
   ongoing_prefills_.push_back(slot);
+  signals_.admit(r);
   continue_prefill(slot, chunk_tokens);
 }
 
@@ -78,6 +79,21 @@ void Instance::continue_prefill(RequestSlot slot, std::int32_t chunk_tokens) {
   segments_.push_back(PrefillSegment{chunk_tokens, r.prefilled_tokens});
   segment_slots_.push_back(slot);
   batch_prefill_tokens_ += chunk_tokens;
+}
+
+void Instance::running_insert(std::uint64_t id, RequestSlot slot) {
+  const RunningEntry e{id, slot};
+  if (running_.empty() || running_.back() < e) {
+    running_.push_back(e);
+  } else {
+    running_.insert(std::upper_bound(running_.begin(), running_.end(), e), e);
+  }
+}
+
+void Instance::running_erase(std::uint64_t id) {
+  auto it = std::lower_bound(running_.begin(), running_.end(), RunningEntry{id, 0});
+  if (it == running_.end() || it->first != id) throw std::logic_error("running set lost request " + std::to_string(id));
+  running_.erase(it);
 }
 
 // ------------------------------------------------------------------------------ decode calendar
@@ -175,13 +191,14 @@ std::int64_t Instance::schedule_decodes() {
       continue;
     }
     // No free block: the next decoding request in FCFS order fails its check.
-    auto it = cursor_set ? running_.upper_bound({cursor, ~RequestSlot{0}}) : running_.begin();
+    auto it = cursor_set ? std::upper_bound(running_.begin(), running_.end(), RunningEntry{cursor, ~RequestSlot{0}})
+                         : running_.begin();
     while (it != running_.end() && requests_[it->second].phase != RequestPhase::kDecode) ++it;
     if (it == running_.end()) break;
     const RequestSlot h = it->second;
     bool h_preempted = false;
     while (kv_.free_blocks() == 0) {
-      const RequestSlot victim = std::prev(running_.end())->second;
+      const RequestSlot victim = running_.back().second;
       preempt(victim);
       ++preempted;
       if (victim == h) {
@@ -232,7 +249,7 @@ void Instance::preempt(RequestSlot slot) {
   }
   kv_.release(r.kv_blocks);
   r.kv_blocks = 0;
-  running_.erase({r.request_id, slot});
+  running_erase(r.request_id);
   r.phase = RequestPhase::kWaiting;
   ++r.preemptions;
   waiting_.push_front(slot);
@@ -329,7 +346,12 @@ void Instance::on_complete() {
   segment_slots_.clear();
   batch_has_decodes_ = false;
   busy_ = false;
-  if (!waiting_.empty() || !running_.empty()) wake();
+  if (waiting_.empty() && running_.empty()) return;
+  if (sim_.has_event_now()) {
+    wake();          // same-time arrivals and completions go first
+  } else {
+    on_schedule();   // nothing else happens at this instant: form the next batch now
+  }
 }
 
 void Instance::emit_prefill_token(RequestSlot slot) {
@@ -359,7 +381,7 @@ void Instance::finish(RequestSlot slot) {
   r.finish_ns = sim_.now();
   kv_.release(r.kv_blocks);
   r.kv_blocks = 0;
-  running_.erase({r.request_id, slot});
+  running_erase(r.request_id);
   signals_.finish(r);
   requests_.release(slot);
 }

@@ -27,7 +27,6 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <set>
 #include <span>
 #include <utility>
 #include <vector>
@@ -118,7 +117,12 @@ class Instance {
   std::unique_ptr<Batcher> batcher_;
 
   std::deque<RequestSlot> waiting_;
-  std::set<std::pair<std::uint64_t, RequestSlot>> running_;  // (request_id = FCFS order, slot)
+  // Requests holding KV, sorted by request_id (= FCFS order). A sorted vector: admissions
+  // almost always append, and it stays short (at most max_num_seqs), so middle erases are cheap.
+  using RunningEntry = std::pair<std::uint64_t, RequestSlot>;
+  std::vector<RunningEntry> running_;
+  void running_insert(std::uint64_t id, RequestSlot slot);
+  void running_erase(std::uint64_t id);
   std::vector<RequestSlot> ongoing_prefills_;
 
   bool busy_ = false;

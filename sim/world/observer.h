@@ -32,6 +32,8 @@ class Observer {
   virtual ~Observer() = default;
   virtual void on_arrival(const RequestState&) {}
   virtual void on_reject(const RequestState&) {}
+  // Admitted to a prefill on an instance (again after a preemption), KV allocated.
+  virtual void on_admit(const RequestState&) {}
   virtual void on_first_token(const RequestState&) {}
   virtual void on_preempt(const RequestState&) {}
   virtual void on_finish(const RequestState&) {}
@@ -46,6 +48,7 @@ class SignalBus {
   bool has_observers() const { return !observers_.empty(); }
   void arrival(const RequestState& r) { for (auto* o : observers_) o->on_arrival(r); }
   void reject(const RequestState& r) { for (auto* o : observers_) o->on_reject(r); }
+  void admit(const RequestState& r) { for (auto* o : observers_) o->on_admit(r); }
   void first_token(const RequestState& r) { for (auto* o : observers_) o->on_first_token(r); }
   void preempt(const RequestState& r) { for (auto* o : observers_) o->on_preempt(r); }
   void finish(const RequestState& r) { for (auto* o : observers_) o->on_finish(r); }

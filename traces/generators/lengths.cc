@@ -30,6 +30,7 @@ struct Clip {
 
 class FixedLength final : public LengthDistribution {
  public:
+  explicit FixedLength(std::int32_t value) : value_(value) {}
   FixedLength(ConfigNode& cfg, const TraceContext&)
       : value_(static_cast<std::int32_t>(cfg.required<std::int64_t>("value", "the token count of every request", InRange(1, kMaxTokens)))) {}
   std::int32_t sample(Rng&) override { return value_; }
@@ -97,6 +98,14 @@ SERVESIM_REGISTER(LengthDistribution, LognormalLength, "lognormal",
 
 std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode cfg, const TraceContext& ctx) {
   return Registry<LengthDistribution>::instance().create(cfg, "fixed", ctx);
+}
+
+std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode& parent, std::string_view key,
+                                                             std::int64_t default_tokens, const TraceContext& ctx) {
+  if (parent.has(key) && parent.is_mapping(key)) return make_length_distribution(parent.child(key), ctx);
+  const auto v = parent.get<std::int64_t>(key, default_tokens, "token count (a number, or a distribution mapping)",
+                                          InRange(1, kMaxTokens));
+  return std::make_unique<FixedLength>(static_cast<std::int32_t>(v));
 }
 
 }  // namespace servesim

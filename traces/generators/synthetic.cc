@@ -19,8 +19,8 @@ class SyntheticSource final : public TraceSource {
     const double duration_s = cfg.get<double>("duration_s", 0.0, "stop at this time, seconds (0 = no limit)", NonNegative());
     end_ns_ = duration_s > 0 ? s_to_ns(duration_s) : std::numeric_limits<TimeNs>::max();
     arrivals_ = make_arrival_process(cfg.child("arrival"), ctx);
-    prompt_ = make_length_distribution(cfg.child("prompt_tokens"), ctx);
-    output_ = make_length_distribution(cfg.child("output_tokens"), ctx);
+    prompt_ = make_length_distribution(cfg, "prompt_tokens", 512, ctx);
+    output_ = make_length_distribution(cfg, "output_tokens", 128, ctx);
   }
 
   bool next(Request& out) override {

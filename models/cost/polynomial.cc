@@ -1,0 +1,66 @@
+// models/cost/polynomial.cc — `polynomial`: the fitted latency model of the DistServe simulator
+// (ALGORITHMS.md §0; simdistserve/estimators/time_estimator.py), times in milliseconds:
+//   prefill = (a + b·Σl + c·Σl²) / PP + PP      over the prompt chunks l in the batch
+//   decode  = (a + b·Σctx + c·B) / PP           (coefficients switch to the `decode_large_*`
+//                                                row when B >= decode_large_batch, if given)
+// A mixed batch costs the sum of the two. Defaults are DistServe's OPT-13B TP1 row on A100-80GB.
+// Also the model of choice for tests that need exact, hand-checkable iteration times.
+#include <cmath>
+
+#include "models/cost/cost_model.h"
+
+namespace servesim {
+namespace {
+
+class PolynomialCostModel final : public CostModel {
+ public:
+  PolynomialCostModel(ConfigNode& cfg, const Deployment& d) : pp_(d.pipeline_parallel) {
+    pa_ = cfg.get<double>("prefill_a_ms", 18.10, "prefill constant, ms", NonNegative());
+    pb_ = cfg.get<double>("prefill_b_ms", 0.1019, "prefill ms per token", NonNegative());
+    pc_ = cfg.get<double>("prefill_c_ms", 7.12e-6, "prefill ms per token squared (per prompt)", NonNegative());
+    da_ = cfg.get<double>("decode_a_ms", 19.93, "decode constant, ms", NonNegative());
+    db_ = cfg.get<double>("decode_b_ms", 6.27e-4, "decode ms per context token", NonNegative());
+    dc_ = cfg.get<double>("decode_c_ms", 0.0385, "decode ms per request", NonNegative());
+    large_b_ = cfg.get<std::int64_t>("decode_large_batch", 95, "batch size from which the large-batch row applies", AtLeast(1));
+    la_ = cfg.get<double>("decode_large_a_ms", 7.17, "large-batch decode constant, ms", NonNegative());
+    lb_ = cfg.get<double>("decode_large_b_ms", 5.80e-4, "large-batch decode ms per context token", NonNegative());
+    lc_ = cfg.get<double>("decode_large_c_ms", 0.158, "large-batch decode ms per request", NonNegative());
+    pp_overhead_ = cfg.get<bool>("pipeline_overhead", true, "add PP ms to each prefill (DistServe's pipeline term)");
+  }
+
+  IterationCost estimate(const BatchShape& batch) const override {
+    IterationCost c;
+    const double pp = pp_;
+    double prefill_ms = 0, decode_ms = 0;
+    if (!batch.prefills.empty()) {
+      double sum = 0, sum_sq = 0;
+      for (const auto& s : batch.prefills) {
+        sum += s.new_tokens;
+        sum_sq += static_cast<double>(s.new_tokens) * s.new_tokens;
+      }
+      prefill_ms = (pa_ + pb_ * sum + pc_ * sum_sq) / pp + (pp_overhead_ ? pp : 0.0);
+    }
+    if (batch.decode_requests > 0) {
+      const bool large = batch.decode_requests >= large_b_;
+      const double ctx = static_cast<double>(batch.decode_context_tokens), b = static_cast<double>(batch.decode_requests);
+      decode_ms = large ? (la_ + lb_ * ctx + lc_ * b) / pp : (da_ + db_ * ctx + dc_ * b) / pp;
+    }
+    c.breakdown_ns[static_cast<int>(OpClass::kAttentionPrefill)] = prefill_ms * 1e6;
+    c.breakdown_ns[static_cast<int>(OpClass::kAttentionDecode)] = decode_ms * 1e6;
+    c.duration_ns = static_cast<TimeNs>(std::llround((prefill_ms + decode_ms) * 1e6));
+    return c;
+  }
+
+ private:
+  int pp_;
+  double pa_, pb_, pc_, da_, db_, dc_, la_, lb_, lc_;
+  std::int64_t large_b_;
+  bool pp_overhead_;
+};
+
+}  // namespace
+
+SERVESIM_REGISTER(CostModel, PolynomialCostModel, "polynomial",
+                  "DistServe's fitted model: prefill a+b·Σl+c·Σl², decode a+b·Σctx+c·B (ms); defaults OPT-13B/A100")
+
+}  // namespace servesim

@@ -1,0 +1,52 @@
+// traces/generators/inline.cc — `inline`: requests written out in the scenario itself, as
+// parallel lists (one entry per request, arrivals non-decreasing). For small examples, tests
+// and hand-built corner cases:
+//   workload: {impl: inline, arrival_s: [0, 0.5], prompt_tokens: [100, 2000], output_tokens: [10, 5]}
+#include <limits>
+
+#include "traces/trace_source.h"
+
+namespace servesim {
+namespace {
+
+class InlineSource final : public TraceSource {
+ public:
+  InlineSource(ConfigNode& cfg, const TraceContext&) {
+    arrival_s_ = cfg.required<std::vector<double>>("arrival_s", "arrival time of each request, s", NonNegative());
+    prompt_ = cfg.required<std::vector<std::int64_t>>("prompt_tokens", "prompt tokens of each request",
+                                                       InRange(1, std::numeric_limits<std::int32_t>::max()));
+    output_ = cfg.required<std::vector<std::int64_t>>("output_tokens", "output tokens of each request",
+                                                       InRange(1, std::numeric_limits<std::int32_t>::max()));
+    client_ = cfg.get<std::vector<std::int64_t>>("client_id", {}, "client of each request (default 0)",
+                                                  InRange(0, std::numeric_limits<std::uint32_t>::max()));
+    if (prompt_.size() != arrival_s_.size()) cfg.fail("prompt_tokens", "needs one entry per arrival_s entry");
+    if (output_.size() != arrival_s_.size()) cfg.fail("output_tokens", "needs one entry per arrival_s entry");
+    if (!client_.empty() && client_.size() != arrival_s_.size()) cfg.fail("client_id", "needs one entry per arrival_s entry");
+    for (std::size_t i = 1; i < arrival_s_.size(); ++i) {
+      if (arrival_s_[i] < arrival_s_[i - 1]) cfg.fail("arrival_s", "arrival times must not decrease (entry " + std::to_string(i) + ")");
+    }
+  }
+
+  bool next(Request& out) override {
+    if (i_ >= arrival_s_.size()) return false;
+    out = Request{};
+    out.trace_id = i_;
+    out.arrival_ns = s_to_ns(arrival_s_[i_]);
+    out.prompt_tokens = static_cast<std::int32_t>(prompt_[i_]);
+    out.output_tokens = static_cast<std::int32_t>(output_[i_]);
+    if (!client_.empty()) out.client_id = static_cast<std::uint32_t>(client_[i_]);
+    ++i_;
+    return true;
+  }
+
+ private:
+  std::vector<double> arrival_s_;
+  std::vector<std::int64_t> prompt_, output_, client_;
+  std::size_t i_ = 0;
+};
+
+}  // namespace
+
+SERVESIM_REGISTER(TraceSource, InlineSource, "inline", "requests listed in the scenario (arrival_s, prompt_tokens, output_tokens)")
+
+}  // namespace servesim
