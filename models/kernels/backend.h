@@ -48,14 +48,14 @@ inline Tensor Slice(const Tensor& t, int64_t offset, int64_t elems) {
 // What a profile records about the machine. Zero where a backend cannot tell.
 struct DeviceInfo {
   std::string name;
-  int sm_count = 0;           // CUDA: multiprocessors; CPU: hardware threads
-  int sm_clock_mhz = 0;       // peak SM clock (CUDA attribute), CPU: 0
-  int mem_clock_mhz = 0;      // peak memory clock
+  int sm_count = 0;       // CUDA: multiprocessors; CPU: hardware threads
+  int sm_clock_mhz = 0;   // peak SM clock (CUDA attribute), CPU: 0
+  int mem_clock_mhz = 0;  // peak memory clock
   int64_t l2_bytes = 0;
-  int64_t memory_bytes = 0;   // device memory (CUDA) or physical RAM (CPU)
-  std::string driver_version; // "13.0" style; "" on CPU
-  std::string cuda_version;   // runtime version the module was built against
-  int compute_capability = 0; // 90 for sm_90; 0 on CPU
+  int64_t memory_bytes = 0;    // device memory (CUDA) or physical RAM (CPU)
+  std::string driver_version;  // "13.0" style; "" on CPU
+  std::string cuda_version;    // runtime version the module was built against
+  int compute_capability = 0;  // 90 for sm_90; 0 on CPU
 };
 
 // Y[m, n] = alpha * A[m, k] * B[n, k]^T. A and B share a dtype (bf16, fp8 e4m3 or f32);

@@ -9,20 +9,28 @@ namespace servesim::kernels {
 
 size_t DTypeBytes(DType t) {
   switch (t) {
-    case DType::kF32: return 4;
-    case DType::kBF16: return 2;
-    case DType::kF8E4M3: return 1;
-    case DType::kI32: return 4;
+    case DType::kF32:
+      return 4;
+    case DType::kBF16:
+      return 2;
+    case DType::kF8E4M3:
+      return 1;
+    case DType::kI32:
+      return 4;
   }
   return 0;
 }
 
 std::string_view DTypeName(DType t) {
   switch (t) {
-    case DType::kF32: return "f32";
-    case DType::kBF16: return "bf16";
-    case DType::kF8E4M3: return "fp8_e4m3";
-    case DType::kI32: return "i32";
+    case DType::kF32:
+      return "f32";
+    case DType::kBF16:
+      return "bf16";
+    case DType::kF8E4M3:
+      return "fp8_e4m3";
+    case DType::kI32:
+      return "i32";
   }
   return "?";
 }
@@ -46,7 +54,7 @@ uint8_t FloatToE4m3(float f) {
   const uint8_t sign = std::signbit(f) ? 0x80 : 0x00;
   if (std::isnan(f)) return 0x7F;
   const float a = std::fabs(f);
-  if (a >= 448.0f) return sign | 0x7E;  // saturate (also maps +-inf to +-448)
+  if (a >= 448.0f) return sign | 0x7E;     // saturate (also maps +-inf to +-448)
   constexpr float kMinNormal = 0.015625f;  // 2^-6
   if (a < kMinNormal) {
     // Subnormal grid step 2^-9; q == 8 lands exactly on the smallest normal (code 0x08).
@@ -77,30 +85,46 @@ float E4m3ToFloat(uint8_t b) {
 
 float RoundTo(DType t, float f) {
   switch (t) {
-    case DType::kF32: return f;
-    case DType::kBF16: return Bf16ToFloat(FloatToBf16(f));
-    case DType::kF8E4M3: return E4m3ToFloat(FloatToE4m3(f));
-    case DType::kI32: break;
+    case DType::kF32:
+      return f;
+    case DType::kBF16:
+      return Bf16ToFloat(FloatToBf16(f));
+    case DType::kF8E4M3:
+      return E4m3ToFloat(FloatToE4m3(f));
+    case DType::kI32:
+      break;
   }
   throw std::invalid_argument("RoundTo: not a floating-point type");
 }
 
 float LoadAsFloat(DType t, const void* base, size_t i) {
   switch (t) {
-    case DType::kF32: return static_cast<const float*>(base)[i];
-    case DType::kBF16: return Bf16ToFloat(static_cast<const uint16_t*>(base)[i]);
-    case DType::kF8E4M3: return E4m3ToFloat(static_cast<const uint8_t*>(base)[i]);
-    case DType::kI32: return static_cast<float>(static_cast<const int32_t*>(base)[i]);
+    case DType::kF32:
+      return static_cast<const float*>(base)[i];
+    case DType::kBF16:
+      return Bf16ToFloat(static_cast<const uint16_t*>(base)[i]);
+    case DType::kF8E4M3:
+      return E4m3ToFloat(static_cast<const uint8_t*>(base)[i]);
+    case DType::kI32:
+      return static_cast<float>(static_cast<const int32_t*>(base)[i]);
   }
   return 0.0f;
 }
 
 void StoreFromFloat(DType t, void* base, size_t i, float v) {
   switch (t) {
-    case DType::kF32: static_cast<float*>(base)[i] = v; return;
-    case DType::kBF16: static_cast<uint16_t*>(base)[i] = FloatToBf16(v); return;
-    case DType::kF8E4M3: static_cast<uint8_t*>(base)[i] = FloatToE4m3(v); return;
-    case DType::kI32: static_cast<int32_t*>(base)[i] = static_cast<int32_t>(v); return;
+    case DType::kF32:
+      static_cast<float*>(base)[i] = v;
+      return;
+    case DType::kBF16:
+      static_cast<uint16_t*>(base)[i] = FloatToBf16(v);
+      return;
+    case DType::kF8E4M3:
+      static_cast<uint8_t*>(base)[i] = FloatToE4m3(v);
+      return;
+    case DType::kI32:
+      static_cast<int32_t*>(base)[i] = static_cast<int32_t>(v);
+      return;
   }
 }
 

@@ -13,10 +13,10 @@
 namespace servesim::kernels {
 
 enum class DType : uint8_t {
-  kF32,      // IEEE binary32
-  kBF16,     // bfloat16 (8-bit exponent, 7-bit mantissa)
-  kF8E4M3,   // OCP fp8 e4m3fn (no infinities, max 448)
-  kI32,      // int32 indices (block tables, lengths, positions)
+  kF32,     // IEEE binary32
+  kBF16,    // bfloat16 (8-bit exponent, 7-bit mantissa)
+  kF8E4M3,  // OCP fp8 e4m3fn (no infinities, max 448)
+  kI32,     // int32 indices (block tables, lengths, positions)
 };
 
 // Bytes per element.

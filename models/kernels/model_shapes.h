@@ -19,8 +19,8 @@ struct ModelShape {
   int heads = 0;
   int kv_heads = 0;
   int head_dim = 0;
-  int ffn = 0;          // intermediate size
-  bool gated = true;    // SwiGLU (gate and up projections) vs one up projection
+  int ffn = 0;        // intermediate size
+  bool gated = true;  // SwiGLU (gate and up projections) vs one up projection
   int vocab = 0;
   double rope_theta = 10000.0;
   bool rope_llama3 = false;  // llama-3.1 style frequency scaling (factor 8, 1, 4, 8192)

@@ -63,11 +63,13 @@ void ValidateAct(const ActArgs& a) {
 void ValidateRopeCache(const RopeCacheArgs& a) {
   const char* op = "rope_cache";
   Require(a.tokens > 0 && a.heads > 0 && a.kv_heads > 0, op, "tokens and heads must be positive");
-  Require(a.head_dim % 16 == 0 && a.head_dim <= 256, op, "head_dim must be a multiple of 16, <= 256");
+  Require(a.head_dim % 16 == 0 && a.head_dim <= 256, op,
+          "head_dim must be a multiple of 16, <= 256");
   Require(a.row_stride >= int64_t{a.heads + 2 * a.kv_heads} * a.head_dim && a.row_stride % 8 == 0,
           op, "row_stride must cover q,k,v and be a multiple of 8");
-  RequireTensor(a.qkv, DType::kBF16, (a.tokens - 1) * a.row_stride +
-                int64_t{a.heads + 2 * a.kv_heads} * a.head_dim, op, "qkv");
+  RequireTensor(a.qkv, DType::kBF16,
+                (a.tokens - 1) * a.row_stride + int64_t{a.heads + 2 * a.kv_heads} * a.head_dim, op,
+                "qkv");
   RequireTensor(a.positions, DType::kI32, a.tokens, op, "positions");
   RequireTensor(a.slot_mapping, DType::kI32, a.tokens, op, "slot_mapping");
   RequireTensor(a.inv_freq, DType::kF32, a.head_dim / 2, op, "inv_freq");
@@ -110,8 +112,8 @@ void ValidatePrefill(const PrefillArgs& a) {
 void ValidateDecode(const DecodeArgs& a) {
   const char* op = "attn_decode";
   Require(a.batch > 0 && a.max_context > 0, op, "batch and max_context must be positive");
-  ValidateAttnCommon(op, a.q, a.batch, a.q_row_stride, a.k_cache, a.v_cache, a.block_table,
-                     a.batch, a.max_blocks_per_seq, a.heads, a.kv_heads, a.head_dim, a.scale);
+  ValidateAttnCommon(op, a.q, a.batch, a.q_row_stride, a.k_cache, a.v_cache, a.block_table, a.batch,
+                     a.max_blocks_per_seq, a.heads, a.kv_heads, a.head_dim, a.scale);
   Require(int64_t{a.max_blocks_per_seq} * kBlockTokens >= a.max_context, op,
           "block_table rows too short for max_context");
   RequireTensor(a.context_lens, DType::kI32, a.batch, op, "context_lens");

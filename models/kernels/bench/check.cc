@@ -92,7 +92,8 @@ class Checker {
   }
 
   // Folds one compared output into the case's result (max of relative errors).
-  static void Compare(CheckResult& r, const std::vector<float>& out, const std::vector<float>& ref) {
+  static void Compare(CheckResult& r, const std::vector<float>& out,
+                      const std::vector<float>& ref) {
     bool finite = true;
     const double e = RelError(out, ref, &finite);
     r.finite = r.finite && finite;
@@ -135,8 +136,8 @@ void CheckGemm(Checker& c, DType dtype, int m, int n, int k) {
 }
 
 void CheckRmsNorm(Checker& c, DType dtype, int tokens, int hidden, bool add) {
-  c.Case(add ? "add_rms_norm" : "rms_norm", dtype,
-         Str({{"tokens", tokens}, {"hidden", hidden}}), [&](Mirror& mr, CheckResult& r) {
+  c.Case(add ? "add_rms_norm" : "rms_norm", dtype, Str({{"tokens", tokens}, {"hidden", hidden}}),
+         [&](Mirror& mr, CheckResult& r) {
            const int64_t n = int64_t{tokens} * hidden;
            const Pair x = mr.Random(dtype, n, c.NextSeed(), -2.0f, 2.0f);
            const Pair res = add ? mr.Random(dtype, n, c.NextSeed(), -2.0f, 2.0f) : Pair{};
@@ -152,8 +153,8 @@ void CheckRmsNorm(Checker& c, DType dtype, int tokens, int hidden, bool add) {
 void CheckAct(Checker& c, DType dtype, int tokens, int width, bool gated) {
   c.Case(gated ? "silu_mul" : "silu", dtype, Str({{"tokens", tokens}, {"width", width}}),
          [&](Mirror& mr, CheckResult& r) {
-           const Pair in = mr.Random(dtype, int64_t{tokens} * width * (gated ? 2 : 1),
-                                     c.NextSeed(), -6.0f, 6.0f);
+           const Pair in = mr.Random(dtype, int64_t{tokens} * width * (gated ? 2 : 1), c.NextSeed(),
+                                     -6.0f, 6.0f);
            const Pair out = mr.Poisoned(dtype, int64_t{tokens} * width);
            r.kernel = c.dut().Act({in.dut, out.dut, tokens, width, gated});
            c.ref().Act({in.ref, out.ref, tokens, width, gated});
@@ -163,8 +164,11 @@ void CheckAct(Checker& c, DType dtype, int tokens, int width, bool gated) {
 
 void CheckRope(Checker& c, const ModelShape& m, int tokens) {
   c.Case("rope_cache", DType::kBF16,
-         m.name + " " + Str({{"tokens", tokens}, {"heads", m.heads}, {"kv_heads", m.kv_heads},
-                             {"head_dim", m.head_dim}}),
+         m.name + " " +
+             Str({{"tokens", tokens},
+                  {"heads", m.heads},
+                  {"kv_heads", m.kv_heads},
+                  {"head_dim", m.head_dim}}),
          [&](Mirror& mr, CheckResult& r) {
            std::mt19937 rng(static_cast<uint32_t>(c.NextSeed()));
            const int num_blocks = (2 * tokens + kBlockTokens - 1) / kBlockTokens + 1;
@@ -184,10 +188,10 @@ void CheckRope(Checker& c, const ModelShape& m, int tokens) {
            const int64_t cache_elems = int64_t{num_blocks} * kBlockTokens * m.kv_width();
            const Pair kc = mr.Poisoned(DType::kBF16, cache_elems);
            const Pair vc = mr.Poisoned(DType::kBF16, cache_elems);
-           RopeCacheArgs a{qkv.dut, pos_t.dut, slot_t.dut, inv.dut, kc.dut, vc.dut,
+           RopeCacheArgs a{qkv.dut, pos_t.dut, slot_t.dut, inv.dut,    kc.dut, vc.dut,
                            tokens,  m.heads,   m.kv_heads, m.head_dim, stride};
            r.kernel = c.dut().RopeCache(a);
-           a = {qkv.ref, pos_t.ref, slot_t.ref, inv.ref, kc.ref, vc.ref,
+           a = {qkv.ref, pos_t.ref, slot_t.ref, inv.ref,    kc.ref, vc.ref,
                 tokens,  m.heads,   m.kv_heads, m.head_dim, stride};
            c.ref().RopeCache(a);
            Checker::Compare(r, mr.ReadDut(qkv.dut), mr.ReadRef(qkv.ref));
@@ -228,8 +232,11 @@ void CheckPrefill(Checker& c, const PrefillCase& pc) {
   for (size_t i = 0; i < pc.q_lens.size(); ++i) shape << (i ? "," : "") << pc.q_lens[i];
   shape << " priors=";
   for (size_t i = 0; i < pc.priors.size(); ++i) shape << (i ? "," : "") << pc.priors[i];
-  shape << " " << Str({{"heads", pc.heads}, {"kv_heads", pc.kv_heads}, {"head_dim", pc.head_dim},
-                      {"variant", pc.variant}})
+  shape << " "
+        << Str({{"heads", pc.heads},
+                {"kv_heads", pc.kv_heads},
+                {"head_dim", pc.head_dim},
+                {"variant", pc.variant}})
         << " q_range=" << pc.q_range;
   c.Case("attn_prefill", DType::kBF16, shape.str(), [&](Mirror& mr, CheckResult& r) {
     const int n = static_cast<int>(pc.q_lens.size());
@@ -288,7 +295,9 @@ void CheckDecode(Checker& c, const DecodeCase& dc) {
   int max_ctx = 0;
   for (int x : dc.contexts) max_ctx = std::max(max_ctx, x);
   shape << "batch=" << dc.contexts.size() << " max_context=" << max_ctx << " "
-        << Str({{"heads", dc.heads}, {"kv_heads", dc.kv_heads}, {"head_dim", dc.head_dim},
+        << Str({{"heads", dc.heads},
+                {"kv_heads", dc.kv_heads},
+                {"head_dim", dc.head_dim},
                 {"splits", dc.num_splits}})
         << " q_range=" << dc.q_range;
   c.Case("attn_decode", DType::kBF16, shape.str(), [&](Mirror& mr, CheckResult& r) {
@@ -347,7 +356,8 @@ double RelError(const std::vector<float>& out, const std::vector<float>& ref, bo
 }
 
 std::vector<CheckResult> RunChecks(Backend& under_test, Backend& reference, CheckOptions& opt) {
-  if (opt.seed == 0) opt.seed = (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
+  if (opt.seed == 0)
+    opt.seed = (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
   Checker c(under_test, reference, opt);
   std::mt19937 rng(static_cast<uint32_t>(opt.seed));
   const bool fp8 = under_test.SupportsFp8() && reference.SupportsFp8();
@@ -355,8 +365,8 @@ std::vector<CheckResult> RunChecks(Backend& under_test, Backend& reference, Chec
   // GEMMs.
   std::vector<std::array<int, 3>> gemms = {{1, 256, 128}, {7, 384, 256}, {33, 264, 512}};
   if (!opt.quick) {
-    gemms.insert(gemms.end(), {{1, 4096, 4096}, {128, 1024, 512}, {300, 2560, 1024},
-                               {2048, 1536, 1024}});
+    gemms.insert(gemms.end(),
+                 {{1, 4096, 4096}, {128, 1024, 512}, {300, 2560, 1024}, {2048, 1536, 1024}});
   }
   for (const auto& [m, n, k] : gemms) {
     CheckGemm(c, DType::kBF16, m, n, k);

@@ -25,17 +25,17 @@ struct CheckResult {
   std::string op;
   std::string kernel;
   std::string dtype;
-  std::string shape;     // human-readable case description
+  std::string shape;  // human-readable case description
   double rel_err = 0.0;
   double tol = 0.0;
-  bool finite = true;    // no NaN/inf in the checked outputs
+  bool finite = true;  // no NaN/inf in the checked outputs
   bool pass = false;
-  std::string error;     // exception text when the case could not run
+  std::string error;  // exception text when the case could not run
 };
 
 struct CheckOptions {
-  uint64_t seed = 0;        // 0: draw one from std::random_device
-  bool quick = false;       // small shapes only (CPU-vs-CPU smoke runs)
+  uint64_t seed = 0;   // 0: draw one from std::random_device
+  bool quick = false;  // small shapes only (CPU-vs-CPU smoke runs)
   std::ostream* log = nullptr;
 };
 

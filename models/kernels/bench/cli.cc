@@ -33,11 +33,33 @@ profile:     --tp N --groups a,b (gemm,norm,rope,act,attn_prefill,attn_decode,la
 )";
 
 const std::set<std::string> kBoolFlags = {"quick", "no-fp8", "help"};
-const std::set<std::string> kValueFlags = {
-    "backend", "device", "out", "seed", "warmup", "iters", "model", "name", "hidden", "heads",
-    "kv-heads", "head-dim", "ffn", "gated", "vocab", "tp", "groups", "max-rotations",
-    "max-point-gib", "allreduce-gpus", "gemm-tokens", "lm-head-tokens", "elementwise-tokens",
-    "prefill-tokens", "prefill-prior", "decode-batch", "decode-context"};
+const std::set<std::string> kValueFlags = {"backend",
+                                           "device",
+                                           "out",
+                                           "seed",
+                                           "warmup",
+                                           "iters",
+                                           "model",
+                                           "name",
+                                           "hidden",
+                                           "heads",
+                                           "kv-heads",
+                                           "head-dim",
+                                           "ffn",
+                                           "gated",
+                                           "vocab",
+                                           "tp",
+                                           "groups",
+                                           "max-rotations",
+                                           "max-point-gib",
+                                           "allreduce-gpus",
+                                           "gemm-tokens",
+                                           "lm-head-tokens",
+                                           "elementwise-tokens",
+                                           "prefill-tokens",
+                                           "prefill-prior",
+                                           "decode-batch",
+                                           "decode-context"};
 
 struct Flags {
   std::map<std::string, std::string> values;
@@ -103,8 +125,8 @@ ModelShape ResolveModel(const Flags& f) {
   } else {
     for (const char* k : {"hidden", "heads", "head-dim", "ffn", "vocab"}) {
       if (!f.Has(k)) {
-        throw std::invalid_argument(std::string("give --model or the shape flags (missing --") +
-                                    k + ")");
+        throw std::invalid_argument(std::string("give --model or the shape flags (missing --") + k +
+                                    ")");
       }
     }
     m.name = "custom";
@@ -230,8 +252,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
         ProfileOptions popt = opt;
         popt.model = ResolveModel(f);
         if (cmd == "profile") {
-          err << "profile: " << popt.model.name << " tp=" << popt.tp << " on " << be->Name()
-              << " (" << be->Device().name << ")\n";
+          err << "profile: " << popt.model.name << " tp=" << popt.tp << " on " << be->Name() << " ("
+              << be->Device().name << ")\n";
           doc = RunProfile(*be, popt, &err);
         } else {
           doc = RunAttnBench(*be, ShardForTp(popt.model, popt.tp), popt, f.Has("quick"), &err);

@@ -117,20 +117,20 @@ Json BenchLayer(BenchContext& ctx, const ModelShape& m, const LayerShape& shape)
     for (size_t seq = 0; seq < shape.prefill.size(); ++seq) {
       const PrefillSegment& p = shape.prefill[seq];
       for (int i = 0; i < p.tokens; ++i) {
-        slots.push_back(SlotOf(pt.tables[r], pt.max_blocks_per_seq, static_cast<int>(seq),
-                               p.prior + i));
+        slots.push_back(
+            SlotOf(pt.tables[r], pt.max_blocks_per_seq, static_cast<int>(seq), p.prior + i));
       }
     }
     for (int b = 0; b < shape.decode_batch; ++b) {
-      slots.push_back(SlotOf(pt.tables[r], pt.max_blocks_per_seq, n_prefill + b,
-                             shape.decode_context - 1));
+      slots.push_back(
+          SlotOf(pt.tables[r], pt.max_blocks_per_seq, n_prefill + b, shape.decode_context - 1));
     }
     const Tensor table = s.Ints(pt.tables[r]);
 
     st.norm1 = {hidden, residual, ln1, normed, T, m.hidden, m.rms_eps};
     st.qkv = {normed, w_qkv, qkv, T, m.qkv_width(), m.hidden, 1.0f};
-    st.rope = {qkv, positions_t, s.Ints(slots), inv_freq, k_cache, v_cache, T,
-               m.heads, m.kv_heads, m.head_dim, m.qkv_width()};
+    st.rope = {qkv, positions_t, s.Ints(slots), inv_freq,   k_cache,      v_cache,
+               T,   m.heads,     m.kv_heads,    m.head_dim, m.qkv_width()};
     if (n_prefill > 0) {
       PrefillArgs& a = st.prefill;
       a.q = qkv;

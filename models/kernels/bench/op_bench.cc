@@ -216,17 +216,17 @@ Json BenchRopeCache(BenchContext& ctx, const ModelShape& m, int tokens) {
   std::string kernel;
   const TimingResult t =
       be.Time([&](int r) { kernel = be.RopeCache(args[r]); }, WithRotations(ctx, rotations));
-  const double bytes = static_cast<double>(tokens) *
-                       (2.0 * m.qkv_width() + 2.0 * (m.heads + m.kv_heads) * m.head_dim +
-                        4.0 * m.kv_width());
+  const double bytes =
+      static_cast<double>(tokens) *
+      (2.0 * m.qkv_width() + 2.0 * (m.heads + m.kv_heads) * m.head_dim + 4.0 * m.kv_width());
   Json rec = MakeRecord(op, kernel, DType::kBF16, {{"tokens", tokens}},
                         6.0 * tokens * (m.heads + m.kv_heads) * m.head_dim, bytes, rotations, t);
   LogPoint(ctx, rec);
   return rec;
 }
 
-Json BenchPrefill(BenchContext& ctx, const ModelShape& m, int batch, int tokens_per_seq,
-                  int prior, int variant) {
+Json BenchPrefill(BenchContext& ctx, const ModelShape& m, int batch, int tokens_per_seq, int prior,
+                  int variant) {
   Backend& be = *ctx.backend;
   const int total = batch * tokens_per_seq;
   const int kv_len = prior + tokens_per_seq;
@@ -336,9 +336,9 @@ Json BenchCopy(BenchContext& ctx, int64_t bytes) {
   const Tensor src = s.Random(DType::kBF16, elems, ctx.NextSeed(), -1.0f, 1.0f);
   const Tensor dst = s.Alloc(DType::kBF16, elems);
   const TimingResult t = be.Time([&](int) { be.CopyDevice(dst, src); }, WithRotations(ctx, 1));
-  Json rec = MakeRecord("copy_d2d", be.Name() == "cuda" ? "cudaMemcpyAsync_d2d" : "memcpy",
-                        DType::kBF16, {{"bytes", 2 * elems * 2}}, 0.0,
-                        static_cast<double>(2 * elems * 2), 1, t);
+  Json rec =
+      MakeRecord("copy_d2d", be.Name() == "cuda" ? "cudaMemcpyAsync_d2d" : "memcpy", DType::kBF16,
+                 {{"bytes", 2 * elems * 2}}, 0.0, static_cast<double>(2 * elems * 2), 1, t);
   LogPoint(ctx, rec);
   return rec;
 }

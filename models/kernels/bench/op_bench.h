@@ -23,12 +23,12 @@ using Json = nlohmann::ordered_json;
 
 struct BenchContext {
   Backend* backend = nullptr;
-  TimingOptions timing;          // warmup / iters (rotations are chosen per point)
+  TimingOptions timing;  // warmup / iters (rotations are chosen per point)
   int max_rotations = 64;
-  int64_t l2_bytes = 0;          // rotation target: footprint > 2 x l2_bytes
+  int64_t l2_bytes = 0;  // rotation target: footprint > 2 x l2_bytes
   int64_t max_point_bytes = int64_t{24} << 30;
-  uint64_t seed = 1;             // advanced for every random tensor
-  std::ostream* log = nullptr;   // one line per point when set
+  uint64_t seed = 1;            // advanced for every random tensor
+  std::ostream* log = nullptr;  // one line per point when set
 
   uint64_t NextSeed() { return seed = seed * 6364136223846793005ull + 1442695040888963407ull; }
   // floor(2 * l2 / set_bytes) + 1, clamped to [1, max_rotations] (1 when l2 unknown).

@@ -22,7 +22,8 @@ PagedTables MakePagedTables(const std::vector<int>& kv_lens, int rotations, uint
     per_rotation += blocks;
   }
   const int64_t total = per_rotation * rotations + spare_blocks;
-  if (total > INT32_MAX / kBlockTokens) throw std::invalid_argument("MakePagedTables: pool too large");
+  if (total > INT32_MAX / kBlockTokens)
+    throw std::invalid_argument("MakePagedTables: pool too large");
   out.num_blocks = static_cast<int>(total);
   std::vector<int32_t> pool(total);
   std::iota(pool.begin(), pool.end(), 0);

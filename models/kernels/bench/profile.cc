@@ -33,6 +33,18 @@ void Push(Json& arr, Json rec) {
   if (!rec.is_null()) arr.push_back(std::move(rec));
 }
 
+// Runs one bench point; a point that throws is logged and listed in `errors` instead of
+// ending the sweep.
+template <typename Fn>
+void Point(Json& arr, Json& errors, std::ostream* log, Fn&& fn) {
+  try {
+    Push(arr, fn());
+  } catch (const std::exception& e) {
+    if (log != nullptr) *log << "  ERROR " << e.what() << "\n";
+    errors.push_back(e.what());
+  }
+}
+
 std::string UtcNow() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -48,12 +60,14 @@ Json MethodJson(const Backend& be, const ProfileOptions& opt) {
   m["iters"] = opt.timing.iters;
   m["cuda_graphs"] = be.Name() == "cuda";
   m["rotating_buffers"] = opt.max_rotations;
-  m["rotation_rule"] = "per op: floor(2 * l2_bytes / set_bytes) + 1 input/output sets, at most "
-                       "rotating_buffers; KV caches rotate disjoint block sets of one pool";
+  m["rotation_rule"] =
+      "per op: floor(2 * l2_bytes / set_bytes) + 1 input/output sets, at most "
+      "rotating_buffers; KV caches rotate disjoint block sets of one pool";
   m["timer"] = be.Name() == "cuda" ? "cuda events around one graph replay of all rotations"
                                    : "steady_clock around one pass over all rotations";
-  m["statistic"] = "per-call time = sample / rotations; median, p10, p90 over samples "
-                   "(linear interpolation)";
+  m["statistic"] =
+      "per-call time = sample / rotations; median, p10, p90 over samples "
+      "(linear interpolation)";
   return m;
 }
 
@@ -61,8 +75,8 @@ Json MethodJson(const Backend& be, const ProfileOptions& opt) {
 
 SweepGrid DefaultGrid() {
   SweepGrid g;
-  g.gemm_tokens = {1,    2,    4,    8,    16,   32,   64,   128,  256,   384,  512,
-                   768,  1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384};
+  g.gemm_tokens = {1,   2,    4,    8,    16,   32,   64,   128,  256,   384,  512,
+                   768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384};
   g.lm_head_tokens = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048};
   g.elementwise_tokens = {1, 8, 32, 128, 512, 1024, 2048, 4096, 8192, 16384};
   g.prefill_tokens = {16, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};
@@ -71,9 +85,9 @@ SweepGrid DefaultGrid() {
   g.prefill_batched = {{4, 256}, {8, 512}, {4, 2048}, {16, 1024}};
   g.decode_batch = {1, 2, 4, 8, 16, 32, 64, 128, 256};
   g.decode_context = {128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
-  g.allreduce_bytes = {int64_t{1} << 12, int64_t{1} << 14, int64_t{1} << 16, int64_t{1} << 18,
-                       int64_t{1} << 20, int64_t{1} << 22, int64_t{1} << 24, int64_t{1} << 26,
-                       int64_t{1} << 28};
+  g.allreduce_bytes = {int64_t{1} << 12, int64_t{1} << 14, int64_t{1} << 16,
+                       int64_t{1} << 18, int64_t{1} << 20, int64_t{1} << 22,
+                       int64_t{1} << 24, int64_t{1} << 26, int64_t{1} << 28};
   g.layers = DefaultLayerShapes(false);
   return g;
 }
@@ -151,6 +165,7 @@ Json RunProfile(Backend& be, const ProfileOptions& opt, std::ostream* log) {
   doc["method"] = MethodJson(be, opt);
   doc["created_utc"] = UtcNow();
   Json ops = Json::array();
+  Json errors = Json::array();
 
   if (Selected(opt, "gemm")) {
     if (log != nullptr) *log << "gemm\n";
@@ -166,41 +181,48 @@ Json RunProfile(Backend& be, const ProfileOptions& opt, std::ostream* log) {
                        {"gemm_down", s.hidden, s.ffn}};
     for (DType dt : dtypes) {
       for (const G& g : gemms) {
-        for (int m : grid.gemm_tokens) Push(ops, BenchGemm(ctx, g.op, dt, m, g.n, g.k));
+        for (int m : grid.gemm_tokens)
+          Point(ops, errors, log, [&] { return BenchGemm(ctx, g.op, dt, m, g.n, g.k); });
       }
       for (int m : grid.lm_head_tokens) {
-        Push(ops, BenchGemm(ctx, "gemm_lm_head", dt, m, s.vocab, s.hidden));
+        Point(ops, errors, log,
+              [&] { return BenchGemm(ctx, "gemm_lm_head", dt, m, s.vocab, s.hidden); });
       }
     }
   }
   if (Selected(opt, "norm")) {
     if (log != nullptr) *log << "norm\n";
     for (int t : grid.elementwise_tokens) {
-      Push(ops, BenchRmsNorm(ctx, false, t, s.hidden));
-      Push(ops, BenchRmsNorm(ctx, true, t, s.hidden));
+      Point(ops, errors, log, [&] { return BenchRmsNorm(ctx, false, t, s.hidden); });
+      Point(ops, errors, log, [&] { return BenchRmsNorm(ctx, true, t, s.hidden); });
     }
   }
   if (Selected(opt, "rope")) {
     if (log != nullptr) *log << "rope\n";
-    for (int t : grid.elementwise_tokens) Push(ops, BenchRopeCache(ctx, s, t));
+    for (int t : grid.elementwise_tokens)
+      Point(ops, errors, log, [&] { return BenchRopeCache(ctx, s, t); });
   }
   if (Selected(opt, "act")) {
     if (log != nullptr) *log << "act\n";
-    for (int t : grid.elementwise_tokens) Push(ops, BenchAct(ctx, s.gated, t, s.ffn));
+    for (int t : grid.elementwise_tokens)
+      Point(ops, errors, log, [&] { return BenchAct(ctx, s.gated, t, s.ffn); });
   }
   if (Selected(opt, "attn_prefill")) {
     if (log != nullptr) *log << "attn_prefill\n";
     for (int t : grid.prefill_tokens) {
       for (int p : grid.prefill_prior) {
-        if (t + p <= grid.max_prefill_context) Push(ops, BenchPrefill(ctx, s, 1, t, p));
+        if (t + p <= grid.max_prefill_context)
+          Point(ops, errors, log, [&] { return BenchPrefill(ctx, s, 1, t, p); });
       }
     }
-    for (const auto& [b, t] : grid.prefill_batched) Push(ops, BenchPrefill(ctx, s, b, t, 0));
+    for (const auto& [b, t] : grid.prefill_batched)
+      Point(ops, errors, log, [&] { return BenchPrefill(ctx, s, b, t, 0); });
   }
   if (Selected(opt, "attn_decode")) {
     if (log != nullptr) *log << "attn_decode\n";
     for (int b : grid.decode_batch) {
-      for (int c : grid.decode_context) Push(ops, BenchDecode(ctx, s, b, c));
+      for (int c : grid.decode_context)
+        Point(ops, errors, log, [&] { return BenchDecode(ctx, s, b, c); });
     }
   }
   if (opt.allreduce_gpus > 1 && Selected(opt, "allreduce")) {
@@ -214,11 +236,12 @@ Json RunProfile(Backend& be, const ProfileOptions& opt, std::ostream* log) {
   Json layers = Json::array();
   if (Selected(opt, "layers")) {
     if (log != nullptr) *log << "layers\n";
-    for (const LayerShape& shape : grid.layers) Push(layers, BenchLayer(ctx, s, shape));
+    for (const LayerShape& shape : grid.layers)
+      Point(layers, errors, log, [&] { return BenchLayer(ctx, s, shape); });
   }
   doc["layers"] = std::move(layers);
-  doc["wall_s"] =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  doc["errors"] = std::move(errors);
+  doc["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return doc;
 }
 
@@ -233,26 +256,31 @@ Json RunAttnBench(Backend& be, const ModelShape& shard, const ProfileOptions& op
   doc["shard"] = ModelJson(shard);
   doc["method"] = MethodJson(be, opt);
   Json recs = Json::array();
+  Json errors = Json::array();
   const int total_tokens = quick ? 64 : 16384;
-  const std::vector<int> seqs = quick ? std::vector<int>{16, 32} : std::vector<int>{1024, 2048, 4096, 8192};
+  const std::vector<int> seqs =
+      quick ? std::vector<int>{16, 32} : std::vector<int>{1024, 2048, 4096, 8192};
   const std::vector<int> variants = be.Name() == "cuda" && shard.head_dim == 128
                                         ? std::vector<int>{0, 1, 2}
                                         : std::vector<int>{0};
   for (int seq : seqs) {
     for (int v : variants) {
-      Json rec = BenchPrefill(ctx, shard, total_tokens / seq, seq, 0, v);
-      if (rec.is_null()) continue;
-      rec["variant"] = v;
-      recs.push_back(std::move(rec));
+      Point(recs, errors, log, [&] {
+        Json rec = BenchPrefill(ctx, shard, total_tokens / seq, seq, 0, v);
+        if (!rec.is_null()) rec["variant"] = v;
+        return rec;
+      });
     }
   }
-  const std::vector<int> batches = quick ? std::vector<int>{1, 2} : std::vector<int>{1, 4, 16, 64, 256};
+  const std::vector<int> batches =
+      quick ? std::vector<int>{1, 2} : std::vector<int>{1, 4, 16, 64, 256};
   const std::vector<int> contexts =
       quick ? std::vector<int>{17, 40} : std::vector<int>{256, 1024, 4096, 8192};
   for (int b : batches) {
-    for (int c : contexts) Push(recs, BenchDecode(ctx, shard, b, c));
+    for (int c : contexts) Point(recs, errors, log, [&] { return BenchDecode(ctx, shard, b, c); });
   }
   doc["records"] = std::move(recs);
+  doc["errors"] = std::move(errors);
   return doc;
 }
 

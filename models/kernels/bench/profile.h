@@ -55,8 +55,8 @@ Json RunProfile(Backend& backend, const ProfileOptions& opt, std::ostream* log);
 // The attention grid measured beside PyTorch's scaled_dot_product_attention: prefill at
 // sequence 1k..8k (16k tokens per call, for each kernel variant), decode at batch
 // {1,4,16,64,256} x context {256,1k,4k,8k}. `quick` shrinks it for tests.
-Json RunAttnBench(Backend& backend, const ModelShape& shard, const ProfileOptions& opt,
-                  bool quick, std::ostream* log);
+Json RunAttnBench(Backend& backend, const ModelShape& shard, const ProfileOptions& opt, bool quick,
+                  std::ostream* log);
 
 // Device-to-device copy bandwidth and a large bf16 GEMM rate.
 Json RunCeilings(Backend& backend, const ProfileOptions& opt, bool quick, std::ostream* log);

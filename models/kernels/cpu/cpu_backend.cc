@@ -119,7 +119,9 @@ void CpuBackend::CopyFromHost(const Tensor& dst, const void* src) {
   std::memcpy(dst.data, src, dst.bytes());
 }
 
-void CpuBackend::CopyToHost(void* dst, const Tensor& src) { std::memcpy(dst, src.data, src.bytes()); }
+void CpuBackend::CopyToHost(void* dst, const Tensor& src) {
+  std::memcpy(dst, src.data, src.bytes());
+}
 
 void CpuBackend::CopyDevice(const Tensor& dst, const Tensor& src) {
   std::memcpy(dst.data, src.data, std::min(dst.bytes(), src.bytes()));
@@ -175,7 +177,8 @@ std::string CpuBackend::RmsNorm(const RmsNormArgs& a) {
       sumsq += static_cast<double>(x) * x;
     }
     const float rstd = static_cast<float>(1.0 / std::sqrt(sumsq / a.hidden + a.eps));
-    for (int i = 0; i < a.hidden; ++i) StoreFromFloat(t, a.out.data, base + i, row[i] * rstd * w[i]);
+    for (int i = 0; i < a.hidden; ++i)
+      StoreFromFloat(t, a.out.data, base + i, row[i] * rstd * w[i]);
   });
   return a.residual.empty() ? "cpu_rms_norm" : "cpu_add_rms_norm";
 }

@@ -16,8 +16,8 @@ namespace servesim::kernels {
 template <typename Fn>
 void ParallelFor(int64_t n, Fn&& fn, int max_threads = 0) {
   if (n <= 0) return;
-  int threads = max_threads > 0 ? max_threads
-                                : static_cast<int>(std::thread::hardware_concurrency());
+  int threads =
+      max_threads > 0 ? max_threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::clamp<int64_t>(std::min<int64_t>(threads, n), 1, 64);
   if (threads == 1) {
     for (int64_t i = 0; i < n; ++i) fn(i);

@@ -83,9 +83,9 @@ __global__ void __launch_bounds__(kDecodeThreads) DecodeKernel(const DecodeParam
 #pragma unroll
   for (int st = 0; st < kDecodeStages - 1; ++st) {
     if (st < n_tiles) {
-      LoadKvTile<D, kDecodeTile>(s_k + st * kDecodeTile * D, s_v + st * kDecodeTile * D,
-                                 p.k_cache, p.v_cache, block_row, begin + st * kDecodeTile, end,
-                                 p.kv_heads, kvh, tid, kDecodeThreads);
+      LoadKvTile<D, kDecodeTile>(s_k + st * kDecodeTile * D, s_v + st * kDecodeTile * D, p.k_cache,
+                                 p.v_cache, block_row, begin + st * kDecodeTile, end, p.kv_heads,
+                                 kvh, tid, kDecodeThreads);
     }
     CpAsyncCommit();
   }
@@ -105,9 +105,9 @@ __global__ void __launch_bounds__(kDecodeThreads) DecodeKernel(const DecodeParam
     const int next = t + kDecodeStages - 1;
     if (next < n_tiles) {
       const int st = next % kDecodeStages;
-      LoadKvTile<D, kDecodeTile>(s_k + st * kDecodeTile * D, s_v + st * kDecodeTile * D,
-                                 p.k_cache, p.v_cache, block_row, begin + next * kDecodeTile, end,
-                                 p.kv_heads, kvh, tid, kDecodeThreads);
+      LoadKvTile<D, kDecodeTile>(s_k + st * kDecodeTile * D, s_v + st * kDecodeTile * D, p.k_cache,
+                                 p.v_cache, block_row, begin + next * kDecodeTile, end, p.kv_heads,
+                                 kvh, tid, kDecodeThreads);
     }
     CpAsyncCommit();
     CpAsyncWait<kDecodeStages - 1>();
@@ -116,8 +116,8 @@ __global__ void __launch_bounds__(kDecodeThreads) DecodeKernel(const DecodeParam
     const int kv0 = begin + t * kDecodeTile + warp * 16;
     if (kv0 < end) {
       const int offset = (st * kDecodeTile + warp * 16) * D;
-      WarpAttendTile<D, 16>(qf, s_k + offset, s_v + offset, o, m, l, p.scale_log2,
-                            kv0 + 15 >= end, kv0, end - 1, end - 1);
+      WarpAttendTile<D, 16>(qf, s_k + offset, s_v + offset, o, m, l, p.scale_log2, kv0 + 15 >= end,
+                            kv0, end - 1, end - 1);
     }
     __syncthreads();
   }
@@ -126,8 +126,8 @@ __global__ void __launch_bounds__(kDecodeThreads) DecodeKernel(const DecodeParam
 
   // Merge the four warp states. The K/V stage buffers are free now.
   float* s_o = reinterpret_cast<float*>(smem + kQBytes);  // [warp][16][D]
-  float* s_m = s_o + kDecodeWarps * 16 * D;                // [warp][16]
-  float* s_l = s_m + kDecodeWarps * 16;                    // [warp][16]
+  float* s_m = s_o + kDecodeWarps * 16 * D;               // [warp][16]
+  float* s_l = s_m + kDecodeWarps * 16;                   // [warp][16]
   float l0 = l[0], l1 = l[1];
   l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
   l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
@@ -195,7 +195,8 @@ template <int D>
 std::string Launch(const DecodeArgs& a, const DecodePlan& plan, DecodeParams p,
                    cudaStream_t stream) {
   const dim3 grid(plan.splits, a.kv_heads * p.row_groups, a.batch);
-  if (grid.y > 65535u || grid.z > 65535u) throw std::invalid_argument("attn_decode: grid too large");
+  if (grid.y > 65535u || grid.z > 65535u)
+    throw std::invalid_argument("attn_decode: grid too large");
   DecodeKernel<D><<<grid, kDecodeThreads, DecodeSmemBytes<D>(), stream>>>(p);
   Check(cudaGetLastError(), "attn_decode launch");
   std::string name = "paged_decode_bf16_d" + std::to_string(D) + "_t64_s3";
@@ -250,9 +251,9 @@ std::string LaunchDecode(const DecodeArgs& a, const DecodePlan& plan, float* wor
   p.context_lens = static_cast<const int32_t*>(a.context_lens.data);
   p.out = static_cast<bf16*>(a.out.data);
   p.part_o = workspace;
-  p.part_lse =
-      workspace == nullptr ? nullptr
-                           : workspace + int64_t{a.batch} * a.heads * plan.splits * a.head_dim;
+  p.part_lse = workspace == nullptr
+                   ? nullptr
+                   : workspace + int64_t{a.batch} * a.heads * plan.splits * a.head_dim;
   p.q_row_stride = a.q_row_stride;
   p.max_blocks = a.max_blocks_per_seq;
   p.heads = a.heads;

@@ -40,8 +40,7 @@ struct PrefillConfig {
 };
 
 template <int D, int kWarps, int kBc, int kStages>
-__global__ void __launch_bounds__(32 * kWarps)
-    PrefillKernel(const PrefillParams p) {
+__global__ void __launch_bounds__(32 * kWarps) PrefillKernel(const PrefillParams p) {
   using Cfg = PrefillConfig<D, kWarps, kBc, kStages>;
   constexpr int kBr = Cfg::kBr;
   constexpr int kChunks = D / 8;
@@ -95,8 +94,8 @@ __global__ void __launch_bounds__(32 * kWarps)
   float m[2] = {-INFINITY, -INFINITY};
   float l[2] = {0.0f, 0.0f};
   const int g = lane >> 2;
-  const int warp_row0 = row0 + warp * 16;      // first row of this warp, within the sequence
-  const int lim_lo = prior + warp_row0 + g;    // last key row g may see
+  const int warp_row0 = row0 + warp * 16;    // first row of this warp, within the sequence
+  const int lim_lo = prior + warp_row0 + g;  // last key row g may see
   const int lim_hi = lim_lo + 8;
   const int warp_min_lim = prior + warp_row0;
   const int warp_max_lim = warp_min_lim + 15;
@@ -156,7 +155,8 @@ template <int D, int kWarps, int kBc, int kStages>
 std::string Launch(const PrefillArgs& a, const PrefillParams& p, cudaStream_t stream) {
   using Cfg = PrefillConfig<D, kWarps, kBc, kStages>;
   const dim3 grid(a.heads, (a.max_q_len + Cfg::kBr - 1) / Cfg::kBr, a.num_seqs);
-  if (grid.y > 65535u || grid.z > 65535u) throw std::invalid_argument("attn_prefill: grid too large");
+  if (grid.y > 65535u || grid.z > 65535u)
+    throw std::invalid_argument("attn_prefill: grid too large");
   PrefillKernel<D, kWarps, kBc, kStages><<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(p);
   Check(cudaGetLastError(), "attn_prefill launch");
   return "flash_prefill_paged_bf16_d" + std::to_string(D) + "_br" + std::to_string(Cfg::kBr) +

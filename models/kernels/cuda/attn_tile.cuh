@@ -35,9 +35,9 @@ __device__ __forceinline__ void LoadQFragments(uint32_t (&qf)[D / 16][4], const 
 
 template <int D, int kBc>
 __device__ __forceinline__ void WarpAttendTile(const uint32_t (&qf)[D / 16][4], const bf16* s_k,
-                                               const bf16* s_v, float (&o)[D / 8][4],
-                                               float (&m)[2], float (&l)[2], float scale_log2,
-                                               bool need_mask, int kv0, int lim_lo, int lim_hi) {
+                                               const bf16* s_v, float (&o)[D / 8][4], float (&m)[2],
+                                               float (&l)[2], float scale_log2, bool need_mask,
+                                               int kv0, int lim_lo, int lim_hi) {
   static_assert(kBc % 16 == 0, "key tile must be a multiple of 16");
   constexpr int kChunks = D / 8;
   const int lane = threadIdx.x & 31;
@@ -85,17 +85,17 @@ __device__ __forceinline__ void WarpAttendTile(const uint32_t (&qf)[D / 16][4], 
   // exp2(-inf - base) = 0 instead of NaN.
   const float base0 = mx0 == -INFINITY ? 0.0f : mx0;
   const float base1 = mx1 == -INFINITY ? 0.0f : mx1;
-  const float alpha0 = exp2f(m[0] - base0);
-  const float alpha1 = exp2f(m[1] - base1);
+  const float alpha0 = FastExp2(m[0] - base0);
+  const float alpha1 = FastExp2(m[1] - base1);
   m[0] = mx0;
   m[1] = mx1;
   float rs0 = 0.0f, rs1 = 0.0f;
 #pragma unroll
   for (int j = 0; j < kBc / 8; ++j) {
-    s[j][0] = exp2f(s[j][0] - base0);
-    s[j][1] = exp2f(s[j][1] - base0);
-    s[j][2] = exp2f(s[j][2] - base1);
-    s[j][3] = exp2f(s[j][3] - base1);
+    s[j][0] = FastExp2(s[j][0] - base0);
+    s[j][1] = FastExp2(s[j][1] - base0);
+    s[j][2] = FastExp2(s[j][2] - base1);
+    s[j][3] = FastExp2(s[j][3] - base1);
     rs0 += s[j][0] + s[j][1];
     rs1 += s[j][2] + s[j][3];
   }
@@ -136,9 +136,9 @@ __device__ __forceinline__ void WarpAttendTile(const uint32_t (&qf)[D / 16][4], 
 // copies chunks tid, tid + nthreads, ...
 template <int D, int kRows>
 __device__ __forceinline__ void LoadKvTile(bf16* s_k, bf16* s_v, const bf16* k_cache,
-                                           const bf16* v_cache, const int32_t* block_row,
-                                           int pos0, int valid_end, int kv_heads, int kvh,
-                                           int tid, int nthreads) {
+                                           const bf16* v_cache, const int32_t* block_row, int pos0,
+                                           int valid_end, int kv_heads, int kvh, int tid,
+                                           int nthreads) {
   constexpr int kChunks = D / 8;
   const uint32_t k_base = SmemAddr(s_k), v_base = SmemAddr(s_v);
   for (int i = tid; i < kRows * kChunks; i += nthreads) {

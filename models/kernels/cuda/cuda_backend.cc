@@ -136,8 +136,9 @@ float* CudaBackend::DecodeWorkspace(int64_t elems) {
   cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
   Check(cudaStreamIsCapturing(stream_, &status), "cudaStreamIsCapturing");
   if (status != cudaStreamCaptureStatusNone) {
-    throw std::logic_error("attn_decode: workspace must grow during graph capture; run the "
-                           "same call once before capturing");
+    throw std::logic_error(
+        "attn_decode: workspace must grow during graph capture; run the "
+        "same call once before capturing");
   }
   Check(cudaStreamSynchronize(stream_), "sync before workspace growth");
   Check(cudaFree(decode_workspace_), "cudaFree decode workspace");

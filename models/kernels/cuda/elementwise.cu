@@ -18,9 +18,13 @@ __device__ __forceinline__ float ToF(bf16 v) { return __bfloat162float(v); }
 template <typename T>
 __device__ __forceinline__ T FromF(float v);
 template <>
-__device__ __forceinline__ float FromF<float>(float v) { return v; }
+__device__ __forceinline__ float FromF<float>(float v) {
+  return v;
+}
 template <>
-__device__ __forceinline__ bf16 FromF<bf16>(float v) { return __float2bfloat16_rn(v); }
+__device__ __forceinline__ bf16 FromF<bf16>(float v) {
+  return __float2bfloat16_rn(v);
+}
 
 template <typename T>
 __global__ void FillKernel(T* p, int64_t n, float value) {
@@ -214,12 +218,12 @@ void LaunchFillRandom(const Tensor& t, uint64_t seed, float lo, float hi, cudaSt
   const int grid = GridFor(t.elems, 256);
   switch (t.dtype) {
     case DType::kF32:
-      FillRandomKernel<float><<<grid, 256, 0, stream>>>(static_cast<float*>(t.data), t.elems,
-                                                        seed, lo, hi);
+      FillRandomKernel<float>
+          <<<grid, 256, 0, stream>>>(static_cast<float*>(t.data), t.elems, seed, lo, hi);
       break;
     case DType::kBF16:
-      FillRandomKernel<bf16><<<grid, 256, 0, stream>>>(static_cast<bf16*>(t.data), t.elems, seed,
-                                                       lo, hi);
+      FillRandomKernel<bf16>
+          <<<grid, 256, 0, stream>>>(static_cast<bf16*>(t.data), t.elems, seed, lo, hi);
       break;
     case DType::kF8E4M3:
       FillRandomFp8Kernel<<<grid, 256, 0, stream>>>(static_cast<__nv_fp8_storage_t*>(t.data),
@@ -239,8 +243,7 @@ std::string LaunchRmsNorm(const RmsNormArgs& a, cudaStream_t stream) {
   } else {
     RmsNormKernel<float><<<a.tokens, kNormThreads, 0, stream>>>(
         static_cast<const float*>(a.x.data), static_cast<float*>(a.residual.data),
-        static_cast<const float*>(a.weight.data), static_cast<float*>(a.out.data), a.hidden,
-        a.eps);
+        static_cast<const float*>(a.weight.data), static_cast<float*>(a.out.data), a.hidden, a.eps);
   }
   Check(cudaGetLastError(), "rms_norm launch");
   return std::string(a.residual.empty() ? "rms_norm_" : "add_rms_norm_") +

@@ -15,10 +15,14 @@ void LtCheck(cublasStatus_t s, const char* what) {
 
 cudaDataType_t CudaType(DType t) {
   switch (t) {
-    case DType::kF32: return CUDA_R_32F;
-    case DType::kBF16: return CUDA_R_16BF;
-    case DType::kF8E4M3: return CUDA_R_8F_E4M3;
-    case DType::kI32: break;
+    case DType::kF32:
+      return CUDA_R_32F;
+    case DType::kBF16:
+      return CUDA_R_16BF;
+    case DType::kF8E4M3:
+      return CUDA_R_8F_E4M3;
+    case DType::kI32:
+      break;
   }
   throw std::invalid_argument("gemm: unsupported dtype");
 }
@@ -60,12 +64,12 @@ LtGemm::Plan& LtGemm::GetPlan(const GemmArgs& g) {
   const cudaDataType_t out = CudaType(g.c.dtype);
   LtCheck(cublasLtMatmulDescCreate(&plan.op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "desc create");
   const cublasOperation_t transa = CUBLAS_OP_T, transb = CUBLAS_OP_N;
-  LtCheck(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA, &transa,
-                                         sizeof(transa)),
-          "set transa");
-  LtCheck(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSB, &transb,
-                                         sizeof(transb)),
-          "set transb");
+  LtCheck(
+      cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA, &transa, sizeof(transa)),
+      "set transa");
+  LtCheck(
+      cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSB, &transb, sizeof(transb)),
+      "set transb");
   LtCheck(cublasLtMatrixLayoutCreate(&plan.a, in, g.k, g.n, g.k), "layout a");
   LtCheck(cublasLtMatrixLayoutCreate(&plan.b, in, g.k, g.m, g.k), "layout b");
   LtCheck(cublasLtMatrixLayoutCreate(&plan.c, out, g.n, g.m, g.n), "layout c");
@@ -77,8 +81,8 @@ LtGemm::Plan& LtGemm::GetPlan(const GemmArgs& g) {
           "preference workspace");
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
-  const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(handle_, plan.op, plan.a, plan.b,
-                                                           plan.c, plan.c, pref, 1, &result, &found);
+  const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(handle_, plan.op, plan.a, plan.b, plan.c,
+                                                           plan.c, pref, 1, &result, &found);
   cublasLtMatmulPreferenceDestroy(pref);
   if (st != CUBLAS_STATUS_SUCCESS || found == 0) {
     cublasLtMatrixLayoutDestroy(plan.a);

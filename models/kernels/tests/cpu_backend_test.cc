@@ -202,7 +202,7 @@ TEST(ModelShapes, LlamaThreeFrequencyScaling) {
   const std::vector<float> l3 = RopeInvFreq(FindModel("llama-3-8b"));
   const std::vector<float> l2 = RopeInvFreq(FindModel("llama-2-13b"));
   ASSERT_EQ(l3.size(), 64u);
-  EXPECT_FLOAT_EQ(l3[0], 1.0f);   // high frequency: unscaled
+  EXPECT_FLOAT_EQ(l3[0], 1.0f);  // high frequency: unscaled
   EXPECT_FLOAT_EQ(l2[0], 1.0f);
   const double raw_last = 1.0 / std::pow(500000.0, 126.0 / 128.0);
   EXPECT_NEAR(l3[63], raw_last / 8.0, 1e-12);  // low frequency: divided by the factor
@@ -458,9 +458,12 @@ TEST(Checks, CpuAgainstCpuPassesAndPlantedFaultsFail) {
   const std::vector<CheckResult> bad = RunChecks(faulty, b, opt);
   int gemm_fail = 0, decode_fail = 0, other_fail = 0;
   for (const CheckResult& r : bad) {
-    if (r.op == "gemm" && !r.pass) ++gemm_fail;
-    else if (r.op == "attn_decode" && !r.pass && !r.finite) ++decode_fail;
-    else if (!r.pass) ++other_fail;
+    if (r.op == "gemm" && !r.pass)
+      ++gemm_fail;
+    else if (r.op == "attn_decode" && !r.pass && !r.finite)
+      ++decode_fail;
+    else if (!r.pass)
+      ++other_fail;
   }
   EXPECT_GT(gemm_fail, 0);
   EXPECT_GT(decode_fail, 0);

@@ -80,7 +80,7 @@ TEST(BenchContext, RotationRule) {
   EXPECT_EQ(ctx.RotationsFor(int64_t{10} << 20), 11);  // 110 MB > 100 MB
   EXPECT_EQ(ctx.RotationsFor(1024), 64);               // capped
   ctx.max_point_bytes = 4096;
-  EXPECT_EQ(ctx.RotationsFor(1024), 4);                // memory bound
+  EXPECT_EQ(ctx.RotationsFor(1024), 4);  // memory bound
   ctx.l2_bytes = 0;
   EXPECT_EQ(ctx.RotationsFor(1024), 1);
 }
@@ -127,8 +127,7 @@ TEST(Profile, CpuProfileHasTheDocumentedFormat) {
     if (r["op"] == "gemm_qkv") {
       EXPECT_EQ(r["shape"]["n"], (2 + 2 * 1) * 64);
       EXPECT_EQ(r["shape"]["k"], 128);
-      EXPECT_DOUBLE_EQ(r["flops"].get<double>(),
-                       2.0 * r["shape"]["m"].get<int>() * 256 * 128);
+      EXPECT_DOUBLE_EQ(r["flops"].get<double>(), 2.0 * r["shape"]["m"].get<int>() * 256 * 128);
     }
     if (r["op"] == "attn_prefill") {
       EXPECT_LE(r["shape"]["context"].get<int>(), 64);
@@ -177,10 +176,11 @@ TEST(Profile, GroupsSelectAndUnknownGroupFails) {
 TEST(Cli, ProfileWritesJsonAndBadFlagsFail) {
   const std::string path = ::testing::TempDir() + "kernels_cli_profile.json";
   std::ostringstream out, err;
-  const int rc = RunCli({"profile", "--backend", "cpu", "--quick", "--hidden", "128", "--heads",
-                         "4", "--kv-heads", "2", "--head-dim", "64", "--ffn", "256", "--vocab",
-                         "512", "--groups", "gemm,norm", "--iters", "2", "--out", path},
-                        out, err);
+  const int rc = RunCli(
+      {"profile",    "--backend", "cpu",        "--quick", "--hidden", "128", "--heads", "4",
+       "--kv-heads", "2",         "--head-dim", "64",      "--ffn",    "256", "--vocab", "512",
+       "--groups",   "gemm,norm", "--iters",    "2",       "--out",    path},
+      out, err);
   ASSERT_EQ(rc, 0) << err.str();
   std::ifstream in(path);
   const Json doc = Json::parse(in);
@@ -193,20 +193,22 @@ TEST(Cli, ProfileWritesJsonAndBadFlagsFail) {
   EXPECT_EQ(RunCli({"profile", "--bogus", "1"}, o2, e2), 2);
   EXPECT_NE(e2.str().find("unknown flag --bogus"), std::string::npos);
   EXPECT_EQ(RunCli({"frobnicate"}, o2, e2), 2);
-  EXPECT_EQ(RunCli({"profile", "--backend", "cpu", "--heads", "4"}, o2, e2), 2);  // incomplete shape
+  EXPECT_EQ(RunCli({"profile", "--backend", "cpu", "--heads", "4"}, o2, e2),
+            2);  // incomplete shape
   EXPECT_EQ(RunCli({"models"}, o2, e2), 0);
   EXPECT_NE(o2.str().find("llama-3-70b"), std::string::npos);
 }
 
 TEST(Cli, CheckAndAttnBenchOnCpu) {
   std::ostringstream out, err;
-  EXPECT_EQ(RunCli({"check", "--backend", "cpu", "--quick", "--seed", "3"}, out, err), 0) << err.str();
+  EXPECT_EQ(RunCli({"check", "--backend", "cpu", "--quick", "--seed", "3"}, out, err), 0)
+      << err.str();
   const Json doc = Json::parse(out.str());
   EXPECT_EQ(doc["failed"], 0);
   EXPECT_EQ(doc["seed"], 3);
   std::ostringstream o2, e2;
-  EXPECT_EQ(RunCli({"attn-bench", "--backend", "cpu", "--quick", "--hidden", "128", "--heads",
-                    "4", "--kv-heads", "2", "--head-dim", "64", "--ffn", "256", "--vocab", "512",
+  EXPECT_EQ(RunCli({"attn-bench", "--backend", "cpu", "--quick", "--hidden", "128", "--heads", "4",
+                    "--kv-heads", "2", "--head-dim", "64", "--ffn", "256", "--vocab", "512",
                     "--iters", "1"},
                    o2, e2),
             0)
