@@ -7,10 +7,12 @@
 //    (count and Σ context), never one by one. (Implementations that interpolate per-request
 //    tables use the mean context Σctx/B.)
 //  * An empty batch costs 0.
+//  * duration_ns == round(Σ breakdown_ns); comm_ns and overhead_ns repeat their classes.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -66,6 +68,8 @@ struct IterationCost {
   std::uint32_t fallback_mask = 0;
 };
 
+struct OpTimes;  // per-operator detail (iteration.h)
+
 // What a cost model is built for: one instance's hardware, model and parallelism.
 struct Deployment {
   const HardwareSpec* hardware = nullptr;
@@ -82,6 +86,12 @@ class CostModel {
   static constexpr const char* kKind = "cost-model";
   virtual ~CostModel() = default;
   virtual IterationCost estimate(const BatchShape& batch) const = 0;
+  // estimate() plus, for op-level models, the time and fallback of every operator in *detail
+  // (left untouched by models that have no operators). Not for the hot path.
+  virtual IterationCost explain(const BatchShape& batch, OpTimes* detail) const {
+    (void)detail;
+    return estimate(batch);
+  }
 };
 
 // Builds the cost model described by `cfg` ("impl": roofline | measured | ...).

@@ -21,8 +21,7 @@ const char* op_class_name(OpClass c) {
   return "?";
 }
 
-namespace {
-RooflineParams read_params(ConfigNode& c) {
+RooflineParams read_roofline_params(ConfigNode& c, const Deployment& d) {
   RooflineParams p;
   p.gemm_compute_efficiency = c.get<double>("gemm_compute_efficiency", p.gemm_compute_efficiency,
                                             "fraction of dense peak FLOP/s reached by GEMMs", OpenFraction());
@@ -38,29 +37,28 @@ RooflineParams read_params(ConfigNode& c) {
   p.step_overhead_us = c.get<double>("step_overhead_us", p.step_overhead_us,
                                      "per-iteration framework overhead, us (< 0: the hardware catalog's)");
   p.use_fp8 = c.get<bool>("use_fp8", p.use_fp8, "run GEMMs at the FP8 peak");
+  if (p.use_fp8 && d.hardware->fp8_tflops <= 0) c.fail("use_fp8", "hardware '" + d.hardware->name + "' has no FP8 peak");
+  const std::string mode = c.choice("pipeline_mode", "latency", {"latency", "throughput"},
+                                    "PP: an iteration costs the whole pipeline (latency) or its slowest stage "
+                                    "(throughput, pp micro-batches in flight)");
+  p.pipeline_mode = mode == "throughput" ? PipelineMode::kThroughput : PipelineMode::kLatency;
   return p;
 }
-}  // namespace
 
-RooflineCostModel::RooflineCostModel(ConfigNode& cfg, const Deployment& d) : RooflineCostModel(d, read_params(cfg)) {
-  if (p_.use_fp8 && d.hardware->fp8_tflops <= 0) cfg.fail("use_fp8", "hardware '" + d.hardware->name + "' has no FP8 peak");
-}
+RooflineCostModel::RooflineCostModel(ConfigNode& cfg, const Deployment& d)
+    : RooflineCostModel(d, read_roofline_params(cfg, d)) {}
 
 RooflineCostModel::RooflineCostModel(const Deployment& d, const RooflineParams& p) : d_(d), p_(p) {
   const HardwareSpec& hw = *d.hardware;
-  const ModelSpec& m = *d.model;
+  dims_ = ShardDims::of(d);
   const double tflops = (p.use_fp8 && hw.fp8_tflops > 0) ? hw.fp8_tflops : hw.bf16_tflops;
   peak_flops_ = tflops * 1e12 * p.gemm_compute_efficiency * 1e-9;             // FLOP per ns
   peak_attn_flops_ = hw.bf16_tflops * 1e12 * p.attention_compute_efficiency * 1e-9;
   bw_bytes_per_ns_ = hw.memory_bandwidth_gbps * p.memory_efficiency;          // GB/s == bytes/ns
   link_bytes_per_ns_ = hw.intra_node_link_gbps * p.link_efficiency;
-  q_heads_ = heads_per_device(m, d.tensor_parallel);
-  kv_heads_ = kv_heads_per_device(m, d.tensor_parallel);
-  ffn_shard_ = std::ceil(static_cast<double>(m.ffn_size) / d.tensor_parallel);
-  vocab_shard_ = std::ceil(static_cast<double>(m.vocab_size) / d.tensor_parallel);
-  layers_ = m.num_layers;
   overhead_ns_ = (p.step_overhead_us >= 0 ? p.step_overhead_us : hw.step_overhead_us) * 1e3;
   min_kernel_ns_ = p.min_kernel_us * 1e3;
+  comm_latency_ns_ = p.comm_latency_us * 1e3;
 }
 
 RooflineCostModel::OpCost RooflineCostModel::gemm(double m, double n, double k, int dtype_bytes) {
@@ -75,103 +73,114 @@ double RooflineCostModel::gemm_ns(double m, double n, double k) const {
   return time_ns(gemm(m, n, k, d_.model->dtype_bytes), peak_flops_);
 }
 
-double RooflineCostModel::prefill_attention_ns(const PrefillSegment& s) const {
-  const double n = s.new_tokens, p = s.prior_tokens, hd = d_.model->head_dim;
-  const double pairs = n * p + n * (n + 1.0) / 2.0;  // causal (query, key) pairs
+double RooflineCostModel::memory_ns(double bytes) const { return std::max(bytes / bw_bytes_per_ns_, min_kernel_ns_); }
+
+double RooflineCostModel::elementwise_ns(const IterationShape& s, double bytes) const {
+  // The block's elementwise kernels (2 add_norm, rope, act) take together at least
+  // 4 × min_kernel; below that floor each one gets its share by bytes.
+  const ShardDims& d = dims_;
+  const double layer_bytes = s.tokens * d.dtype_bytes *
+                             (10.0 * d.hidden + 2.0 * (d.q_heads + d.kv_heads) * d.head_dim +
+                              2.0 * d.kv_heads * d.head_dim + (d.gated ? 3.0 : 2.0) * d.ffn_shard * (d.moe ? d.top_k : 1.0));
+  const double floor_ns = 4.0 * min_kernel_ns_;
+  const double layer_ns = layer_bytes / bw_bytes_per_ns_;
+  const double scale = layer_ns < floor_ns && layer_bytes > 0 ? floor_ns / layer_ns : 1.0;
+  return bytes / bw_bytes_per_ns_ * scale;
+}
+
+RooflineCostModel::AttentionShape RooflineCostModel::attention_shape() const {
+  return AttentionShape{dims_.q_heads, dims_.kv_heads, dims_.head_dim, dims_.dtype_bytes, dims_.kv_dtype_bytes};
+}
+
+double RooflineCostModel::prefill_attention_ns(const AttentionShape& a, double batch, double tokens,
+                                               double prior) const {
   OpCost op;
-  op.flops = 4.0 * hd * q_heads_ * pairs;            // QK^T and PV, 2 FLOPs per multiply-add
-  op.bytes = (2.0 * n * q_heads_ * hd + (p + n) * 2.0 * kv_heads_ * hd) * d_.model->dtype_bytes;
+  op.flops = 4.0 * a.head_dim * a.q_heads * causal_pairs(tokens, prior) * batch;  // QK^T and PV
+  op.bytes = batch * (2.0 * tokens * a.q_heads * a.head_dim * a.dtype_bytes +
+                      (prior + tokens) * 2.0 * a.kv_heads * a.head_dim * a.kv_dtype_bytes);
   return time_ns(op, peak_attn_flops_);
+}
+
+double RooflineCostModel::decode_attention_ns(const AttentionShape& a, double batch, double context) const {
+  if (batch <= 0) return 0;
+  OpCost op;
+  op.flops = 4.0 * a.head_dim * a.q_heads * context * batch;
+  op.bytes = batch * (context * 2.0 * a.kv_heads * a.head_dim * a.kv_dtype_bytes +
+                      2.0 * a.q_heads * a.head_dim * a.dtype_bytes);
+  return time_ns(op, peak_attn_flops_);
+}
+
+double RooflineCostModel::prefill_attention_ns(const PrefillSegment& s) const {
+  return prefill_attention_ns(attention_shape(), 1.0, s.new_tokens, s.prior_tokens);
 }
 
 double RooflineCostModel::decode_attention_ns(std::int64_t requests, std::int64_t context_tokens) const {
   if (requests == 0) return 0;
-  const double hd = d_.model->head_dim, ctx = static_cast<double>(context_tokens);
-  OpCost op;
-  op.flops = 4.0 * hd * q_heads_ * ctx;
-  op.bytes = ctx * 2.0 * kv_heads_ * hd * d_.kv_dtype_bytes +
-             2.0 * static_cast<double>(requests) * q_heads_ * hd * d_.model->dtype_bytes;
-  return time_ns(op, peak_attn_flops_);
+  const double b = static_cast<double>(requests);
+  return decode_attention_ns(attention_shape(), b, static_cast<double>(context_tokens) / b);
 }
 
-double RooflineCostModel::allreduce_ns(double bytes) const {
-  const int tp = d_.tensor_parallel;
-  if (tp <= 1 || bytes <= 0) return 0;
-  // Ring: reduce-scatter + all-gather, 2(tp−1) steps each moving bytes/tp per device.
-  return 2.0 * (tp - 1) * (bytes / tp / link_bytes_per_ns_ + p_.comm_latency_us * 1e3);
+double RooflineCostModel::allreduce_ns(double bytes, int gpus) const {
+  if (gpus <= 1 || bytes <= 0) return 0;
+  // Ring: reduce-scatter + all-gather, 2(n−1) steps each moving bytes/n per device.
+  return 2.0 * (gpus - 1) * (bytes / gpus / link_bytes_per_ns_ + comm_latency_ns_);
+}
+
+double RooflineCostModel::allreduce_ns(double bytes) const { return allreduce_ns(bytes, d_.tensor_parallel); }
+
+double RooflineCostModel::allgather_ns(double total_bytes, int gpus) const {
+  if (gpus <= 1 || total_bytes <= 0) return 0;
+  // Each device receives the other (n−1)/n of the result.
+  return total_bytes * (gpus - 1) / gpus / link_bytes_per_ns_ + comm_latency_ns_;
+}
+
+double RooflineCostModel::send_ns(double bytes) const { return bytes / link_bytes_per_ns_ + comm_latency_ns_; }
+
+double RooflineCostModel::price(Op op, const IterationShape& s, bool* /*fell_back*/) const {
+  const ShardDims& d = dims_;
+  const double b = d.dtype_bytes;
+  switch (op) {
+    case Op::kQkv:
+    case Op::kOProj:
+    case Op::kRouter:
+    case Op::kGateUp:
+    case Op::kDown:
+    case Op::kLmHead: {
+      const GemmDims g = gemm_dims(op, s, d);
+      return gemm_ns(g.m, g.n, g.k);
+    }
+    case Op::kAttnPrefill: {
+      double ns = 0;
+      for (const PrefillSegment& seg : s.prefills) ns += prefill_attention_ns(seg);
+      return ns;
+    }
+    case Op::kAttnDecode:
+      return decode_attention_ns(attention_shape(), s.decode_requests, s.decode_context / s.decode_requests);
+    case Op::kAddNorm: return elementwise_ns(s, s.tokens * b * 5.0 * d.hidden);
+    case Op::kRope:
+      return elementwise_ns(s, s.tokens * b * (2.0 * (d.q_heads + d.kv_heads) * d.head_dim + 2.0 * d.kv_heads * d.head_dim));
+    case Op::kAct: return elementwise_ns(s, (d.moe ? s.tokens_per_expert : s.tokens) * b * (d.gated ? 3.0 : 2.0) * d.ffn_shard);
+    case Op::kTpAllReduce: return allreduce_ns(s.tokens * d.hidden * b);
+    case Op::kEmbed: return memory_ns(s.tokens * d.hidden * b);
+    case Op::kSample: return memory_ns(s.seqs * d.vocab * 4.0 * 2.0);
+    case Op::kLogitsGather: return allgather_ns(s.seqs * d.vocab * b, d.tp);
+    case Op::kPpSend: return send_ns(s.tokens * d.hidden * b);
+    case Op::kCount: break;
+  }
+  return 0;
 }
 
 IterationCost RooflineCostModel::estimate(const BatchShape& batch) const {
-  IterationCost c;
-  if (batch.empty()) return c;
-  const ModelSpec& m = *d_.model;
-  const double b = m.dtype_bytes, h = m.hidden_size, hd = m.head_dim;
-  const double tokens = static_cast<double>(batch.prefill_tokens() + batch.decode_requests);
-  const double sampling_seqs = static_cast<double>(batch.prefills.size() + batch.decode_requests);
+  return assemble(*this, dims_, batch, p_.pipeline_mode, overhead_ns_);
+}
 
-  // --- one transformer block on one device
-  double gemm = gemm_ns(tokens, (q_heads_ + 2.0 * kv_heads_) * hd, h)  // QKV
-                + gemm_ns(tokens, h, q_heads_ * hd);                      // O
-  if (m.is_moe()) {
-    const double e = m.num_experts, k = m.experts_top_k;
-    const double active = e * (1.0 - std::pow(1.0 - k / e, tokens));  // experts receiving >= 1 token
-    const double routed = tokens * k;                                  // token-expert pairs
-    const double mats = m.gated_mlp ? 3.0 : 2.0;
-    OpCost experts;
-    experts.flops = 2.0 * routed * h * ffn_shard_ * mats;
-    experts.bytes = (active * mats * h * ffn_shard_ + routed * (2.0 * h + (mats - 1.0) * ffn_shard_)) * b;
-    gemm += gemm_ns(tokens, e, h)  // router
-            + time_ns(experts, peak_flops_);
-  } else if (m.gated_mlp) {
-    gemm += gemm_ns(tokens, 2.0 * ffn_shard_, h) + gemm_ns(tokens, h, ffn_shard_);
-  } else {
-    gemm += gemm_ns(tokens, ffn_shard_, h) + gemm_ns(tokens, h, ffn_shard_);
-  }
-  double attn_prefill = 0;
-  for (const PrefillSegment& s : batch.prefills) attn_prefill += prefill_attention_ns(s);
-  const double attn_decode = decode_attention_ns(batch.decode_requests, batch.decode_context_tokens);
-  // Two norms (read+write), two residual adds (2 reads + 1 write), rotary on Q and K (read+write),
-  // activation (read gate+up, write one), KV-cache write of the new tokens.
-  const double act_width = m.is_moe() ? ffn_shard_ * m.experts_top_k : ffn_shard_;
-  const double elem_bytes = tokens * b *
-                            (4.0 * h + 6.0 * h + 2.0 * (q_heads_ + kv_heads_) * hd +
-                             (m.gated_mlp ? 3.0 : 2.0) * act_width + 2.0 * kv_heads_ * hd);
-  const double elementwise = std::max(elem_bytes / bw_bytes_per_ns_, 4.0 * min_kernel_ns_);
-  c.per_layer_ns = gemm + attn_prefill + attn_decode + elementwise;
-
-  // --- communication
-  const double act_bytes = tokens * h * b;
-  const double tp_comm_per_layer = 2.0 * allreduce_ns(act_bytes);
-  const int pp = d_.pipeline_parallel;
-  const double pp_comm = (pp - 1) * (act_bytes / link_bytes_per_ns_ + p_.comm_latency_us * 1e3);
-
-  // --- once per iteration: embedding gather, LM head on sampling sequences, logits gather, sampling
-  const double lm_head = gemm_ns(sampling_seqs, vocab_shard_, h);
-  const double logits_gather =
-      d_.tensor_parallel > 1 ? (sampling_seqs * vocab_shard_ * (d_.tensor_parallel - 1) * b) / link_bytes_per_ns_ +
-                                   p_.comm_latency_us * 1e3
-                             : 0.0;
-  const double embed_and_sample = std::max(tokens * h * b / bw_bytes_per_ns_, min_kernel_ns_) +
-                                  std::max(sampling_seqs * m.vocab_size * 4.0 * 2.0 / bw_bytes_per_ns_, min_kernel_ns_);
-
-  auto& bd = c.breakdown_ns;
-  const double layers = layers_;
-  bd[static_cast<int>(OpClass::kGemm)] = layers * gemm + lm_head;
-  bd[static_cast<int>(OpClass::kAttentionPrefill)] = layers * attn_prefill;
-  bd[static_cast<int>(OpClass::kAttentionDecode)] = layers * attn_decode;
-  bd[static_cast<int>(OpClass::kElementwise)] = layers * elementwise + embed_and_sample;
-  bd[static_cast<int>(OpClass::kCommunication)] = layers * tp_comm_per_layer + pp_comm + logits_gather;
-  bd[static_cast<int>(OpClass::kOverhead)] = overhead_ns_;
-  c.comm_ns = bd[static_cast<int>(OpClass::kCommunication)];
-  c.overhead_ns = overhead_ns_;
-  double total = 0;
-  for (double x : bd) total += x;
-  c.duration_ns = static_cast<TimeNs>(std::llround(total));
-  return c;
+IterationCost RooflineCostModel::explain(const BatchShape& batch, OpTimes* detail) const {
+  return assemble(*this, dims_, batch, p_.pipeline_mode, overhead_ns_, detail);
 }
 
 SERVESIM_REGISTER(CostModel, RooflineCostModel, "roofline",
-                  "analytic: max(FLOPs/peak, bytes/bandwidth) per op, TP all-reduce, PP sends, fixed step overhead")
+                  "analytic: max(FLOPs/peak, bytes/bandwidth, min kernel) per op, ring TP all-reduce, PP sends, "
+                  "step overhead")
 
 std::unique_ptr<CostModel> make_cost_model(ConfigNode cfg, const Deployment& deployment) {
   return Registry<CostModel>::instance().create(cfg, "roofline", deployment);

@@ -1,0 +1,157 @@
+// models/cost/iteration.h — what one iteration of a decoder-only transformer consists of, shared
+// by every op-level cost model (roofline, measured): the per-device shard dimensions of a
+// deployment, the aggregates of a batch, the list of operators with their op classes, and the
+// assembly of per-op times into an IterationCost (layers, pipeline stages, overhead).
+//
+// Operators (per transformer block on one device, `per_layer`, or once per iteration):
+//   qkv, attention_prefill, attention_decode, o_proj, router (MoE), gate_up, act, down,
+//   add_norm (×2: fused residual add + RMSNorm before attention and before the MLP),
+//   rope (rotary on Q and K plus the KV-cache write), tp_allreduce (×2, TP > 1),
+//   lm_head, embed, sample, logits_gather (TP > 1), pp_send (PP > 1).
+// MoE: gate_up, act and down run once per active expert on `tokens_per_expert` tokens, with
+// active experts E·(1 − (1 − k/E)^T) (uniform routing of T tokens to k of E experts each).
+//
+// Pipeline parallelism (PipelineMode):
+//   latency    — one batch passes all stages in turn: every layer, (pp − 1) sends; the
+//                iteration takes the whole pipeline's latency (no overlap between iterations).
+//   throughput — pp micro-batches in flight: the iteration costs the slowest stage,
+//                ceil(L/pp) layers + LM head/embedding/sampling + one send.
+//
+// Contract: a Pricer used with assemble() provides
+//   double price(Op, const IterationShape&, bool* fell_back) const   // ns of ONE call of op
+// and is only asked for ops that do work in this batch.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <span>
+
+#include "models/cost/cost_model.h"
+
+namespace servesim {
+
+enum class PipelineMode { kLatency, kThroughput };
+
+// One device's shard of the model (tensor parallelism splits heads, FFN and vocabulary).
+struct ShardDims {
+  double hidden = 0, q_heads = 0, kv_heads = 0, head_dim = 0, ffn_shard = 0, vocab = 0, vocab_shard = 0;
+  double dtype_bytes = 2, kv_dtype_bytes = 2;
+  bool gated = true;
+  bool moe = false;
+  double experts = 1, top_k = 1;
+  int layers = 0, tp = 1, pp = 1;
+
+  static ShardDims of(const Deployment& d);
+  double qkv_width() const { return (q_heads + 2.0 * kv_heads) * head_dim; }
+  double q_width() const { return q_heads * head_dim; }
+  double gate_up_width() const { return (gated ? 2.0 : 1.0) * ffn_shard; }
+  int layers_per_stage() const { return (layers + pp - 1) / pp; }
+};
+
+// Causal (query, key) pairs of `n` new tokens after `prior` cached ones.
+inline double causal_pairs(double n, double prior) { return n * prior + n * (n + 1.0) / 2.0; }
+
+// The aggregates of one batch that the operators need (O(prefill segments) to build).
+struct IterationShape {
+  std::span<const PrefillSegment> prefills;
+  double tokens = 0;            // tokens through the layers: prefill new tokens + one per decode
+  double seqs = 0;              // sequences that sample a token: prefill segments + decodes
+  double prefill_segments = 0;
+  double prefill_tokens = 0;
+  double prefill_pairs = 0;     // Σ causal_pairs(new, prior) over the segments
+  double prefill_prior = 0;     // Σ prior tokens over the segments
+  double decode_requests = 0;
+  double decode_context = 0;    // Σ context over decoding requests
+  double active_experts = 0;    // MoE only
+  double tokens_per_expert = 0; // MoE only: T·k / active
+
+  static IterationShape of(const BatchShape& b, const ShardDims& d);
+};
+
+enum class Op : int {
+  kQkv = 0,
+  kAttnPrefill,
+  kAttnDecode,
+  kOProj,
+  kRouter,
+  kGateUp,
+  kAct,
+  kDown,
+  kAddNorm,
+  kRope,
+  kTpAllReduce,
+  kLmHead,
+  kEmbed,
+  kSample,
+  kLogitsGather,
+  kPpSend,
+  kCount
+};
+inline constexpr int kNumOps = static_cast<int>(Op::kCount);
+
+struct OpSpec {
+  const char* name;
+  OpClass op_class;
+  bool per_layer;
+};
+const OpSpec& op_spec(Op op);
+
+// The (m, n, k) of a GEMM op on one device for this batch (m: rows = tokens).
+struct GemmDims {
+  double m = 0, n = 0, k = 0;
+};
+GemmDims gemm_dims(Op op, const IterationShape& s, const ShardDims& d);
+
+// Calls of `op` per layer (per_layer ops) or per iteration; 0 when the op does no work.
+// (pp_send: pp − 1 stage boundaries per batch in latency mode, one per stage in throughput mode.)
+double op_calls(Op op, const IterationShape& s, const ShardDims& d, PipelineMode mode);
+
+// Per-op times of one iteration (ns of all calls of the op in one layer, or once), for `explain`.
+struct OpTimes {
+  std::array<double, kNumOps> ns{};
+  std::array<double, kNumOps> calls{};
+  std::array<bool, kNumOps> fell_back{};
+};
+
+template <class Pricer>
+IterationCost assemble(const Pricer& pricer, const ShardDims& d, const BatchShape& batch, PipelineMode mode,
+                       double overhead_ns, OpTimes* detail = nullptr) {
+  IterationCost c;
+  if (batch.empty()) return c;
+  const IterationShape s = IterationShape::of(batch, d);
+  std::array<double, kNumOpClasses> layer{}, once{};
+  for (int i = 0; i < kNumOps; ++i) {
+    const Op op = static_cast<Op>(i);
+    const double calls = op_calls(op, s, d, mode);
+    if (calls <= 0) continue;
+    bool fb = false;
+    const double ns = calls * pricer.price(op, s, &fb);
+    const OpSpec& spec = op_spec(op);
+    const int cls = static_cast<int>(spec.op_class);
+    (spec.per_layer ? layer : once)[cls] += ns;
+    if (fb) c.fallback_mask |= 1u << cls;
+    if (detail != nullptr) {
+      detail->ns[i] = ns;
+      detail->calls[i] = calls;
+      detail->fell_back[i] = fb;
+    }
+  }
+  const int comm = static_cast<int>(OpClass::kCommunication);
+  const int overhead = static_cast<int>(OpClass::kOverhead);
+  for (int k = 0; k < kNumOpClasses; ++k) {
+    if (k != comm) c.per_layer_ns += layer[k];
+  }
+  const double layers = mode == PipelineMode::kThroughput ? d.layers_per_stage() : d.layers;
+  double total = 0;
+  for (int k = 0; k < kNumOpClasses; ++k) {
+    c.breakdown_ns[k] = layers * layer[k] + once[k] + (k == overhead ? overhead_ns : 0.0);
+    total += c.breakdown_ns[k];
+  }
+  c.comm_ns = c.breakdown_ns[comm];
+  c.overhead_ns = c.breakdown_ns[overhead];
+  c.duration_ns = static_cast<TimeNs>(std::llround(total));
+  return c;
+}
+
+}  // namespace servesim
