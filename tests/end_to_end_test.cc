@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "sim/scenario/runner.h"
 #include "tests/test_util.h"
@@ -62,7 +63,22 @@ TEST(EndToEnd, GoldenQuickstartDump) {
   }
   const std::string golden = testing::read_file(golden_path);
   ASSERT_FALSE(golden.empty()) << "missing " << golden_path << " (run with SERVESIM_UPDATE_GOLDEN=1)";
-  EXPECT_EQ(dump, golden) << "the quickstart results changed; if intended, regenerate the golden file";
+  if (dump != golden) {
+    // Report the first few differing lines, not two whole dumps.
+    std::istringstream got(dump), want(golden);
+    std::string g, w, report;
+    int line = 0, shown = 0;
+    while (shown < 5 && (std::getline(got, g) ? 1 : 0) + (std::getline(want, w) ? 1 : 0) > 0) {
+      ++line;
+      if (g != w) {
+        report += "line " + std::to_string(line) + ":\n  got:  " + g + "\n  want: " + w + "\n";
+        ++shown;
+      }
+      g.clear();
+      w.clear();
+    }
+    ADD_FAILURE() << "the quickstart results changed (SERVESIM_UPDATE_GOLDEN=1 regenerates if intended):\n" << report;
+  }
 }
 
 TEST(EndToEnd, RunsShareADatabase) {

@@ -6,6 +6,7 @@ namespace servesim::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"run", "run a scenario and write its results database", cmd_run},
+      {"capacity", "find the highest arrival rate that meets service-level objectives", cmd_capacity},
       {"list", "list what is registered: batchers, routers, cost models, workloads, hardware, models", cmd_list},
   };
   return table;

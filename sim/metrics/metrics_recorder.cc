@@ -21,6 +21,11 @@ void MetricsRecorder::on_reject(const RequestState& r) {
   if (sink_) sink_->add_request(r);
 }
 
+void MetricsRecorder::on_admit(const RequestState& r) {
+  admitted_tokens_ += r.prefill_target_tokens;
+  cached_tokens_ += r.cached_tokens;
+}
+
 void MetricsRecorder::on_preempt(const RequestState&) { ++preemptions_; }
 
 void MetricsRecorder::on_finish(const RequestState& r) {
@@ -80,6 +85,7 @@ SummaryRows MetricsRecorder::summary() {
   add("prefill_tokens", static_cast<double>(prefill_tokens_));
   add("output_tokens", static_cast<double>(output_tokens_));
   add("preemptions", static_cast<double>(preemptions_));
+  add("prefix_hit_rate", admitted_tokens_ ? static_cast<double>(cached_tokens_) / static_cast<double>(admitted_tokens_) : 0.0);
   add("iterations", static_cast<double>(iterations_));
   add("mean_batch_size", iterations_ ? static_cast<double>(batch_seqs_total_) / static_cast<double>(iterations_) : 0.0);
   if (slo_.any()) {

@@ -32,6 +32,7 @@ class MetricsRecorder final : public Observer {
 
   void on_arrival(const RequestState& r) override;
   void on_reject(const RequestState& r) override;
+  void on_admit(const RequestState& r) override;
   void on_preempt(const RequestState& r) override;
   void on_finish(const RequestState& r) override;
   void on_iteration(const IterationRecord& it) override;
@@ -50,6 +51,7 @@ class MetricsRecorder final : public Observer {
   std::int64_t arrived_ = 0, finished_ = 0, rejected_ = 0, preemptions_ = 0;
   std::int64_t iterations_ = 0, batch_seqs_total_ = 0, prefill_tokens_ = 0, output_tokens_ = 0;
   std::int64_t slo_met_ = 0;
+  std::int64_t admitted_tokens_ = 0, cached_tokens_ = 0;
   TimeNs first_arrival_ns_ = -1, last_finish_ns_ = 0;
   std::vector<double> ttft_s_, tpot_s_, e2e_s_, sched_delay_s_;
   WeightedSamples tbt_s_;

@@ -56,6 +56,7 @@ struct ClusterPlan {
   Deployment deployment;
   MemoryPlan memory;
   std::int64_t max_model_len = 0;
+  InstanceOptions instance;
 };
 
 ClusterPlan read_cluster(ConfigNode c, const std::string& data_dir) {
@@ -98,6 +99,20 @@ ClusterPlan read_cluster(ConfigNode c, const std::string& data_dir) {
   const std::int64_t forced_blocks = kv.get<std::int64_t>("num_blocks", 0, "KV blocks per instance; 0 = from memory accounting", NonNegative());
   p.memory = plan_memory(p.deployment, util, reserve_gib * 1073741824.0, block_size);
   if (forced_blocks > 0) p.memory.kv_blocks = forced_blocks;
+  InstanceOptions& io = p.instance;
+  io.kv_blocks = p.memory.kv_blocks;
+  io.block_size_tokens = block_size;
+  io.prefix_caching = kv.get<bool>("enable_prefix_caching", false, "automatic prefix caching of full prompt blocks");
+  io.apc_discount_cached_in_admission = kv.get<bool>(
+      "apc_discount_cached_in_admission", false,
+      "admission counts only the blocks it really takes (vLLM v1 counts the whole prompt: false)");
+  const std::string mode = kv.choice("preemption_mode", "recompute", {"recompute", "swap"},
+                                     "what a preempted decoding request does: recompute its KV later, or swap it to host memory");
+  io.preemption_mode = mode == "swap" ? PreemptionMode::kSwap : PreemptionMode::kRecompute;
+  const double swap_gib = kv.get<double>("swap_space_gib", 4.0, "host memory for swapped KV, GiB per device", NonNegative());
+  io.swap_blocks = static_cast<std::int64_t>(swap_gib * 1073741824.0 / p.memory.kv_bytes_per_block);
+  io.kv_bytes_per_block = p.memory.kv_bytes_per_block;
+  io.host_link_bytes_per_ns = p.deployment.hardware->host_link_gbps;
   if (p.memory.kv_capacity_tokens() < p.max_model_len) {
     c.fail(forced_blocks > 0 ? "kv_cache.num_blocks" : "model",
            "the KV cache cannot hold one request of max_model_len = " + std::to_string(p.max_model_len) +
@@ -121,7 +136,9 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
                                                      "shared data folder (traces/, profiles/); env SERVESIM_DATA_DIR");
 
   Simulation sim(out.seed);
-  TraceContext trace_ctx{out.seed, data_dir};
+  TraceContext trace_ctx;
+  trace_ctx.seed = out.seed;
+  trace_ctx.data_dir = data_dir;
   auto source = make_trace_source(root.child("workload"), trace_ctx);
 
   ConfigNode cluster_cfg = root.child("cluster");
@@ -133,8 +150,7 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   ConfigNode cost_cfg = cluster_cfg.child("cost_model");
   const BatcherContext bctx{&plan.deployment, plan.memory.block_size_tokens, plan.memory.kv_blocks, plan.max_model_len};
   for (int i = 0; i < plan.instances; ++i) {
-    cluster.add_instance(KvBlockPool(plan.memory.kv_blocks, plan.memory.block_size_tokens),
-                         make_cost_model(cost_cfg, plan.deployment), make_batcher(batcher_cfg, bctx));
+    cluster.add_instance(plan.instance, make_cost_model(cost_cfg, plan.deployment), make_batcher(batcher_cfg, bctx));
   }
 
   ConfigNode slo_cfg = root.child("slo");

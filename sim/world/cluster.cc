@@ -12,9 +12,11 @@ Cluster::Cluster(Simulation& sim, std::unique_ptr<TraceSource> source, std::uniq
                  std::int64_t max_model_len)
     : sim_(sim), source_(std::move(source)), router_(std::move(router)), max_model_len_(max_model_len) {}
 
-Instance& Cluster::add_instance(KvBlockPool kv, std::unique_ptr<CostModel> cost_model, std::unique_ptr<Batcher> batcher) {
+Instance& Cluster::add_instance(const InstanceOptions& options, std::unique_ptr<CostModel> cost_model,
+                                std::unique_ptr<Batcher> batcher) {
   const int id = static_cast<int>(instances_.size());
-  instances_.push_back(std::make_unique<Instance>(id, sim_, requests_, signals_, kv, std::move(cost_model), std::move(batcher)));
+  instances_.push_back(
+      std::make_unique<Instance>(id, sim_, requests_, signals_, options, std::move(cost_model), std::move(batcher)));
   views_.push_back(instances_.back().get());
   return *instances_.back();
 }

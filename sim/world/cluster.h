@@ -23,7 +23,8 @@ class Cluster final : public Component {
   Cluster(Simulation& sim, std::unique_ptr<TraceSource> source, std::unique_ptr<Router> router,
           std::int64_t max_model_len);
 
-  Instance& add_instance(KvBlockPool kv, std::unique_ptr<CostModel> cost_model, std::unique_ptr<Batcher> batcher);
+  Instance& add_instance(const InstanceOptions& options, std::unique_ptr<CostModel> cost_model,
+                         std::unique_ptr<Batcher> batcher);
   SignalBus& signals() { return signals_; }
   RequestTable& requests() { return requests_; }
   const std::vector<std::unique_ptr<Instance>>& instances() const { return instances_; }

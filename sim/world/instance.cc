@@ -10,16 +10,17 @@
 
 namespace servesim {
 
-Instance::Instance(int id, Simulation& sim, RequestTable& requests, SignalBus& signals, KvBlockPool kv,
+Instance::Instance(int id, Simulation& sim, RequestTable& requests, SignalBus& signals, const InstanceOptions& options,
                    std::unique_ptr<CostModel> cost_model, std::unique_ptr<Batcher> batcher)
     : id_(id),
       sim_(sim),
       requests_(requests),
       signals_(signals),
-      kv_(kv),
+      options_(options),
+      kv_(options.kv_blocks, options.block_size_tokens, options.prefix_caching),
       cost_model_(std::move(cost_model)),
       batcher_(std::move(batcher)),
-      calendar_(static_cast<std::size_t>(kv.block_size()) + 1) {}
+      calendar_(static_cast<std::size_t>(options.block_size_tokens) + 1) {}
 
 Instance::~Instance() = default;
 
@@ -44,6 +45,27 @@ std::int32_t Instance::prefill_tokens_needed(RequestSlot slot) {
   return r.req.prompt_tokens + r.generated_tokens;
 }
 
+std::int32_t Instance::prefill_remaining(RequestSlot slot) const {
+  const RequestState& r = requests_[slot];
+  return r.prefill_target_tokens - r.prefilled_tokens;
+}
+
+const std::vector<std::uint64_t>& Instance::prompt_block_hashes(RequestState& r) {
+  if (!r.block_hashes_ready) {
+    kv_block_hashes(r.req.prefix_hashes, r.req.prefix_block_tokens, r.req.prompt_tokens, kv_.block_size(), r.block_hashes);
+    r.block_hashes_ready = true;
+  }
+  return r.block_hashes;
+}
+
+std::int64_t Instance::admission_blocks(RequestSlot slot) {
+  RequestState& r = requests_[slot];
+  const std::int64_t total = kv_.blocks_for_tokens(r.req.prompt_tokens + r.generated_tokens);
+  if (!kv_.prefix_caching() || !options_.apc_discount_cached_in_admission) return total;
+  const KvCache::Match m = kv_.match(prompt_block_hashes(r));
+  return total - m.present + m.evictable;
+}
+
 void Instance::reject_front(const char* reason) {
   const RequestSlot slot = waiting_.front();
   waiting_.pop_front();
@@ -55,20 +77,38 @@ void Instance::reject_front(const char* reason) {
   requests_.release(slot);
 }
 
-void Instance::admit_front(std::int32_t chunk_tokens, std::int64_t reserve_blocks) {
+std::int32_t Instance::admit_front(std::int32_t max_chunk_tokens, std::int64_t reserve_tokens) {
   const RequestSlot slot = waiting_.front();
   waiting_.pop_front();
   RequestState& r = requests_[slot];
-  kv_.allocate(reserve_blocks);
-  r.kv_blocks = reserve_blocks;
+  const std::int32_t n = r.req.prompt_tokens + r.generated_tokens;
+  const std::int64_t total = kv_.blocks_for_tokens(std::max<std::int64_t>(n, reserve_tokens));
+  std::int32_t cached = 0;
+  std::int64_t hashed = 0;
+  if (kv_.prefix_caching()) {
+    const std::vector<std::uint64_t>& hashes = prompt_block_hashes(r);
+    const KvCache::Match m = kv_.match(hashes);
+    kv_.acquire(hashes, m.present, sim_.now());
+    hashed = static_cast<std::int64_t>(hashes.size());
+    // A hit is the run of leading computed blocks, never the whole prompt: the last block is
+    // always computed again (it produces the first token).
+    const std::int64_t hit_blocks = std::min<std::int64_t>(m.computed, kv_.blocks_for_tokens(n) - 1);
+    cached = static_cast<std::int32_t>(std::max<std::int64_t>(hit_blocks, 0) * kv_.block_size());
+  }
+  kv_.allocate(total - hashed);
+  r.kv_blocks = total;
+  r.hashed_blocks_held = static_cast<std::int32_t>(hashed);
+  r.cached_tokens = cached;
   r.phase = RequestPhase::kPrefill;
-  r.prefill_target_tokens = r.req.prompt_tokens + r.generated_tokens;
-  r.prefilled_tokens = 0;
+  r.prefill_target_tokens = n;
+  r.prefilled_tokens = cached;
   if (r.admitted_ns < 0) r.admitted_ns = sim_.now();
   running_insert(r.request_id, slot);
   ongoing_prefills_.push_back(slot);
   signals_.admit(r);
-  continue_prefill(slot, chunk_tokens);
+  const std::int32_t chunk = std::min(n - cached, max_chunk_tokens);
+  continue_prefill(slot, chunk);
+  return chunk;
 }
 
 void Instance::continue_prefill(RequestSlot slot, std::int32_t chunk_tokens) {
@@ -146,7 +186,7 @@ TimeNs Instance::decode_gap_max_since(std::int64_t first_step) const {
   return it == gap_stack_.end() ? 0 : it->second;
 }
 
-std::int64_t Instance::schedule_decodes() {
+std::int64_t Instance::schedule_decodes(bool one_free_block_each) {
   batch_has_decodes_ = true;
   const std::int64_t step = decode_step_ + 1;
   auto& bucket = calendar_[static_cast<std::size_t>(step % static_cast<std::int64_t>(calendar_.size()))];
@@ -190,10 +230,17 @@ std::int64_t Instance::schedule_decodes() {
       take_block(boundary_scratch_[bi]);
       continue;
     }
-    // No free block: the next decoding request in FCFS order fails its check.
-    auto it = cursor_set ? std::upper_bound(running_.begin(), running_.end(), RunningEntry{cursor, ~RequestSlot{0}})
-                         : running_.begin();
-    while (it != running_.end() && requests_[it->second].phase != RequestPhase::kDecode) ++it;
+    // No free block: the next request checked fails — under vLLM's rule the next decoding
+    // request in FCFS order, otherwise the next one that needs a block.
+    auto it = running_.end();
+    if (one_free_block_each) {
+      it = cursor_set ? std::upper_bound(running_.begin(), running_.end(), RunningEntry{cursor, ~RequestSlot{0}})
+                      : running_.begin();
+      while (it != running_.end() && requests_[it->second].phase != RequestPhase::kDecode) ++it;
+    } else if (bi < boundary_scratch_.size()) {
+      const std::uint64_t id = requests_[boundary_scratch_[bi]].request_id;
+      it = std::lower_bound(running_.begin(), running_.end(), RunningEntry{id, 0});
+    }
     if (it == running_.end()) break;
     const RequestSlot h = it->second;
     bool h_preempted = false;
@@ -227,8 +274,34 @@ std::int64_t Instance::schedule_decodes() {
   return preempted;
 }
 
+void Instance::release_kv(RequestState& r) {
+  if (r.hashed_blocks_held > 0) {
+    kv_.release_hashed(std::span<const std::uint64_t>(r.block_hashes.data(), static_cast<std::size_t>(r.hashed_blocks_held)),
+                       sim_.now());
+  }
+  kv_.release(r.kv_blocks - r.hashed_blocks_held);
+  r.kv_blocks = 0;
+  r.hashed_blocks_held = 0;
+}
+
 void Instance::preempt(RequestSlot slot) {
   RequestState& r = requests_[slot];
+  ++preempted_this_batch_;
+  if (r.phase == RequestPhase::kDecode && options_.preemption_mode == PreemptionMode::kSwap &&
+      swap_used_ + r.kv_blocks <= options_.swap_blocks) {
+    leave_decode(r);
+    const std::int64_t blocks = r.kv_blocks;
+    release_kv(r);
+    r.swapped_blocks = blocks;
+    swap_used_ += blocks;
+    swap_transfer_blocks_ += blocks;
+    running_erase(r.request_id);
+    r.phase = RequestPhase::kSwapped;
+    ++r.preemptions;
+    swapped_.push_back(slot);
+    signals_.preempt(r);
+    return;
+  }
   if (r.phase == RequestPhase::kDecode) {
     leave_decode(r);
   } else if (r.phase == RequestPhase::kPrefill) {
@@ -247,13 +320,51 @@ void Instance::preempt(RequestSlot slot) {
   } else {
     throw std::logic_error("preempt: request " + std::to_string(r.request_id) + " is not running");
   }
-  kv_.release(r.kv_blocks);
-  r.kv_blocks = 0;
+  release_kv(r);
   running_erase(r.request_id);
   r.phase = RequestPhase::kWaiting;
   ++r.preemptions;
   waiting_.push_front(slot);
   signals_.preempt(r);
+}
+
+bool Instance::can_swap_in_front(std::int64_t watermark_blocks) const {
+  if (swapped_.empty()) return false;
+  const RequestState& r = requests_[swapped_.front()];
+  const std::int64_t kv_tokens = r.req.prompt_tokens + r.generated_tokens - 1;
+  const std::int64_t need = r.swapped_blocks + (kv_tokens == r.swapped_blocks * kv_.block_size() ? 1 : 0);
+  return kv_.free_blocks() - need >= watermark_blocks;
+}
+
+void Instance::swap_in_front() {
+  const RequestSlot slot = swapped_.front();
+  swapped_.pop_front();
+  RequestState& r = requests_[slot];
+  kv_.allocate(r.swapped_blocks);
+  r.kv_blocks = r.swapped_blocks;
+  swap_used_ -= r.swapped_blocks;
+  swap_transfer_blocks_ += r.swapped_blocks;
+  r.swapped_blocks = 0;
+  running_insert(r.request_id, slot);
+  // Join the decode set as of the step being scheduled (schedule_decodes() already ran for it):
+  // do that step's block and finish bookkeeping here.
+  const std::int64_t step = decode_step_ + 1;
+  r.phase = RequestPhase::kDecode;
+  r.join_step = decode_step_;
+  r.kv_tokens_at_join = r.req.prompt_tokens + r.generated_tokens - 1;
+  r.generated_at_join = r.generated_tokens;
+  ++decode_count_;
+  sum_kv_minus_join_ += r.kv_tokens_at_join - r.join_step;
+  if (r.kv_tokens_at_join == r.kv_blocks * kv_.block_size()) {
+    kv_.allocate(1);
+    ++r.kv_blocks;
+  }
+  if (r.generated_at_join + 1 == r.req.output_tokens) {
+    finishing_.push_back(CalendarEntry{slot, r.generation});
+  } else {
+    calendar_insert(slot, r, step);
+  }
+  joiners_.push_back(CalendarEntry{slot, r.generation});
 }
 
 // ------------------------------------------------------------------------------ iteration cycle
@@ -265,6 +376,8 @@ void Instance::on_schedule() {
   batch_prefill_tokens_ = 0;
   batch_has_decodes_ = false;
   batch_decodes_ = 0;
+  preempted_this_batch_ = 0;
+  swap_transfer_blocks_ = 0;
   finishing_.clear();
   batcher_->schedule(*this);
   if (batch_has_decodes_) batch_decodes_ = decode_count_;
@@ -278,7 +391,11 @@ void Instance::on_schedule() {
   shape.decode_requests = batch_decodes_;
   shape.decode_context_tokens = batch_decodes_ > 0 ? sum_kv_minus_join_ + decode_count_ * (decode_step_ + 1) : 0;
   const IterationCost cost = cost_model_->estimate(shape);
-  const TimeNs duration = std::max<TimeNs>(cost.duration_ns, 1);
+  // Swap copies run on the same stream before the forward pass (vLLM's cache engine).
+  const double swap_ns = swap_transfer_blocks_ > 0 && options_.host_link_bytes_per_ns > 0
+                             ? static_cast<double>(swap_transfer_blocks_) * options_.kv_bytes_per_block / options_.host_link_bytes_per_ns
+                             : 0.0;
+  const TimeNs duration = std::max<TimeNs>(cost.duration_ns + static_cast<TimeNs>(swap_ns), 1);
   busy_ = true;
   batch_start_ns_ = sim_.now();
   IterationRecord rec;
@@ -336,7 +453,14 @@ void Instance::on_complete() {
   for (std::size_t i = 0; i < segments_.size(); ++i) {
     const RequestSlot slot = segment_slots_[i];
     RequestState& r = requests_[slot];
+    const std::int32_t before = r.prefilled_tokens;
     r.prefilled_tokens += segments_[i].new_tokens;
+    if (r.hashed_blocks_held > 0) {  // full prompt blocks this chunk completed are now reusable
+      const auto from = static_cast<std::size_t>(before / kv_.block_size());
+      const auto to = std::min(static_cast<std::size_t>(r.prefilled_tokens / kv_.block_size()),
+                               static_cast<std::size_t>(r.hashed_blocks_held));
+      if (to > from) kv_.mark_computed(std::span<const std::uint64_t>(r.block_hashes.data() + from, to - from));
+    }
     if (r.prefilled_tokens == r.prefill_target_tokens) {
       ongoing_prefills_.erase(std::find(ongoing_prefills_.begin(), ongoing_prefills_.end(), slot));
       emit_prefill_token(slot);
@@ -346,7 +470,7 @@ void Instance::on_complete() {
   segment_slots_.clear();
   batch_has_decodes_ = false;
   busy_ = false;
-  if (waiting_.empty() && running_.empty()) return;
+  if (waiting_.empty() && running_.empty() && swapped_.empty()) return;
   if (sim_.has_event_now()) {
     wake();          // same-time arrivals and completions go first
   } else {
@@ -379,20 +503,20 @@ void Instance::finish(RequestSlot slot) {
   r.generated_tokens = r.req.output_tokens;
   r.phase = RequestPhase::kFinished;
   r.finish_ns = sim_.now();
-  kv_.release(r.kv_blocks);
-  r.kv_blocks = 0;
+  release_kv(r);
   running_erase(r.request_id);
   signals_.finish(r);
   requests_.release(slot);
 }
 
 void Instance::check_consistency() const {
-  std::int64_t held = 0, decoding = 0;
+  std::int64_t private_held = 0, hashed_held = 0, decoding = 0, swapped = 0;
   // Between schedule and completion, the decode step in flight has its blocks already.
   const std::int64_t steps = decode_step_ + (batch_has_decodes_ && batch_decodes_ > 0 ? 1 : 0);
   for (const auto& [order, slot] : running_) {
     const RequestState& r = requests_[slot];
-    held += r.kv_blocks;
+    private_held += r.kv_blocks - r.hashed_blocks_held;
+    hashed_held += r.hashed_blocks_held;
     if (r.phase == RequestPhase::kDecode) {
       ++decoding;
       const std::int64_t tokens = r.kv_tokens_at_join + (steps - r.join_step);
@@ -405,10 +529,16 @@ void Instance::check_consistency() const {
       throw std::logic_error("instance " + std::to_string(id_) + ": non-running request in the running set");
     }
   }
-  if (held != kv_.used_blocks()) {
-    throw std::logic_error("instance " + std::to_string(id_) + ": requests hold " + std::to_string(held) +
-                           " KV blocks but the pool has " + std::to_string(kv_.used_blocks()) + " in use");
+  if (private_held != kv_.private_blocks() || hashed_held != kv_.hashed_references()) {
+    throw std::logic_error("instance " + std::to_string(id_) + ": requests hold " + std::to_string(private_held) +
+                           " private and " + std::to_string(hashed_held) + " shared KV blocks but the cache counts " +
+                           std::to_string(kv_.private_blocks()) + " and " + std::to_string(kv_.hashed_references()));
   }
+  if (kv_.private_blocks() + kv_.live_hashed_blocks() != kv_.used_blocks()) {
+    throw std::logic_error("instance " + std::to_string(id_) + ": KV cache books do not balance");
+  }
+  for (RequestSlot slot : swapped_) swapped += requests_[slot].swapped_blocks;
+  if (swapped != swap_used_) throw std::logic_error("instance " + std::to_string(id_) + ": swap space books do not balance");
   if (decoding != decode_count_) throw std::logic_error("instance " + std::to_string(id_) + ": decode count mismatch");
 }
 

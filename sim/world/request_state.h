@@ -1,13 +1,15 @@
 // sim/world/request_state.h — a request's life inside the simulator:
 //   waiting → prefill (admitted, KV allocated; may take several chunked iterations) → decode →
-//   finished; or rejected (with a reason) from waiting; a preempted request returns to waiting
-//   (recompute) and re-prefills prompt + the tokens it had generated.
+//   finished; or rejected (with a reason) from waiting. A preempted request either returns to
+//   waiting and later re-prefills prompt + the tokens it had generated (recompute), or has its KV
+//   copied to host memory and later back (swap: phase kSwapped, no re-prefill).
 // Per-token facts are not stored per request: a decoding request is described by where it
 // joined the instance's decode steps (join_step), and everything else is derived when
 // something happens to it (see instance.h).
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "traces/request.h"
 
@@ -15,7 +17,7 @@ namespace servesim {
 
 using RequestSlot = std::uint32_t;  // index into the cluster's request table (recycled)
 
-enum class RequestPhase : std::uint8_t { kWaiting, kPrefill, kDecode, kFinished, kRejected };
+enum class RequestPhase : std::uint8_t { kWaiting, kPrefill, kDecode, kSwapped, kFinished, kRejected };
 
 struct RequestState {
   Request req;
@@ -28,7 +30,13 @@ struct RequestState {
   std::int32_t prefill_target_tokens = 0;// tokens the current prefill covers (prompt + generated)
   std::int32_t prefilled_tokens = 0;     // of those, already in the KV cache
   std::int32_t cached_tokens = 0;        // prefix-cache hits at the last admission
-  std::int64_t kv_blocks = 0;            // KV blocks held
+  std::int64_t kv_blocks = 0;            // KV blocks held on the device (hashed + private)
+  std::int64_t swapped_blocks = 0;       // KV blocks held in host memory while swapped
+  // Prefix caching: hashes of the request's full prompt blocks (computed at first admission)
+  // and how many of them it holds references to (a prefix of the list).
+  std::vector<std::uint64_t> block_hashes;
+  std::int32_t hashed_blocks_held = 0;
+  bool block_hashes_ready = false;
 
   // Decode bookkeeping: joined the decode set after `join_step` completed decode steps, with
   // `kv_tokens_at_join` tokens in the cache and `generated_at_join` tokens emitted.

@@ -22,15 +22,24 @@ class RequestTable {
       slot = free_.back();
       free_.pop_back();
     }
-    const std::uint32_t generation = states_[slot].generation + 1;
-    states_[slot] = RequestState{};
-    states_[slot].generation = generation;
+    // Reset field by field, keeping the vectors' capacity (no allocation per request).
+    RequestState& s = states_[slot];
+    std::vector<std::uint64_t> prefix = std::move(s.req.prefix_hashes);
+    std::vector<std::uint64_t> blocks = std::move(s.block_hashes);
+    const std::uint32_t generation = s.generation + 1;
+    s = RequestState{};
+    s.generation = generation;
+    prefix.clear();
+    blocks.clear();
+    s.req.prefix_hashes = std::move(prefix);
+    s.block_hashes = std::move(blocks);
     ++live_;
     return slot;
   }
   void release(RequestSlot slot) {
     ++states_[slot].generation;
     states_[slot].req.prefix_hashes.clear();
+    states_[slot].block_hashes.clear();
     free_.push_back(slot);
     --live_;
   }

@@ -2,7 +2,13 @@
 // parallel lists (one entry per request, arrivals non-decreasing). For small examples, tests
 // and hand-built corner cases:
 //   workload: {impl: inline, arrival_s: [0, 0.5], prompt_tokens: [100, 2000], output_tokens: [10, 5]}
+// Optional `prefix_group` and `shared_prefix_tokens` lists give requests prefix hashes (16-token
+// blocks): requests of the same group (> 0) share their first shared_prefix_tokens tokens; the
+// rest of every prompt is unique to its request (and reusable only by that request itself).
+#include <algorithm>
 #include <limits>
+
+#include "sim/core/rng.h"
 
 #include "traces/trace_source.h"
 
@@ -19,6 +25,11 @@ class InlineSource final : public TraceSource {
                                                        InRange(1, std::numeric_limits<std::int32_t>::max()));
     client_ = cfg.get<std::vector<std::int64_t>>("client_id", {}, "client of each request (default 0)",
                                                   InRange(0, std::numeric_limits<std::uint32_t>::max()));
+    group_ = cfg.get<std::vector<std::int64_t>>("prefix_group", {}, "prefix group of each request (0 = none)", NonNegative());
+    shared_ = cfg.get<std::vector<std::int64_t>>("shared_prefix_tokens", {}, "tokens each request shares with its group",
+                                                 NonNegative());
+    if (!group_.empty() && group_.size() != arrival_s_.size()) cfg.fail("prefix_group", "needs one entry per arrival_s entry");
+    if (shared_.size() != group_.size()) cfg.fail("shared_prefix_tokens", "needs one entry per prefix_group entry");
     if (prompt_.size() != arrival_s_.size()) cfg.fail("prompt_tokens", "needs one entry per arrival_s entry");
     if (output_.size() != arrival_s_.size()) cfg.fail("output_tokens", "needs one entry per arrival_s entry");
     if (!client_.empty() && client_.size() != arrival_s_.size()) cfg.fail("client_id", "needs one entry per arrival_s entry");
@@ -35,13 +46,25 @@ class InlineSource final : public TraceSource {
     out.prompt_tokens = static_cast<std::int32_t>(prompt_[i_]);
     out.output_tokens = static_cast<std::int32_t>(output_[i_]);
     if (!client_.empty()) out.client_id = static_cast<std::uint32_t>(client_[i_]);
+    if (!group_.empty()) {
+      constexpr std::int32_t kBlock = 16;
+      out.prefix_block_tokens = kBlock;
+      const std::int64_t shared_blocks = std::min<std::int64_t>(shared_[i_], out.prompt_tokens) / kBlock;
+      for (std::int64_t b = 0; b < (out.prompt_tokens + kBlock - 1) / kBlock; ++b) {
+        // Shared blocks hash (group, block); the rest (request, block): a prefix identity either way.
+        std::uint64_t state = (b < shared_blocks && group_[i_] > 0)
+                                  ? (static_cast<std::uint64_t>(group_[i_]) << 32) ^ static_cast<std::uint64_t>(b)
+                                  : (0x8000000000000000ULL | (static_cast<std::uint64_t>(i_) << 32)) ^ static_cast<std::uint64_t>(b);
+        out.prefix_hashes.push_back(splitmix64(state));
+      }
+    }
     ++i_;
     return true;
   }
 
  private:
   std::vector<double> arrival_s_;
-  std::vector<std::int64_t> prompt_, output_, client_;
+  std::vector<std::int64_t> prompt_, output_, client_, group_, shared_;
   std::size_t i_ = 0;
 };
 

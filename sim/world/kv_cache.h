@@ -1,0 +1,98 @@
+// sim/world/kv_cache.h — an instance's paged KV cache: `total_blocks` blocks of `block_size`
+// tokens, and, when prefix caching is on, the cache of full blocks keyed by the hash of their
+// whole prefix (vLLM automatic prefix caching, ALGORITHMS.md §1.3).
+//
+// Two kinds of blocks are in use: *private* blocks (a partial last block, decode growth, any
+// block without a known hash), counted only; and *hashed* blocks, one entry per prefix hash.
+// Because a hash covers the whole prefix, the entries form a prefix tree. A hashed block has a
+// reference count; at zero it stays cached but becomes *evictable*. Evictable blocks count as
+// free: allocating when no block is unallocated evicts the least recently used evictable block,
+// the deepest prefix first among equally recent ones.
+//
+// Invariants: unallocated + evictable + private + live hashed == total; a live hashed block has
+// refs > 0; free_blocks() == unallocated + evictable.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+#include <unordered_map>
+
+#include "sim/core/time.h"
+
+namespace servesim {
+
+class KvCache {
+ public:
+  KvCache(std::int64_t total_blocks, int block_size_tokens, bool prefix_caching)
+      : total_(total_blocks), unallocated_(total_blocks), block_size_(block_size_tokens), prefix_caching_(prefix_caching) {}
+
+  std::int64_t total_blocks() const { return total_; }
+  std::int64_t free_blocks() const { return unallocated_ + static_cast<std::int64_t>(evictor_.size()); }
+  std::int64_t used_blocks() const { return total_ - free_blocks(); }
+  int block_size() const { return block_size_; }
+  bool prefix_caching() const { return prefix_caching_; }
+  std::int64_t blocks_for_tokens(std::int64_t tokens) const { return (tokens + block_size_ - 1) / block_size_; }
+
+  // Private blocks. REQUIRES: n <= free_blocks() (evicts cached blocks as needed).
+  void allocate(std::int64_t n);
+  // REQUIRES: n <= private blocks in use.
+  void release(std::int64_t n);
+
+  // --- prefix cache (no-ops / empty answers when prefix caching is off)
+  struct Match {
+    std::int32_t present = 0;    // leading hashes that are cached (live or evictable)
+    std::int32_t computed = 0;   // leading hashes cached and computed (usable as a hit)
+    std::int32_t evictable = 0;  // among the present ones, evictable (reviving one consumes a free block)
+  };
+  Match match(std::span<const std::uint64_t> hashes) const;
+  // Takes a reference on hashes[0, present) (reviving evictable ones) and creates entries, each
+  // on a fresh block with one reference, for hashes[present, size). REQUIRES: the blocks this
+  // consumes (size − present + evictable among present) <= free_blocks().
+  void acquire(std::span<const std::uint64_t> hashes, std::int32_t present, TimeNs now_ns);
+  // Marks entries computed (their KV has been written by a finished prefill chunk).
+  void mark_computed(std::span<const std::uint64_t> hashes);
+  // Drops one reference from each entry; entries at zero become evictable, stamped `now_ns`.
+  void release_hashed(std::span<const std::uint64_t> hashes, TimeNs now_ns);
+
+  std::int64_t private_blocks() const { return private_; }
+  std::int64_t live_hashed_blocks() const { return live_hashed_; }
+  std::int64_t hashed_references() const { return references_; }
+  std::int64_t cached_blocks() const { return static_cast<std::int64_t>(table_.size()); }
+  std::int64_t evictions() const { return evictions_; }
+
+ private:
+  struct Entry {
+    std::int32_t refs = 0;
+    std::int32_t depth = 0;  // index of the block in its prefix (deeper = longer prefix)
+    bool computed = false;
+    TimeNs last_access_ns = 0;
+  };
+  // Eviction order: least recently used first; among equals, the deepest prefix first.
+  using EvictKey = std::tuple<TimeNs, std::int32_t, std::uint64_t>;  // (last access, −depth, hash)
+  void take_unallocated_or_evict();
+
+  std::int64_t total_;
+  std::int64_t unallocated_;
+  std::int64_t private_ = 0;
+  std::int64_t live_hashed_ = 0;
+  std::int64_t references_ = 0;
+  std::int64_t evictions_ = 0;
+  int block_size_;
+  bool prefix_caching_;
+  std::unordered_map<std::uint64_t, Entry> table_;
+  std::set<EvictKey> evictor_;
+};
+
+// KV-block hashes of a request's known prefix. `prefix_hashes[j]` identifies the first
+// (j+1)·prefix_block_tokens tokens; KV block i (tokens [i·bs, (i+1)·bs)) is identified by the
+// hash of the source block holding its last token mixed with how far into that block it ends.
+// Only full KV blocks inside `tokens` and covered by known hashes get one.
+void kv_block_hashes(std::span<const std::uint64_t> prefix_hashes, std::int32_t prefix_block_tokens,
+                     std::int32_t tokens, int block_size, std::vector<std::uint64_t>& out);
+
+}  // namespace servesim
