@@ -102,7 +102,9 @@ struct RopeCacheArgs {
 // the cache, at positions prior .. prior + q_len - 1). New token i of s attends to cache
 // positions 0 .. prior_lens[s] + i. q row of new token j (global index) starts at
 // q + j * q_row_stride; out is [total_q, heads, head_dim]. bf16; head_dim 64 or 128.
-// variant: 0 chooses; 1 = 64-row tiles (4 warps); 2 = 128-row tiles (8 warps).
+// variant (CUDA tile shapes; the result is the same): 0 chooses; 1 = 64 query rows per
+// block (4 warps x 16); 2 = 128 rows (8 warps x 16); 3 = 128 rows (4 warps x 32, 64-key
+// tiles); 4 = as 3 with 32-key tiles. head_dim 64 has 1 and 3 only (2, 4 run as 3).
 struct PrefillArgs {
   Tensor q, k_cache, v_cache, block_table, cu_seqlens_q, prior_lens, out;
   int64_t q_row_stride = 0;

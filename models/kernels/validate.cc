@@ -106,7 +106,7 @@ void ValidatePrefill(const PrefillArgs& a) {
   RequireTensor(a.cu_seqlens_q, DType::kI32, a.num_seqs + 1, op, "cu_seqlens_q");
   RequireTensor(a.prior_lens, DType::kI32, a.num_seqs, op, "prior_lens");
   RequireTensor(a.out, DType::kBF16, int64_t{a.total_q} * a.heads * a.head_dim, op, "out");
-  Require(a.variant >= 0 && a.variant <= 2, op, "variant must be 0, 1 or 2");
+  Require(a.variant >= 0 && a.variant <= 4, op, "variant must be in 0..4");
 }
 
 void ValidateDecode(const DecodeArgs& a) {

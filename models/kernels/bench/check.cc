@@ -408,6 +408,12 @@ std::vector<CheckResult> RunChecks(Backend& under_test, Backend& reference, Chec
     CheckPrefill(c, {{128}, {0}, 32, 8, 128});
     CheckPrefill(c, {{1, 77, 300}, {0, 5, 130}, 8, 2, 128, 4.0f, 1});
     CheckPrefill(c, {{1, 77, 300}, {0, 5, 130}, 8, 2, 128, 4.0f, 2});
+    CheckPrefill(c, {{1, 77, 300}, {0, 5, 130}, 8, 2, 128, 4.0f, 3});
+    CheckPrefill(c, {{1, 77, 300}, {0, 5, 130}, 8, 2, 128, 4.0f, 4});
+    CheckPrefill(c, {{200, 64}, {17, 0}, 16, 4, 64, 8.0f, 1});
+    CheckPrefill(c, {{200, 64}, {17, 0}, 16, 4, 64, 8.0f, 3});
+    CheckPrefill(c, {{700, 129}, {300, 0}, 32, 8, 128, 2.0f, 3});
+    CheckPrefill(c, {{700, 129}, {300, 0}, 32, 8, 128, 2.0f, 4});
     CheckPrefill(c, {{1000, 513}, {0, 1500}, 32, 8, 128, 1.0f, 0});
     CheckPrefill(c, {{200, 64}, {17, 0}, 16, 4, 64, 8.0f});
     CheckPrefill(c, {{256}, {0}, 40, 40, 128, 2.0f, 2});

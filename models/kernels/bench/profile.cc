@@ -261,7 +261,7 @@ Json RunAttnBench(Backend& be, const ModelShape& shard, const ProfileOptions& op
   const std::vector<int> seqs =
       quick ? std::vector<int>{16, 32} : std::vector<int>{1024, 2048, 4096, 8192};
   const std::vector<int> variants = be.Name() == "cuda" && shard.head_dim == 128
-                                        ? std::vector<int>{0, 1, 2}
+                                        ? std::vector<int>{0, 1, 2, 3, 4}
                                         : std::vector<int>{0};
   for (int seq : seqs) {
     for (int v : variants) {

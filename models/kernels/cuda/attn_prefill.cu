@@ -30,18 +30,22 @@ struct PrefillParams {
   float scale_log2;
 };
 
-template <int D, int kWarps, int kBc, int kStages>
+template <int D, int kWarps, int kM, int kBc, int kStages>
 struct PrefillConfig {
-  static constexpr int kBr = 16 * kWarps;
+  static constexpr int kWarpRows = 16 * kM;
+  static constexpr int kBr = kWarpRows * kWarps;
   static constexpr int kThreads = 32 * kWarps;
   static constexpr int kQBytes = kBr * D * 2;
   static constexpr int kKvTileBytes = kBc * D * 2;
   static constexpr int kSmemBytes = kQBytes + 2 * kStages * kKvTileBytes;
 };
 
-template <int D, int kWarps, int kBc, int kStages>
+// kM = 1: each warp keeps its 16 rows of Q in registers (WarpAttendTile).
+// kM > 1: each warp owns 16 kM rows and re-reads Q from shared memory (WarpAttendTileM),
+// sharing every K/V fragment among its kM row tiles.
+template <int D, int kWarps, int kM, int kBc, int kStages>
 __global__ void __launch_bounds__(32 * kWarps) PrefillKernel(const PrefillParams p) {
-  using Cfg = PrefillConfig<D, kWarps, kBc, kStages>;
+  using Cfg = PrefillConfig<D, kWarps, kM, kBc, kStages>;
   constexpr int kBr = Cfg::kBr;
   constexpr int kChunks = D / 8;
   const int head = blockIdx.x;
@@ -85,20 +89,25 @@ __global__ void __launch_bounds__(32 * kWarps) PrefillKernel(const PrefillParams
   __syncthreads();
 
   const int warp = tid >> 5, lane = tid & 31;
-  uint32_t qf[D / 16][4];
-  LoadQFragments<D>(qf, s_q, warp * 16);
-
-  float o[D / 8][4];
-#pragma unroll
-  for (int n = 0; n < D / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
-  float m[2] = {-INFINITY, -INFINITY};
-  float l[2] = {0.0f, 0.0f};
   const int g = lane >> 2;
-  const int warp_row0 = row0 + warp * 16;    // first row of this warp, within the sequence
-  const int lim_lo = prior + warp_row0 + g;  // last key row g may see
-  const int lim_hi = lim_lo + 8;
-  const int warp_min_lim = prior + warp_row0;
-  const int warp_max_lim = warp_min_lim + 15;
+  const int warp_row0 = row0 + warp * Cfg::kWarpRows;  // first row of this warp in the sequence
+  const int warp_min_lim = prior + warp_row0;          // last key its first row may see
+  const int warp_max_lim = warp_min_lim + Cfg::kWarpRows - 1;
+
+  uint32_t qf[kM == 1 ? D / 16 : 1][4];
+  if constexpr (kM == 1) LoadQFragments<D>(qf, s_q, warp * 16);
+  float o[kM][D / 8][4];
+  float m[kM][2], l[kM][2];
+  int lim[kM][2];
+#pragma unroll
+  for (int mt = 0; mt < kM; ++mt) {
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) o[mt][n][0] = o[mt][n][1] = o[mt][n][2] = o[mt][n][3] = 0.0f;
+    m[mt][0] = m[mt][1] = -INFINITY;
+    l[mt][0] = l[mt][1] = 0.0f;
+    lim[mt][0] = warp_min_lim + 16 * mt + g;
+    lim[mt][1] = lim[mt][0] + 8;
+  }
 
   for (int t = 0; t < n_tiles; ++t) {
     const int next = t + kStages - 1;
@@ -114,61 +123,76 @@ __global__ void __launch_bounds__(32 * kWarps) PrefillKernel(const PrefillParams
     const int kv0 = t * kBc;
     if (kv0 <= warp_max_lim) {  // otherwise every key of the tile is in this warp's future
       const bool need_mask = kv0 + kBc - 1 > warp_min_lim;
-      WarpAttendTile<D, kBc>(qf, s_k + st * kBc * D, s_v + st * kBc * D, o, m, l, p.scale_log2,
-                             need_mask, kv0, lim_lo, lim_hi);
+      if constexpr (kM == 1) {
+        WarpAttendTile<D, kBc>(qf, s_k + st * kBc * D, s_v + st * kBc * D, o[0], m[0], l[0],
+                               p.scale_log2, need_mask, kv0, lim[0][0], lim[0][1]);
+      } else {
+        WarpAttendTileM<D, kBc, kM>(s_q, warp * Cfg::kWarpRows, s_k + st * kBc * D,
+                                    s_v + st * kBc * D, o, m, l, p.scale_log2, need_mask, kv0, lim);
+      }
     }
     __syncthreads();  // the stage is refilled in a later iteration
   }
 
   // Normalise and store rows < q_len.
-  float l0 = l[0], l1 = l[1];
-  l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
-  l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
-  l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
-  l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
-  const float inv0 = 1.0f / l0, inv1 = 1.0f / l1;
   const int q4 = lane & 3;
-  const int r_lo = warp_row0 + g, r_hi = r_lo + 8;
-  bf16* out_lo = p.out + (int64_t{q_start + r_lo} * p.heads + head) * D;
-  bf16* out_hi = p.out + (int64_t{q_start + r_hi} * p.heads + head) * D;
 #pragma unroll
-  for (int n = 0; n < D / 8; ++n) {
-    const int col = 8 * n + 2 * q4;
-    if (r_lo < q_len) {
-      *reinterpret_cast<uint32_t*>(out_lo + col) = PackBf16(o[n][0] * inv0, o[n][1] * inv0);
-    }
-    if (r_hi < q_len) {
-      *reinterpret_cast<uint32_t*>(out_hi + col) = PackBf16(o[n][2] * inv1, o[n][3] * inv1);
+  for (int mt = 0; mt < kM; ++mt) {
+    float l0 = l[mt][0], l1 = l[mt][1];
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
+    const float inv0 = 1.0f / l0, inv1 = 1.0f / l1;
+    const int r_lo = warp_row0 + 16 * mt + g, r_hi = r_lo + 8;
+    bf16* out_lo = p.out + (int64_t{q_start + r_lo} * p.heads + head) * D;
+    bf16* out_hi = p.out + (int64_t{q_start + r_hi} * p.heads + head) * D;
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+      const int col = 8 * n + 2 * q4;
+      if (r_lo < q_len) {
+        *reinterpret_cast<uint32_t*>(out_lo + col) =
+            PackBf16(o[mt][n][0] * inv0, o[mt][n][1] * inv0);
+      }
+      if (r_hi < q_len) {
+        *reinterpret_cast<uint32_t*>(out_hi + col) =
+            PackBf16(o[mt][n][2] * inv1, o[mt][n][3] * inv1);
+      }
     }
   }
 }
 
-template <int D, int kWarps, int kBc, int kStages>
+template <int D, int kWarps, int kM, int kBc, int kStages>
 void SetPrefillAttributes() {
-  using Cfg = PrefillConfig<D, kWarps, kBc, kStages>;
-  Check(cudaFuncSetAttribute(PrefillKernel<D, kWarps, kBc, kStages>,
+  using Cfg = PrefillConfig<D, kWarps, kM, kBc, kStages>;
+  Check(cudaFuncSetAttribute(PrefillKernel<D, kWarps, kM, kBc, kStages>,
                              cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes),
         "prefill smem attribute");
 }
 
-template <int D, int kWarps, int kBc, int kStages>
+template <int D, int kWarps, int kM, int kBc, int kStages>
 std::string Launch(const PrefillArgs& a, const PrefillParams& p, cudaStream_t stream) {
-  using Cfg = PrefillConfig<D, kWarps, kBc, kStages>;
+  using Cfg = PrefillConfig<D, kWarps, kM, kBc, kStages>;
   const dim3 grid(a.heads, (a.max_q_len + Cfg::kBr - 1) / Cfg::kBr, a.num_seqs);
-  if (grid.y > 65535u || grid.z > 65535u)
+  if (grid.y > 65535u || grid.z > 65535u) {
     throw std::invalid_argument("attn_prefill: grid too large");
-  PrefillKernel<D, kWarps, kBc, kStages><<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(p);
+  }
+  PrefillKernel<D, kWarps, kM, kBc, kStages><<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(p);
   Check(cudaGetLastError(), "attn_prefill launch");
   return "flash_prefill_paged_bf16_d" + std::to_string(D) + "_br" + std::to_string(Cfg::kBr) +
-         "_bc" + std::to_string(kBc) + "_s" + std::to_string(kStages);
+         "_w" + std::to_string(kWarps) + "_bc" + std::to_string(kBc) + "_s" +
+         std::to_string(kStages);
 }
 
 }  // namespace
 
 void InitPrefillAttributes() {
-  SetPrefillAttributes<128, 4, 64, 3>();
-  SetPrefillAttributes<128, 8, 64, 2>();
-  SetPrefillAttributes<64, 4, 64, 3>();
+  SetPrefillAttributes<128, 4, 1, 64, 3>();
+  SetPrefillAttributes<128, 8, 1, 64, 2>();
+  SetPrefillAttributes<128, 4, 2, 64, 2>();
+  SetPrefillAttributes<128, 4, 2, 32, 3>();
+  SetPrefillAttributes<64, 4, 1, 64, 3>();
+  SetPrefillAttributes<64, 4, 2, 64, 2>();
 }
 
 std::string LaunchPrefill(const PrefillArgs& a, int sm_count, cudaStream_t stream) {
@@ -185,16 +209,21 @@ std::string LaunchPrefill(const PrefillArgs& a, int sm_count, cudaStream_t strea
   p.heads = a.heads;
   p.kv_heads = a.kv_heads;
   p.scale_log2 = a.scale * 1.4426950408889634f;
-  if (a.head_dim == 64) return Launch<64, 4, 64, 3>(a, p, stream);
   int variant = a.variant;
   if (variant == 0) {
-    // 128-row tiles halve the K/V traffic per query row but need enough blocks to fill
-    // the machine; fall back to 64-row tiles when there would be fewer than ~2 waves.
+    // 128-row tiles (4 warps x 32 rows) halve the K/V traffic per query row but need
+    // enough blocks to fill the machine; 64-row tiles when there would be under ~2 waves.
     const int64_t blocks128 = int64_t{a.heads} * a.num_seqs * ((a.max_q_len + 127) / 128);
-    variant = blocks128 >= 2 * int64_t{sm_count} ? 2 : 1;
+    variant = blocks128 >= 2 * int64_t{sm_count} ? 3 : 1;
   }
-  if (variant == 2) return Launch<128, 8, 64, 2>(a, p, stream);
-  return Launch<128, 4, 64, 3>(a, p, stream);
+  if (a.head_dim == 64) {
+    return variant == 1 ? Launch<64, 4, 1, 64, 3>(a, p, stream)
+                        : Launch<64, 4, 2, 64, 2>(a, p, stream);
+  }
+  if (variant == 2) return Launch<128, 8, 1, 64, 2>(a, p, stream);
+  if (variant == 3) return Launch<128, 4, 2, 64, 2>(a, p, stream);
+  if (variant == 4) return Launch<128, 4, 2, 32, 3>(a, p, stream);
+  return Launch<128, 4, 1, 64, 3>(a, p, stream);
 }
 
 }  // namespace servesim::kernels::cuda

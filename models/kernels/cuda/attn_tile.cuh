@@ -130,6 +130,127 @@ __device__ __forceinline__ void WarpAttendTile(const uint32_t (&qf)[D / 16][4], 
   }
 }
 
+// Variant of WarpAttendTile for a warp that owns kM x 16 query rows (rows row0 ..
+// row0 + 16 kM - 1 of the swizzled Q tile s_q): every K and V fragment read from shared
+// memory feeds kM mma instead of one, which halves (kM = 2) the shared-memory traffic per
+// flop; Q fragments are re-read from shared memory at each 16-wide step of head_dim.
+// State per m-tile mt: o[mt], m[mt], l[mt] as in WarpAttendTile (rows g and g + 8 of that
+// m-tile); lim[mt][0..1] are the last visible key positions of those two rows.
+template <int D, int kBc, int kM>
+__device__ __forceinline__ void WarpAttendTileM(const bf16* s_q, int row0, const bf16* s_k,
+                                                const bf16* s_v, float (&o)[kM][D / 8][4],
+                                                float (&m)[kM][2], float (&l)[kM][2],
+                                                float scale_log2, bool need_mask, int kv0,
+                                                const int (&lim)[kM][2]) {
+  static_assert(kBc % 16 == 0, "key tile must be a multiple of 16");
+  constexpr int kChunks = D / 8;
+  const int lane = threadIdx.x & 31;
+  const int q4 = lane & 3;
+
+  float s[kM][kBc / 8][4];
+#pragma unroll
+  for (int mt = 0; mt < kM; ++mt) {
+#pragma unroll
+    for (int j = 0; j < kBc / 8; ++j) s[mt][j][0] = s[mt][j][1] = s[mt][j][2] = s[mt][j][3] = 0.0f;
+  }
+  const uint32_t q_base = SmemAddr(s_q);
+  const int q_row = row0 + (lane & 7) + (((lane >> 3) & 1) << 3);
+  const uint32_t k_base = SmemAddr(s_k);
+  const int k_tok = (lane & 7) + ((lane >> 4) << 3);
+  const int k_chunk = (lane >> 3) & 1;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    uint32_t a[kM][4];
+#pragma unroll
+    for (int mt = 0; mt < kM; ++mt) {
+      Ldmatrix4(a[mt], q_base + SwizzledOffset<kChunks>(q_row + 16 * mt, kk * 2 + (lane >> 4)));
+    }
+#pragma unroll
+    for (int np = 0; np < kBc / 16; ++np) {
+      uint32_t b[4];
+      Ldmatrix4(b, k_base + SwizzledOffset<kChunks>(np * 16 + k_tok, kk * 2 + k_chunk));
+#pragma unroll
+      for (int mt = 0; mt < kM; ++mt) {
+        MmaBf16(s[mt][2 * np], a[mt], b[0], b[1]);
+        MmaBf16(s[mt][2 * np + 1], a[mt], b[2], b[3]);
+      }
+    }
+  }
+
+#pragma unroll
+  for (int mt = 0; mt < kM; ++mt) {
+    float mx0 = m[mt][0], mx1 = m[mt][1];
+#pragma unroll
+    for (int j = 0; j < kBc / 8; ++j) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        float v = s[mt][j][e] * scale_log2;
+        if (need_mask) {
+          const int col = kv0 + 8 * j + 2 * q4 + (e & 1);
+          if (col > lim[mt][e >> 1]) v = -INFINITY;
+        }
+        s[mt][j][e] = v;
+      }
+      mx0 = fmaxf(mx0, fmaxf(s[mt][j][0], s[mt][j][1]));
+      mx1 = fmaxf(mx1, fmaxf(s[mt][j][2], s[mt][j][3]));
+    }
+    mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
+    mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
+    mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
+    mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
+    const float base0 = mx0 == -INFINITY ? 0.0f : mx0;
+    const float base1 = mx1 == -INFINITY ? 0.0f : mx1;
+    const float alpha0 = FastExp2(m[mt][0] - base0);
+    const float alpha1 = FastExp2(m[mt][1] - base1);
+    m[mt][0] = mx0;
+    m[mt][1] = mx1;
+    float rs0 = 0.0f, rs1 = 0.0f;
+#pragma unroll
+    for (int j = 0; j < kBc / 8; ++j) {
+      s[mt][j][0] = FastExp2(s[mt][j][0] - base0);
+      s[mt][j][1] = FastExp2(s[mt][j][1] - base0);
+      s[mt][j][2] = FastExp2(s[mt][j][2] - base1);
+      s[mt][j][3] = FastExp2(s[mt][j][3] - base1);
+      rs0 += s[mt][j][0] + s[mt][j][1];
+      rs1 += s[mt][j][2] + s[mt][j][3];
+    }
+    l[mt][0] = l[mt][0] * alpha0 + rs0;
+    l[mt][1] = l[mt][1] * alpha1 + rs1;
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+      o[mt][n][0] *= alpha0;
+      o[mt][n][1] *= alpha0;
+      o[mt][n][2] *= alpha1;
+      o[mt][n][3] *= alpha1;
+    }
+  }
+
+  const uint32_t v_base = SmemAddr(s_v);
+  const int v_tok = (lane & 7) + (((lane >> 3) & 1) << 3);
+  const int v_chunk = lane >> 4;
+#pragma unroll
+  for (int t = 0; t < kBc / 16; ++t) {
+    uint32_t a[kM][4];
+#pragma unroll
+    for (int mt = 0; mt < kM; ++mt) {
+      a[mt][0] = PackBf16(s[mt][2 * t][0], s[mt][2 * t][1]);
+      a[mt][1] = PackBf16(s[mt][2 * t][2], s[mt][2 * t][3]);
+      a[mt][2] = PackBf16(s[mt][2 * t + 1][0], s[mt][2 * t + 1][1]);
+      a[mt][3] = PackBf16(s[mt][2 * t + 1][2], s[mt][2 * t + 1][3]);
+    }
+#pragma unroll
+    for (int dp = 0; dp < D / 16; ++dp) {
+      uint32_t b[4];
+      Ldmatrix4Trans(b, v_base + SwizzledOffset<kChunks>(t * 16 + v_tok, dp * 2 + v_chunk));
+#pragma unroll
+      for (int mt = 0; mt < kM; ++mt) {
+        MmaBf16(o[mt][2 * dp], a[mt], b[0], b[1]);
+        MmaBf16(o[mt][2 * dp + 1], a[mt], b[2], b[3]);
+      }
+    }
+  }
+}
+
 // Issues cp.async copies of `rows` cache rows (positions pos0 .. pos0+rows-1 of one
 // sequence, one kv head) into a swizzled smem tile; positions >= valid_end are zero-filled.
 // All threads of the block call it with the same arguments; thread `tid` of `nthreads`
