@@ -9,7 +9,8 @@
 #   OUTDIR/results.tar.gz   check.json, ceilings.json, attn_ours.json, attn_torch.json,
 #                           <gpu>_<model>_tp<N>.json profiles, per-stage logs
 # Environment knobs:
-#   STAGES     comma list of build,test,check,ceilings,attn,torch,profiles (default: all)
+#   STAGES     comma list of build,test,check,ceilings,attn,torch,profiles,allreduce
+#              (default: all; allreduce runs only where the machine has several GPUs)
 #   PROFILES   "model:tp ..." (default "llama-3-8b:1 llama-2-13b:1 llama-3-70b:4")
 #   DEADLINE_S seconds this script may use in all (default 560); stages that would start
 #              with under a minute left are skipped, the packing at the end always runs
@@ -21,7 +22,7 @@ mkdir -p "$OUTDIR"
 OUTDIR=$(cd "$OUTDIR" && pwd)
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD_DIR:-/tmp/servesim-kernels-build}
-STAGES=${STAGES:-build,test,check,ceilings,attn,torch,profiles}
+STAGES=${STAGES:-build,test,check,ceilings,attn,torch,profiles,allreduce}
 PROFILES=${PROFILES:-"llama-3-8b:1 llama-2-13b:1 llama-3-70b:4"}
 DEADLINE_S=${DEADLINE_S:-560}
 WORK=$(mktemp -d /tmp/servesim-kernels-results.XXXXXX)
@@ -93,6 +94,14 @@ if [[ -x $BIN ]] && want profiles; then
     run "profile_${model}_tp${tp}" "$BIN" profile --backend cuda --model "$model" --tp "$tp" \
         --out "$WORK/${PREFIX}_${model}_tp${tp}.json"
   done
+fi
+
+NGPU=$(nvidia-smi -L | grep -c '^GPU')
+if [[ -x $BIN ]] && want allreduce && (( NGPU > 1 )); then
+  nvidia-smi topo -m 2>&1 | tee -a "$OUTDIR/run.log"
+  # Message sizes only; the model fields just name the record set.
+  run "allreduce_x${NGPU}" "$BIN" profile --backend cuda --model llama-3-70b --tp "$NGPU" \
+      --groups allreduce --allreduce-gpus "$NGPU" --out "$WORK/${PREFIX}x${NGPU}_allreduce.json"
 fi
 
 python3 "$REPO/tools/kernels/summarize.py" "$WORK" >"$OUTDIR/summary.md" 2>&1

@@ -120,6 +120,18 @@ def main():
                   f"{len(doc['ops'])} | {len(doc['layers'])} | {fmt(doc.get('wall_s'), 0)} |")
         print()
 
+    for p in sorted(glob.glob(os.path.join(d, "*_allreduce.json"))):
+        doc = load(p)
+        if not doc:
+            continue
+        print(f"## All-reduce ({os.path.basename(p)}: NCCL, in-place bf16 sum, no graphs)\n")
+        print("| message bytes | gpus | median ms | p10 ms | p90 ms | bus GB/s |")
+        print("|---|---|---|---|---|---|")
+        for r in doc["ops"]:
+            print(f"| {r['shape']['bytes']} | {r['shape']['gpus']} | {fmt(r['median_ms'], 4)} | "
+                  f"{fmt(r['p10_ms'], 4)} | {fmt(r['p90_ms'], 4)} | {fmt(r['gb_s'], 0)} |")
+        print()
+
 
 if __name__ == "__main__":
     main()
