@@ -12,6 +12,7 @@ using Args = std::vector<std::string>;
 
 int cmd_run(const Args& args);
 int cmd_list(const Args& args);
+int cmd_trace(const Args& args);
 int cmd_capacity(const Args& args);
 
 struct Command {

@@ -143,6 +143,7 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
 
   ConfigNode cluster_cfg = root.child("cluster");
   const ClusterPlan plan = read_cluster(cluster_cfg, data_dir);
+  *trace_ctx.max_context_tokens = plan.max_model_len;  // for the `truncate` workload transform
   ConfigNode policies = root.child("policies");
   auto router = make_router(policies.child("router"), RouterContext{plan.instances, out.seed});
   Cluster& cluster = sim.add_component(std::make_unique<Cluster>(sim, std::move(source), std::move(router), plan.max_model_len));
