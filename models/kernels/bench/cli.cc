@@ -1,6 +1,7 @@
 // models/kernels/bench/cli.cc — argument parsing and the subcommands of servesim-kernels.
 #include "cli.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -28,6 +29,7 @@ common:      --backend cpu|cuda (default: cuda when present) --device N --out FI
              --quick --seed N --warmup N --iters N
 profile:     --tp N --groups a,b (gemm,norm,rope,act,attn_prefill,attn_decode,layers,
              allreduce) --no-fp8 --max-rotations N --max-point-gib X --allreduce-gpus N
+             (default with --tp > 1 on a multi-GPU machine: min(tp, GPUs); 0 = none)
              --gemm-tokens L --lm-head-tokens L --elementwise-tokens L --prefill-tokens L
              --prefill-prior L --decode-batch L --decode-context L   (L: comma list)
 )";
@@ -241,7 +243,13 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     if (cmd == "check") return Check(f, out, err);
     if (cmd == "profile" || cmd == "attn-bench" || cmd == "ceilings") {
       std::unique_ptr<Backend> be = ResolveBackend(f);
-      const ProfileOptions opt = ResolveOptions(f, be->Name() == "cpu");
+      ProfileOptions opt = ResolveOptions(f, be->Name() == "cpu");
+      // A TP>1 profile on a machine with several GPUs also times the all-reduce over
+      // min(tp, GPUs) devices unless --allreduce-gpus says otherwise.
+      if (!f.Has("allreduce-gpus") && be->Name() == "cuda" && NcclCompiled() && opt.tp > 1 &&
+          CudaDeviceCount() > 1) {
+        opt.allreduce_gpus = std::min(opt.tp, CudaDeviceCount());
+      }
       if (opt.allreduce_gpus > 1 && !NcclCompiled()) {
         throw std::invalid_argument("--allreduce-gpus needs a build with NCCL");
       }

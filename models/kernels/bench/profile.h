@@ -47,6 +47,7 @@ struct ProfileOptions {
   bool fp8 = true;                  // also time fp8 GEMMs where the backend supports them
   std::vector<std::string> groups;  // empty: all groups
   int allreduce_gpus = 0;           // > 1: time NCCL all-reduce over that many GPUs
+                                    // (the CLI defaults it to min(tp, GPUs) when tp > 1)
 };
 
 // Runs the sweep on `backend` and returns the profile document.
