@@ -19,6 +19,24 @@ TEST(Percentile, MatchesNumpyLinear) {
   EXPECT_DOUBLE_EQ(percentile_sorted({7}, 99), 7.0);
 }
 
+TEST(Percentile, WeightedSelectionEqualsExpandedOnRandomData) {
+  Rng rng(9);
+  for (int trial = 0; trial < 20; ++trial) {
+    WeightedSamples w;
+    std::vector<double> expanded;
+    const int n = static_cast<int>(rng.uniform_int(1, 300));
+    for (int i = 0; i < n; ++i) {
+      const double v = static_cast<double>(rng.uniform_int(0, 40));  // many ties
+      const std::int64_t c = rng.uniform_int(1, 5);
+      w.add(v, c);
+      for (std::int64_t k = 0; k < c; ++k) expanded.push_back(v);
+    }
+    std::sort(expanded.begin(), expanded.end());
+    for (double p : {0.0, 10.0, 50.0, 90.0, 99.0, 100.0}) EXPECT_DOUBLE_EQ(w.percentile(p), percentile_sorted(expanded, p));
+    EXPECT_DOUBLE_EQ(w.max(), expanded.back());
+  }
+}
+
 TEST(Percentile, WeightedEqualsExpanded) {
   WeightedSamples w;
   w.add(3.0, 2);

@@ -43,7 +43,6 @@ CREATE TABLE IF NOT EXISTS requests (
   status        TEXT    NOT NULL,
   reject_reason TEXT
 );
-CREATE INDEX IF NOT EXISTS requests_by_run ON requests (run_id);
 CREATE TABLE IF NOT EXISTS iterations (
   run_id         INTEGER NOT NULL,
   instance_id    INTEGER NOT NULL,
@@ -56,7 +55,6 @@ CREATE TABLE IF NOT EXISTS iterations (
   batch_size     INTEGER NOT NULL,
   kv_blocks_used INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS iterations_by_run ON iterations (run_id);
 CREATE TABLE IF NOT EXISTS summary (
   run_id INTEGER NOT NULL,
   metric TEXT    NOT NULL,

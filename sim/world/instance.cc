@@ -138,22 +138,30 @@ void Instance::running_erase(std::uint64_t id) {
 
 // ------------------------------------------------------------------------------ decode calendar
 
-std::int64_t Instance::next_event_step(const RequestState& r, std::int64_t after_step) const {
+Instance::CalendarEntry Instance::calendar_entry(RequestSlot slot, const RequestState& r) const {
+  return CalendarEntry{slot,
+                       requests_.generation(slot),
+                       r.join_step,
+                       r.kv_tokens_at_join,
+                       r.generated_at_join,
+                       r.req.output_tokens,
+                       static_cast<std::int32_t>(r.kv_blocks)};
+}
+
+std::int64_t Instance::next_event_step(const CalendarEntry& e, std::int64_t after_step) const {
   // At decode step S the request is on its k = S − join_step-th decode, writes the KV of token
   // position n + k − 1 (n = kv_tokens_at_join) and emits output token generated_at_join + k.
   const std::int64_t bs = kv_.block_size();
-  const std::int64_t n = r.kv_tokens_at_join;
-  const std::int64_t k_after = after_step - r.join_step;
-  const std::int64_t pos = n + k_after;                 // position written at step after_step + 1
+  const std::int64_t n = e.kv_tokens_at_join;
+  const std::int64_t pos = n + (after_step - e.join_step);            // written at step after_step + 1
   const std::int64_t k_boundary = ((pos + bs - 1) / bs) * bs - n + 1;  // first k with (n+k−1) % bs == 0
-  const std::int64_t k_finish = r.req.output_tokens - r.generated_at_join;
-  return r.join_step + std::min(k_boundary, k_finish);
+  const std::int64_t k_finish = e.output_tokens - e.generated_at_join;
+  return e.join_step + std::min(k_boundary, k_finish);
 }
 
-void Instance::calendar_insert(RequestSlot slot, const RequestState& r, std::int64_t after_step) {
-  const std::int64_t step = next_event_step(r, after_step);
-  calendar_[static_cast<std::size_t>(step % static_cast<std::int64_t>(calendar_.size()))].push_back(
-      CalendarEntry{slot, r.generation});
+void Instance::calendar_insert(const CalendarEntry& e, std::int64_t after_step) {
+  const std::int64_t step = next_event_step(e, after_step);
+  calendar_[static_cast<std::size_t>(step % static_cast<std::int64_t>(calendar_.size()))].push_back(e);
 }
 
 void Instance::join_decode(RequestSlot slot) {
@@ -164,18 +172,18 @@ void Instance::join_decode(RequestSlot slot) {
   r.generated_at_join = r.generated_tokens;
   ++decode_count_;
   sum_kv_minus_join_ += r.kv_tokens_at_join - r.join_step;
-  calendar_insert(slot, r, decode_step_);
-  joiners_.push_back(CalendarEntry{slot, r.generation});
+  calendar_insert(calendar_entry(slot, r), decode_step_);
+  joiners_.push_back(SlotRef{slot, requests_.generation(slot)});
 }
 
-void Instance::leave_decode(RequestState& r) {
+void Instance::leave_decode(RequestSlot slot, RequestState& r) {
   --decode_count_;
   sum_kv_minus_join_ -= r.kv_tokens_at_join - r.join_step;
   const std::int64_t done = decode_step_ - r.join_step;  // decode steps this request completed
   r.generated_tokens = r.generated_at_join + static_cast<std::int32_t>(done);
   if (done > 0) r.last_token_ns = last_decode_end_ns_;
   r.max_tbt_ns = std::max(r.max_tbt_ns, decode_gap_max_since(r.join_step + 2));
-  ++r.generation;  // invalidates its calendar entry
+  requests_.invalidate(slot);  // its calendar, joiner and finishing entries are stale now
 }
 
 TimeNs Instance::decode_gap_max_since(std::int64_t first_step) const {
@@ -195,17 +203,19 @@ std::int64_t Instance::schedule_decodes(bool one_free_block_each) {
   boundary_scratch_.clear();
   finishing_.clear();
   const std::int64_t bs = kv_.block_size();
-  for (const CalendarEntry& e : bucket_scratch_) {
-    const RequestState& r = requests_[e.slot];
-    if (r.generation != e.generation || r.phase != RequestPhase::kDecode) continue;  // stale
-    const std::int64_t k = step - r.join_step;
+  for (std::uint32_t i = 0; i < bucket_scratch_.size(); ++i) {
+    const CalendarEntry& e = bucket_scratch_[i];
+    if (requests_.generation(e.slot) != e.generation) continue;  // left the decode set since
+    const std::int64_t k = step - e.join_step;
     // Needs a block when the position it writes is the first past its blocks (never when its
     // blocks were reserved up front, as Orca does).
-    if (r.kv_tokens_at_join + k - 1 == r.kv_blocks * bs) boundary_scratch_.push_back(e.slot);
-    if (r.generated_at_join + k == r.req.output_tokens) finishing_.push_back(e);
+    if (e.kv_tokens_at_join + k - 1 == static_cast<std::int64_t>(e.kv_blocks) * bs) boundary_scratch_.push_back(i);
+    if (e.generated_at_join + k == e.output_tokens) finishing_.push_back(SlotRef{e.slot, e.generation});
   }
-  std::sort(boundary_scratch_.begin(), boundary_scratch_.end(),
-            [this](RequestSlot a, RequestSlot b) { return requests_[a].request_id < requests_[b].request_id; });
+  // Boundary requests in FCFS order (request ids are read only for them).
+  std::sort(boundary_scratch_.begin(), boundary_scratch_.end(), [this](std::uint32_t a, std::uint32_t b) {
+    return requests_[bucket_scratch_[a].slot].request_id < requests_[bucket_scratch_[b].slot].request_id;
+  });
 
   // vLLM's can_append_slots walk (see instance.h): only boundary requests and the first
   // request checked with no free block are visited.
@@ -213,13 +223,17 @@ std::int64_t Instance::schedule_decodes(bool one_free_block_each) {
   std::uint64_t cursor = 0;  // request_id of the last request that passed its check
   bool cursor_set = false;
   std::size_t bi = 0;
+  auto live = [&](const CalendarEntry& e) { return requests_.generation(e.slot) == e.generation; };
   auto next_live_boundary = [&]() {
-    while (bi < boundary_scratch_.size() && requests_[boundary_scratch_[bi]].phase != RequestPhase::kDecode) ++bi;
+    while (bi < boundary_scratch_.size() && !live(bucket_scratch_[boundary_scratch_[bi]])) ++bi;
   };
-  auto take_block = [&](RequestSlot s) {
+  auto take_block = [&]() {
+    CalendarEntry& e = bucket_scratch_[boundary_scratch_[bi]];
     kv_.allocate(1);
-    ++requests_[s].kv_blocks;
-    cursor = requests_[s].request_id;
+    RequestState& r = requests_[e.slot];
+    ++r.kv_blocks;
+    ++e.kv_blocks;
+    cursor = r.request_id;
     cursor_set = true;
     ++bi;
   };
@@ -227,7 +241,7 @@ std::int64_t Instance::schedule_decodes(bool one_free_block_each) {
     next_live_boundary();
     if (kv_.free_blocks() >= 1) {
       if (bi == boundary_scratch_.size()) break;
-      take_block(boundary_scratch_[bi]);
+      take_block();
       continue;
     }
     // No free block: the next request checked fails — under vLLM's rule the next decoding
@@ -238,7 +252,7 @@ std::int64_t Instance::schedule_decodes(bool one_free_block_each) {
                       : running_.begin();
       while (it != running_.end() && requests_[it->second].phase != RequestPhase::kDecode) ++it;
     } else if (bi < boundary_scratch_.size()) {
-      const std::uint64_t id = requests_[boundary_scratch_[bi]].request_id;
+      const std::uint64_t id = requests_[bucket_scratch_[boundary_scratch_[bi]].slot].request_id;
       it = std::lower_bound(running_.begin(), running_.end(), RunningEntry{id, 0});
     }
     if (it == running_.end()) break;
@@ -255,8 +269,8 @@ std::int64_t Instance::schedule_decodes(bool one_free_block_each) {
     }
     if (h_preempted) break;  // h was the newest: nothing remains after it
     next_live_boundary();
-    if (bi < boundary_scratch_.size() && boundary_scratch_[bi] == h) {
-      take_block(h);
+    if (bi < boundary_scratch_.size() && bucket_scratch_[boundary_scratch_[bi]].slot == h) {
+      take_block();
     } else {
       cursor = requests_[h].request_id;
       cursor_set = true;
@@ -265,10 +279,8 @@ std::int64_t Instance::schedule_decodes(bool one_free_block_each) {
 
   // Re-file every surviving entry at its next event step; finishing requests leave at the end.
   for (const CalendarEntry& e : bucket_scratch_) {
-    const RequestState& r = requests_[e.slot];
-    if (r.generation != e.generation || r.phase != RequestPhase::kDecode) continue;
-    if (r.generated_at_join + (step - r.join_step) == r.req.output_tokens) continue;
-    calendar_insert(e.slot, r, step);
+    if (!live(e) || e.generated_at_join + (step - e.join_step) == e.output_tokens) continue;
+    calendar_insert(e, step);
   }
   batch_decodes_ = decode_count_;
   return preempted;
@@ -289,7 +301,7 @@ void Instance::preempt(RequestSlot slot) {
   ++preempted_this_batch_;
   if (r.phase == RequestPhase::kDecode && options_.preemption_mode == PreemptionMode::kSwap &&
       swap_used_ + r.kv_blocks <= options_.swap_blocks) {
-    leave_decode(r);
+    leave_decode(slot, r);
     const std::int64_t blocks = r.kv_blocks;
     release_kv(r);
     r.swapped_blocks = blocks;
@@ -303,7 +315,7 @@ void Instance::preempt(RequestSlot slot) {
     return;
   }
   if (r.phase == RequestPhase::kDecode) {
-    leave_decode(r);
+    leave_decode(slot, r);
   } else if (r.phase == RequestPhase::kPrefill) {
     ongoing_prefills_.erase(std::find(ongoing_prefills_.begin(), ongoing_prefills_.end(), slot));
     // A prefill chunk of this request already in the batch under construction is dropped.
@@ -316,7 +328,7 @@ void Instance::preempt(RequestSlot slot) {
       }
     }
     r.prefilled_tokens = 0;
-    ++r.generation;
+    requests_.invalidate(slot);
   } else {
     throw std::logic_error("preempt: request " + std::to_string(r.request_id) + " is not running");
   }
@@ -359,12 +371,13 @@ void Instance::swap_in_front() {
     kv_.allocate(1);
     ++r.kv_blocks;
   }
+  const std::uint32_t generation = requests_.generation(slot);
   if (r.generated_at_join + 1 == r.req.output_tokens) {
-    finishing_.push_back(CalendarEntry{slot, r.generation});
+    finishing_.push_back(SlotRef{slot, generation});
   } else {
-    calendar_insert(slot, r, step);
+    calendar_insert(calendar_entry(slot, r), step);
   }
-  joiners_.push_back(CalendarEntry{slot, r.generation});
+  joiners_.push_back(SlotRef{slot, generation});
 }
 
 // ------------------------------------------------------------------------------ iteration cycle
@@ -424,9 +437,9 @@ void Instance::on_complete() {
     // TBT: requests that joined since the last decode step measure from their own last token;
     // the others all waited now − last_decode_end.
     std::int64_t joined = 0;
-    for (const CalendarEntry& e : joiners_) {
+    for (const SlotRef& e : joiners_) {
+      if (requests_.generation(e.slot) != e.generation) continue;
       RequestState& r = requests_[e.slot];
-      if (r.generation != e.generation || r.phase != RequestPhase::kDecode) continue;
       const TimeNs gap = now - r.last_token_ns;
       r.max_tbt_ns = std::max(r.max_tbt_ns, gap);
       signals_.tbt(gap, 1);
@@ -441,10 +454,10 @@ void Instance::on_complete() {
       gap_stack_.emplace_back(decode_step_, gap);
     }
     last_decode_end_ns_ = now;
-    for (const CalendarEntry& e : finishing_) {
+    for (const SlotRef& e : finishing_) {
+      if (requests_.generation(e.slot) != e.generation) continue;
       RequestState& r = requests_[e.slot];
-      if (r.generation != e.generation || r.phase != RequestPhase::kDecode) continue;
-      leave_decode(r);
+      leave_decode(e.slot, r);
       r.last_token_ns = now;
       finish(e.slot);
     }

@@ -128,9 +128,21 @@ class Instance {
   std::int64_t preempted_this_batch() const { return preempted_this_batch_; }
 
  private:
+  // A reference to a request that is stale once the request's generation moves on.
+  struct SlotRef {
+    RequestSlot slot;
+    std::uint32_t generation;
+  };
+  // A decoding request's next event, with the facts the decode step needs, so that a request is
+  // read only when something happens to it.
   struct CalendarEntry {
     RequestSlot slot;
     std::uint32_t generation;
+    std::int64_t join_step;
+    std::int32_t kv_tokens_at_join;
+    std::int32_t generated_at_join;
+    std::int32_t output_tokens;
+    std::int32_t kv_blocks;
   };
   using RunningEntry = std::pair<std::uint64_t, RequestSlot>;
   void wake();
@@ -138,11 +150,12 @@ class Instance {
   void on_complete();
   void emit_prefill_token(RequestSlot slot);
   void join_decode(RequestSlot slot);
-  void leave_decode(RequestState& r);
+  void leave_decode(RequestSlot slot, RequestState& r);
   void release_kv(RequestState& r);
   void finish(RequestSlot slot);
-  void calendar_insert(RequestSlot slot, const RequestState& r, std::int64_t after_step);
-  std::int64_t next_event_step(const RequestState& r, std::int64_t after_step) const;
+  void calendar_insert(const CalendarEntry& e, std::int64_t after_step);
+  CalendarEntry calendar_entry(RequestSlot slot, const RequestState& r) const;
+  std::int64_t next_event_step(const CalendarEntry& e, std::int64_t after_step) const;
   TimeNs decode_gap_max_since(std::int64_t first_step) const;
   void running_insert(std::uint64_t id, RequestSlot slot);
   void running_erase(std::uint64_t id);
@@ -178,8 +191,8 @@ class Instance {
   std::int64_t batch_decodes_ = 0;
   std::int64_t preempted_this_batch_ = 0;
   std::int64_t swap_transfer_blocks_ = 0;  // blocks copied over the host link for this batch
-  std::vector<CalendarEntry> finishing_;  // decodes whose last token this iteration emits
-  std::vector<CalendarEntry> joiners_;    // joined the decode set since the last decode step
+  std::vector<SlotRef> finishing_;  // decodes whose last token this iteration emits
+  std::vector<SlotRef> joiners_;    // joined the decode set since the last decode step
 
   // Decode set.
   std::int64_t decode_step_ = 0;        // completed decode steps
@@ -187,7 +200,7 @@ class Instance {
   std::int64_t sum_kv_minus_join_ = 0;  // Σ (kv_tokens_at_join − join_step): Σctx(S) = this + count·S
   std::vector<std::vector<CalendarEntry>> calendar_;
   std::vector<CalendarEntry> bucket_scratch_;
-  std::vector<RequestSlot> boundary_scratch_;
+  std::vector<std::uint32_t> boundary_scratch_;  // indices into bucket_scratch_
   TimeNs last_decode_end_ns_ = -1;
   std::vector<std::pair<std::int64_t, TimeNs>> gap_stack_;  // (step, gap), gaps strictly decreasing
 };

@@ -22,7 +22,6 @@ enum class RequestPhase : std::uint8_t { kWaiting, kPrefill, kDecode, kSwapped, 
 struct RequestState {
   Request req;
   std::uint64_t request_id = 0;   // arrival sequence number in this run (0, 1, 2, ...)
-  std::uint32_t generation = 0;   // bumps whenever the request leaves a decode set or is recycled
   RequestPhase phase = RequestPhase::kWaiting;
   std::int32_t instance_id = -1;
 

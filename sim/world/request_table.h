@@ -1,7 +1,9 @@
 // sim/world/request_table.h — storage for the requests in flight: a slab of RequestState
 // indexed by RequestSlot, with slots recycled after a request finishes or is rejected, so memory
 // follows the number of requests in the system, not the length of the trace.
-// A recycled slot's generation increases, which invalidates stale references (calendar entries).
+// Each slot has a generation, kept in a compact array of its own so that checking a reference
+// for staleness touches 4 bytes, not the request: it increases when the slot is recycled and
+// whenever the instance invalidates the request's decode bookkeeping (invalidate()).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,7 @@ class RequestTable {
     if (free_.empty()) {
       slot = static_cast<RequestSlot>(states_.size());
       states_.emplace_back();
+      generations_.push_back(0);
     } else {
       slot = free_.back();
       free_.pop_back();
@@ -26,9 +29,8 @@ class RequestTable {
     RequestState& s = states_[slot];
     std::vector<std::uint64_t> prefix = std::move(s.req.prefix_hashes);
     std::vector<std::uint64_t> blocks = std::move(s.block_hashes);
-    const std::uint32_t generation = s.generation + 1;
     s = RequestState{};
-    s.generation = generation;
+    ++generations_[slot];
     prefix.clear();
     blocks.clear();
     s.req.prefix_hashes = std::move(prefix);
@@ -37,12 +39,14 @@ class RequestTable {
     return slot;
   }
   void release(RequestSlot slot) {
-    ++states_[slot].generation;
+    ++generations_[slot];
     states_[slot].req.prefix_hashes.clear();
     states_[slot].block_hashes.clear();
     free_.push_back(slot);
     --live_;
   }
+  std::uint32_t generation(RequestSlot slot) const { return generations_[slot]; }
+  void invalidate(RequestSlot slot) { ++generations_[slot]; }
   RequestState& operator[](RequestSlot slot) { return states_[slot]; }
   const RequestState& operator[](RequestSlot slot) const { return states_[slot]; }
   std::size_t live() const { return live_; }
@@ -50,6 +54,7 @@ class RequestTable {
 
  private:
   std::vector<RequestState> states_;
+  std::vector<std::uint32_t> generations_;
   std::vector<RequestSlot> free_;
   std::size_t live_ = 0;
 };
