@@ -64,10 +64,14 @@ Workload build_workload(const po::variables_map& vm, const std::vector<std::stri
     auto file = ConfigTree::load_file(input);
     ConfigNode root = file->root();
     if (root.has("workload")) {  // a scenario: use its workload, seed and data_dir
-      const YAML::Node doc = YAML::LoadFile(input);
-      if (doc["seed"]) seed = doc["seed"].as<std::uint64_t>();
-      if (doc["data_dir"] && !vm.count("data-dir")) w.ctx.data_dir = doc["data_dir"].as<std::string>();
-      w.tree = ConfigTree::parse(YAML::Dump(doc["workload"]) + "\n", input + " (workload)");
+      try {
+        const YAML::Node doc = YAML::LoadFile(input);
+        if (doc["seed"]) seed = doc["seed"].as<std::uint64_t>();
+        if (doc["data_dir"] && !vm.count("data-dir")) w.ctx.data_dir = doc["data_dir"].as<std::string>();
+        w.tree = ConfigTree::parse(YAML::Dump(doc["workload"]) + "\n", input + " (workload)");
+      } catch (const YAML::Exception& e) {
+        throw ConfigError(input + ": " + e.what());
+      }
     } else {
       w.tree = file;
     }
