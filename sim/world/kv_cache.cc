@@ -1,23 +1,111 @@
 // sim/world/kv_cache.cc — see kv_cache.h.
 #include "sim/world/kv_cache.h"
 
-#include <vector>
+#include <algorithm>
+#include <functional>
 
 #include "sim/core/rng.h"
 
 namespace servesim {
+
+KvCache::KvCache(std::int64_t total_blocks, int block_size_tokens, bool prefix_caching)
+    : total_(total_blocks), unallocated_(total_blocks), block_size_(block_size_tokens), prefix_caching_(prefix_caching) {
+  if (prefix_caching_) {
+    slots_.resize(1024);
+    mask_ = slots_.size() - 1;
+  }
+}
+
+// ------------------------------------------------------------------------------- hash table
+
+std::size_t KvCache::find(std::uint64_t key) const {
+  if (slots_.empty()) return kNpos;
+  for (std::size_t i = key & mask_;; i = (i + 1) & mask_) {
+    const Slot& s = slots_[i];
+    if (!s.used) return kNpos;
+    if (s.key == key) return i;
+  }
+}
+
+std::size_t KvCache::insert(std::uint64_t key) {
+  if (2 * (size_ + 1) > slots_.size()) grow();
+  std::size_t i = key & mask_;
+  while (slots_[i].used) i = (i + 1) & mask_;
+  slots_[i] = Slot{};
+  slots_[i].used = true;
+  slots_[i].key = key;
+  ++size_;
+  return i;
+}
+
+void KvCache::erase_at(std::size_t i) {
+  // Backward-shift deletion keeps every probe sequence unbroken without tombstones.
+  std::size_t hole = i;
+  for (std::size_t j = (i + 1) & mask_; slots_[j].used; j = (j + 1) & mask_) {
+    const std::size_t home = slots_[j].key & mask_;
+    // Move j into the hole when its home is not cyclically in (hole, j].
+    const bool home_after_hole = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (!home_after_hole) {
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+  }
+  slots_[hole] = Slot{};
+  --size_;
+}
+
+void KvCache::grow() {
+  std::vector<Slot> old;
+  old.swap(slots_);
+  slots_.assign(old.size() * 2, Slot{});
+  mask_ = slots_.size() - 1;
+  size_ = 0;
+  for (const Slot& s : old) {
+    if (!s.used) continue;
+    std::size_t i = s.key & mask_;
+    while (slots_[i].used) i = (i + 1) & mask_;
+    slots_[i] = s;
+    ++size_;
+  }
+}
+
+// ------------------------------------------------------------------------------- evictor
+
+void KvCache::push_evictable(Slot& s) {
+  s.stamp = next_stamp_++;
+  heap_.push_back(EvictItem{s.last_access_ns, -s.depth, s.stamp, s.key});
+  std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+  ++evictable_;
+  // Purge stale items when they outnumber live ones, so the heap stays O(evictable blocks).
+  if (heap_.size() > 64 && heap_.size() > 2 * static_cast<std::size_t>(evictable_)) {
+    std::erase_if(heap_, [this](const EvictItem& it) {
+      const std::size_t i = find(it.key);
+      return i == kNpos || slots_[i].stamp != it.stamp || slots_[i].refs != 0;
+    });
+    std::make_heap(heap_.begin(), heap_.end(), std::greater<>());
+  }
+}
 
 void KvCache::take_unallocated_or_evict() {
   if (unallocated_ > 0) {
     --unallocated_;
     return;
   }
-  if (evictor_.empty()) throw std::logic_error("KV cache over-allocation: no free block");
-  const auto victim = *evictor_.begin();
-  evictor_.erase(evictor_.begin());
-  table_.erase(std::get<2>(victim));
-  ++evictions_;
+  while (!heap_.empty()) {
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+    const EvictItem it = heap_.back();
+    heap_.pop_back();
+    const std::size_t i = find(it.key);
+    if (i == kNpos || slots_[i].stamp != it.stamp || slots_[i].refs != 0) continue;  // stale
+    erase_at(i);
+    --evictable_;
+    ++evictions_;
+    return;
+  }
+  throw std::logic_error("KV cache over-allocation: no free block");
 }
+
+// ------------------------------------------------------------------------------- blocks
 
 void KvCache::allocate(std::int64_t n) {
   if (n < 0 || n > free_blocks()) {
@@ -43,55 +131,62 @@ KvCache::Match KvCache::match(std::span<const std::uint64_t> hashes) const {
   Match m;
   bool computed_run = true;
   for (std::uint64_t h : hashes) {
-    auto it = table_.find(h);
-    if (it == table_.end()) break;
+    const std::size_t i = find(h);
+    if (i == kNpos) break;
+    const Slot& s = slots_[i];
     ++m.present;
-    if (it->second.refs == 0) ++m.evictable;
-    computed_run = computed_run && it->second.computed;
+    if (s.refs == 0) ++m.evictable;
+    computed_run = computed_run && s.computed;
     if (computed_run) ++m.computed;
   }
   return m;
 }
 
 void KvCache::acquire(std::span<const std::uint64_t> hashes, std::int32_t present, TimeNs now_ns) {
-  for (std::int32_t i = 0; i < present; ++i) {
-    Entry& e = table_.at(hashes[static_cast<std::size_t>(i)]);
-    if (e.refs == 0) {
-      evictor_.erase(EvictKey{e.last_access_ns, -e.depth, hashes[static_cast<std::size_t>(i)]});
-      ++live_hashed_;
+  for (std::size_t k = 0; k < hashes.size(); ++k) {
+    std::size_t i = find(hashes[k]);
+    if (i == kNpos && k < static_cast<std::size_t>(present)) {
+      throw std::logic_error("KV cache: acquiring a prefix block that is not cached");
     }
-    ++e.refs;
+    if (i == kNpos) {  // a new entry on a fresh block
+      take_unallocated_or_evict();
+      i = insert(hashes[k]);
+      slots_[i].depth = static_cast<std::int32_t>(k);
+      ++live_hashed_;
+    } else if (slots_[i].refs == 0) {  // revive an evictable entry: its heap item goes stale
+      --evictable_;
+      ++live_hashed_;
+      slots_[i].stamp = 0;
+    }
+    // (An entry found past `present` cannot happen while every cached block's prefix is cached
+    // too, which LRU with deepest-first ties preserves; it would simply be shared.)
+    Slot& s = slots_[i];
+    ++s.refs;
     ++references_;
-    e.last_access_ns = now_ns;
-  }
-  for (std::size_t i = static_cast<std::size_t>(present); i < hashes.size(); ++i) {
-    take_unallocated_or_evict();
-    Entry& e = table_[hashes[i]];
-    e = Entry{1, static_cast<std::int32_t>(i), false, now_ns};
-    ++live_hashed_;
-    ++references_;
+    s.last_access_ns = now_ns;
   }
 }
 
 void KvCache::mark_computed(std::span<const std::uint64_t> hashes) {
   for (std::uint64_t h : hashes) {
-    auto it = table_.find(h);
-    if (it != table_.end()) it->second.computed = true;
+    const std::size_t i = find(h);
+    if (i != kNpos) slots_[i].computed = true;
   }
 }
 
 void KvCache::release_hashed(std::span<const std::uint64_t> hashes, TimeNs now_ns) {
   for (std::uint64_t h : hashes) {
-    Entry& e = table_.at(h);
-    if (e.refs <= 0) throw std::logic_error("KV cache: releasing an unreferenced prefix block");
+    const std::size_t i = find(h);
+    if (i == kNpos || slots_[i].refs <= 0) throw std::logic_error("KV cache: releasing an unreferenced prefix block");
+    Slot& s = slots_[i];
     --references_;
-    e.last_access_ns = now_ns;
-    if (--e.refs == 0) {
+    s.last_access_ns = now_ns;
+    if (--s.refs == 0) {
       --live_hashed_;
-      if (e.computed) {
-        evictor_.insert(EvictKey{now_ns, -e.depth, h});
+      if (s.computed) {
+        push_evictable(s);
       } else {  // never written (its prefill was preempted): nothing worth keeping
-        table_.erase(h);
+        erase_at(i);
         ++unallocated_;
       }
     }

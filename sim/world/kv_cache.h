@@ -11,16 +11,19 @@
 //
 // Invariants: unallocated + evictable + private + live hashed == total; a live hashed block has
 // refs > 0; free_blocks() == unallocated + evictable.
+//
+// Structures (long prompts touch thousands of blocks per request, so both are flat): the table
+// is open addressing with linear probing over a power-of-two array, deletion by backward shift;
+// the evictor is a binary heap of (last access, −depth, hash, stamp) with lazy deletion — an
+// entry revived (or re-released) gets a new stamp, and heap items whose stamp no longer matches
+// are skipped when they surface, and purged when they outnumber the live ones.
 #pragma once
 
 #include <cstdint>
-#include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 #include <vector>
-#include <unordered_map>
 
 #include "sim/core/time.h"
 
@@ -28,11 +31,10 @@ namespace servesim {
 
 class KvCache {
  public:
-  KvCache(std::int64_t total_blocks, int block_size_tokens, bool prefix_caching)
-      : total_(total_blocks), unallocated_(total_blocks), block_size_(block_size_tokens), prefix_caching_(prefix_caching) {}
+  KvCache(std::int64_t total_blocks, int block_size_tokens, bool prefix_caching);
 
   std::int64_t total_blocks() const { return total_; }
-  std::int64_t free_blocks() const { return unallocated_ + static_cast<std::int64_t>(evictor_.size()); }
+  std::int64_t free_blocks() const { return unallocated_ + evictable_; }
   std::int64_t used_blocks() const { return total_ - free_blocks(); }
   int block_size() const { return block_size_; }
   bool prefix_caching() const { return prefix_caching_; }
@@ -62,30 +64,53 @@ class KvCache {
   std::int64_t private_blocks() const { return private_; }
   std::int64_t live_hashed_blocks() const { return live_hashed_; }
   std::int64_t hashed_references() const { return references_; }
-  std::int64_t cached_blocks() const { return static_cast<std::int64_t>(table_.size()); }
+  std::int64_t cached_blocks() const { return static_cast<std::int64_t>(size_); }
   std::int64_t evictions() const { return evictions_; }
 
  private:
-  struct Entry {
-    std::int32_t refs = 0;
-    std::int32_t depth = 0;  // index of the block in its prefix (deeper = longer prefix)
-    bool computed = false;
+  struct Slot {
+    std::uint64_t key = 0;
     TimeNs last_access_ns = 0;
+    std::uint32_t stamp = 0;  // matches the evictor item that may evict it
+    std::int32_t refs = 0;
+    std::int32_t depth = 0;   // index of the block in its prefix (deeper = longer prefix)
+    bool used = false;
+    bool computed = false;
   };
-  // Eviction order: least recently used first; among equals, the deepest prefix first.
-  using EvictKey = std::tuple<TimeNs, std::int32_t, std::uint64_t>;  // (last access, −depth, hash)
+  struct EvictItem {
+    TimeNs last_access_ns;
+    std::int32_t neg_depth;
+    std::uint32_t stamp;
+    std::uint64_t key;
+    bool operator>(const EvictItem& o) const {  // min-heap order: older first, then deeper, then key
+      if (last_access_ns != o.last_access_ns) return last_access_ns > o.last_access_ns;
+      if (neg_depth != o.neg_depth) return neg_depth > o.neg_depth;
+      return key > o.key;
+    }
+  };
+
+  std::size_t find(std::uint64_t key) const;  // index, or npos
+  std::size_t insert(std::uint64_t key);      // REQUIRES: absent
+  void erase_at(std::size_t i);
+  void grow();
+  void push_evictable(Slot& s);
   void take_unallocated_or_evict();
+  static constexpr std::size_t kNpos = ~std::size_t{0};
 
   std::int64_t total_;
   std::int64_t unallocated_;
+  std::int64_t evictable_ = 0;
   std::int64_t private_ = 0;
   std::int64_t live_hashed_ = 0;
   std::int64_t references_ = 0;
   std::int64_t evictions_ = 0;
   int block_size_;
   bool prefix_caching_;
-  std::unordered_map<std::uint64_t, Entry> table_;
-  std::set<EvictKey> evictor_;
+  std::vector<Slot> slots_;  // power-of-two size; load factor <= 1/2
+  std::size_t size_ = 0;
+  std::size_t mask_ = 0;
+  std::vector<EvictItem> heap_;
+  std::uint32_t next_stamp_ = 1;
 };
 
 // KV-block hashes of a request's known prefix. `prefix_hashes[j]` identifies the first
