@@ -7,6 +7,7 @@
 
 #include "models/catalog.h"
 #include "models/cost/memory.h"
+#include "models/cost/iteration.h"
 #include "models/cost/roofline.h"
 #include "tests/test_util.h"
 
@@ -132,6 +133,111 @@ TEST(Roofline, MoeReadsOnlyActiveExperts) {
   const double t1 = static_cast<double>(m.estimate(one).duration_ns);
   const double t256 = static_cast<double>(m.estimate(many).duration_ns);
   EXPECT_LT(t1 * 1.5, t256) << "256 tokens activate all experts, one token only two";
+}
+
+// ---- A second model, by hand: llama-2-13b (40 layers, hidden 5120, 40 heads = 40 KV heads of
+// 128, FFN 13824 gated, vocab 32000 untied) on a100-80g (2039 GB/s, 312 TFLOP/s, NVLink 300 GB/s).
+
+TEST(Memory, Llama2_13bOnA100Tp2ByHand) {
+  const MemoryPlan p = plan_memory(deploy("llama-2-13b", "a100-80g", 2), 0.9, 2.0 * 1073741824.0, 16);
+  // Per layer on one of 2 devices: attention 5120·(20+40)·128 + 20·128·5120 = 52,428,800; MLP
+  // 3·5120·6912 = 106,168,320; norms 10,240 → 158,607,360 × 40 + embedding and LM head 2·16000·5120.
+  EXPECT_DOUBLE_EQ(p.weight_bytes_per_device, 2.0 * (40.0 * 158607360.0 + 2.0 * 16000.0 * 5120.0));
+  EXPECT_DOUBLE_EQ(p.kv_bytes_per_token, 2.0 * 40 * 20 * 128 * 2);  // 409,600: MHA, 20 KV heads per device
+  // floor((72 GiB − 13,016,268,800 B − 2 GiB) / (16 · 409,600 B)) = 9482 blocks.
+  EXPECT_EQ(p.kv_blocks, 9482);
+  EXPECT_EQ(p.kv_capacity_tokens(), 9482 * 16);
+}
+
+TEST(Roofline, GemmFlopsAndBytesByHand) {
+  // QKV of 8 tokens on a llama-2-13b TP-2 shard: [8, 5120] × [5120, 7680].
+  const auto op = RooflineCostModel::gemm(8, 7680, 5120, 2);
+  EXPECT_DOUBLE_EQ(op.flops, 2.0 * 8 * 7680 * 5120);
+  EXPECT_DOUBLE_EQ(op.bytes, (8.0 * 5120 + 5120.0 * 7680 + 8.0 * 7680) * 2);
+  RooflineCostModel m(deploy("llama-2-13b", "a100-80g", 2), ideal());
+  EXPECT_NEAR(m.gemm_ns(8, 7680, 5120), op.bytes / 2039.0, 1e-6);                    // memory-bound
+  EXPECT_NEAR(m.gemm_ns(4096, 7680, 5120), 2.0 * 4096 * 7680 * 5120 / 312000.0, 1e-6);  // compute-bound
+  // Prefill attention of one 2048-token prompt, 20 heads: 4·128·20·(2048·2049/2) FLOPs.
+  EXPECT_NEAR(m.prefill_attention_ns({2048, 0}), 4.0 * 128 * 20 * (2048.0 * 2049 / 2) / 312000.0, 1e-6);
+}
+
+TEST(Roofline, TensorParallelCommunicationOfAnIterationByHand) {
+  RooflineCostModel m(deploy("llama-2-13b", "a100-80g", 2), ideal());
+  // 8 decodes: per layer two ring all-reduces of 8·5120·2 bytes over 2 devices (2·(2−1) steps of
+  // bytes/2 at 300 GB/s), 40 layers, plus the logits all-gather of 8·32000·2 bytes (half received).
+  const IterationCost c = m.estimate(BatchShape{{}, 8, 8 * 2000});
+  const double ar = 2.0 * (2 - 1) * (81920.0 / 2 / 300.0);
+  EXPECT_NEAR(c.comm_ns, 40 * 2 * ar + 512000.0 / 2 / 300.0, 1e-6);
+  EXPECT_NEAR(c.breakdown_ns[static_cast<int>(OpClass::kCommunication)], c.comm_ns, 0);
+}
+
+TEST(Roofline, PipelineSendsAndModes) {
+  RooflineParams p = ideal();
+  p.comm_latency_us = 5;
+  RooflineCostModel latency(deploy("llama-2-13b", "a100-80g", 1, 2), p);
+  // 8 decodes, PP 2: one activation send of 8·5120·2 bytes at 300 GB/s plus 5 µs.
+  const BatchShape b{{}, 8, 8 * 2000};
+  EXPECT_NEAR(latency.estimate(b).comm_ns, 81920.0 / 300.0 + 5000.0, 1e-6);
+  // Throughput mode: the slowest stage — ceil(40/2) = 20 layers instead of 40.
+  p.pipeline_mode = PipelineMode::kThroughput;
+  RooflineCostModel stage(deploy("llama-2-13b", "a100-80g", 1, 2), p);
+  OpTimes lt, st;
+  const IterationCost cl = latency.explain(b, &lt), cs = stage.explain(b, &st);
+  const int gemm = static_cast<int>(OpClass::kGemm);
+  const double lm_head = lt.ns[static_cast<int>(Op::kLmHead)];
+  EXPECT_NEAR(cs.breakdown_ns[gemm] - lm_head, (cl.breakdown_ns[gemm] - lm_head) / 2, 1e-6);
+  EXPECT_DOUBLE_EQ(cs.per_layer_ns, cl.per_layer_ns);
+  // PP 3 on 40 layers: the slowest stage has ceil(40/3) = 14 layers; sends: 2 per batch, 1 per stage.
+  RooflineCostModel pp3(deploy("llama-2-13b", "a100-80g", 1, 3), p);
+  OpTimes t3;
+  const IterationCost c3 = pp3.explain(b, &t3);
+  EXPECT_NEAR(c3.breakdown_ns[gemm] - t3.ns[static_cast<int>(Op::kLmHead)], 14 * (cl.breakdown_ns[gemm] - lm_head) / 40, 1e-6);
+  EXPECT_EQ(t3.calls[static_cast<int>(Op::kPpSend)], 1.0);
+  EXPECT_EQ(lt.calls[static_cast<int>(Op::kPpSend)], 1.0);
+  p.pipeline_mode = PipelineMode::kLatency;
+  OpTimes l3;
+  RooflineCostModel(deploy("llama-2-13b", "a100-80g", 1, 3), p).explain(b, &l3);
+  EXPECT_EQ(l3.calls[static_cast<int>(Op::kPpSend)], 2.0);
+}
+
+TEST(Roofline, PerLayerIsOneBlockWithoutCommunication) {
+  RooflineCostModel m(deploy("llama-3-8b", "h100-sxm", 2), RooflineParams{});
+  const PrefillSegment seg{700, 300};
+  OpTimes t;
+  const IterationCost c = m.explain(BatchShape{std::span<const PrefillSegment>(&seg, 1), 12, 12 * 900}, &t);
+  double block = 0;
+  for (int i = 0; i < kNumOps; ++i) {
+    const OpSpec& s = op_spec(static_cast<Op>(i));
+    if (s.per_layer && s.op_class != OpClass::kCommunication) block += t.ns[i];
+  }
+  EXPECT_NEAR(c.per_layer_ns, block, 1e-6);
+  EXPECT_GT(t.ns[static_cast<int>(Op::kTpAllReduce)], 0);
+  EXPECT_EQ(t.calls[static_cast<int>(Op::kTpAllReduce)], 2.0);
+  EXPECT_EQ(t.calls[static_cast<int>(Op::kAddNorm)], 2.0);
+}
+
+TEST(Roofline, MoeRoutesTokensToTopKOfExperts) {
+  const ShardDims d = ShardDims::of(deploy("mixtral-8x7b", "h100-sxm", 2));
+  // One token: exactly top-k = 2 experts are active, one token each.
+  const IterationShape one = IterationShape::of(BatchShape{{}, 1, 100}, d);
+  EXPECT_NEAR(one.active_experts, 2.0, 1e-12);
+  EXPECT_NEAR(one.tokens_per_expert, 1.0, 1e-12);
+  // 100 tokens: 8·(1 − (6/8)^100) experts active (≈ all), sharing 200 token-expert pairs.
+  const IterationShape many = IterationShape::of(BatchShape{{}, 100, 10000}, d);
+  const double active = 8.0 * (1.0 - std::pow(0.75, 100));
+  EXPECT_NEAR(many.active_experts, active, 1e-9);
+  EXPECT_NEAR(many.tokens_per_expert, 200.0 / active, 1e-9);
+  EXPECT_NEAR(op_calls(Op::kGateUp, many, d, PipelineMode::kLatency), active, 1e-9);
+  const GemmDims g = gemm_dims(Op::kGateUp, many, d);
+  EXPECT_NEAR(g.m, 200.0 / active, 1e-9);
+  EXPECT_EQ(g.n, 2.0 * 7168);  // gate and up of the TP-2 shard of a 14336-wide expert
+  EXPECT_EQ(g.k, 4096.0);
+  EXPECT_EQ(gemm_dims(Op::kRouter, many, d).n, 8.0);
+  // Dense models have no router and one MLP call.
+  const ShardDims dense = ShardDims::of(deploy("llama-3-8b", "h100-sxm"));
+  const IterationShape s = IterationShape::of(BatchShape{{}, 100, 10000}, dense);
+  EXPECT_EQ(op_calls(Op::kRouter, s, dense, PipelineMode::kLatency), 0.0);
+  EXPECT_EQ(op_calls(Op::kGateUp, s, dense, PipelineMode::kLatency), 1.0);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 namespace servesim {
 
-LogGrid::LogGrid(int dims, std::vector<Point> points) : dims_(dims) {
+LogGrid::LogGrid(int dims, std::vector<Point> points, bool smooth_last) : dims_(dims), smooth_(smooth_last) {
   if (dims < 1 || dims > kMaxDims) throw std::invalid_argument("LogGrid: dims out of range");
   if (points.empty()) return;
   for (const Point& p : points) {
@@ -48,6 +48,24 @@ LogGrid::LogGrid(int dims, std::vector<Point> points) : dims_(dims) {
   }
   nodes_.reserve(merged.size());
   build(merged, 0, merged.size(), 0);
+  if (smooth_) {
+    // Fritsch–Carlson monotone slopes along every leaf curve, in (key, log value).
+    slope_.assign(keys_.size(), 0.0);
+    for (const Node& n : nodes_) {
+      if (next_[n.first] != -1 || n.count < 2) continue;  // inner node, or a single point
+      const int f = n.first, cnt = n.count;
+      auto secant = [&](int i) { return (logv_[f + i + 1] - logv_[f + i]) / (keys_[f + i + 1] - keys_[f + i]); };
+      slope_[f] = secant(0);
+      slope_[f + cnt - 1] = secant(cnt - 2);
+      for (int i = 1; i + 1 < cnt; ++i) {
+        const double d0 = secant(i - 1), d1 = secant(i);
+        if (d0 * d1 <= 0) continue;  // local extremum: flat
+        const double h0 = keys_[f + i] - keys_[f + i - 1], h1 = keys_[f + i + 1] - keys_[f + i];
+        const double w1 = 2 * h1 + h0, w2 = h1 + 2 * h0;
+        slope_[f + i] = (w1 + w2) / (w1 / d0 + w2 / d1);
+      }
+    }
+  }
 }
 
 // Builds the node for points [lo, hi) (sorted, sharing coordinates 0..level−1); returns its index.

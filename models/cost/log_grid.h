@@ -9,6 +9,10 @@
 // (log(1 + x), log t). So a grid that is triangular (e.g. batch × context with batch·context
 // bounded) or has holes still interpolates from the points nearest along each axis in turn.
 //
+// Optionally (`smooth_last`), the last coordinate is interpolated with a monotone cubic
+// (Fritsch–Carlson PCHIP) through the points of its curve instead of linearly — better for
+// smooth convex curves such as attention time against sequence length.
+//
 // Outside the range present at some level, the coordinate is clamped to the nearest present
 // value and the result is *anchored*: t(x) = t(x_clamped) · r(x) / r(x_clamped), where r is a
 // caller-given reference model (the roofline). The lookup then reports `fell_back`. With r ≡ 1
@@ -39,7 +43,7 @@ class LogGrid {
 
   LogGrid() = default;
   // REQUIRES: 1 <= dims <= kMaxDims; every value > 0 and finite; every coordinate >= 0.
-  LogGrid(int dims, std::vector<Point> points);
+  LogGrid(int dims, std::vector<Point> points, bool smooth_last = false);
 
   int dims() const { return dims_; }
   bool empty() const { return nodes_.empty(); }
@@ -57,6 +61,13 @@ class LogGrid {
     View() = default;
     bool valid() const { return grid_ != nullptr && !parts_.empty(); }
     int prefix_dims() const { return prefix_; }
+    // True when some prefix coordinate lay outside the range present (the view extrapolates).
+    bool clamped() const {
+      for (const Part& p : parts_) {
+        if (p.clamped) return true;
+      }
+      return false;
+    }
     // Interpolated time at (prefix, rest). `log_ref(const double* full_coords)` returns the log
     // of the reference model at a full coordinate vector (only called when a coordinate is
     // clamped). Sets *fell_back when any coordinate (prefix included) was outside the range.
@@ -113,6 +124,8 @@ class LogGrid {
   std::vector<double> raw_;     // the coordinate itself
   std::vector<std::int32_t> next_;  // child node of an inner entry
   std::vector<double> logv_;    // log(value) of a leaf entry
+  std::vector<double> slope_;   // d log(value) / d key at a leaf entry (PCHIP), when smooth
+  bool smooth_ = false;
 };
 
 // ---- implementation of the templates
@@ -124,13 +137,28 @@ void LogGrid::descend(int node, int level, const double* x, Coords& eff, double 
   const Bracket b = bracket(n, x[level]);
   const bool c = clamped || b.clamped;
   const double saved = eff[level];
+  if (level + 1 == dims_) {
+    // Leaf level: one interpolated value (linear, or Hermite with the PCHIP slopes).
+    double v = logv_[b.i0];
+    if (b.i1 != b.i0) {
+      const double w = b.w1;
+      if (smooth_) {
+        const double h = keys_[b.i1] - keys_[b.i0];
+        const double w2 = w * w, w3 = w2 * w;
+        v = (2 * w3 - 3 * w2 + 1) * logv_[b.i0] + (w3 - 2 * w2 + w) * h * slope_[b.i0] +
+            (-2 * w3 + 3 * w2) * logv_[b.i1] + (w3 - w2) * h * slope_[b.i1];
+      } else {
+        v = (1.0 - w) * logv_[b.i0] + w * logv_[b.i1];
+      }
+    }
+    eff[level] = b.clamped ? raw_[b.i0] : x[level];
+    leaf(weight, v, c);
+    eff[level] = saved;
+    return;
+  }
   auto visit = [&](int entry, double w) {
     eff[level] = b.clamped ? raw_[entry] : x[level];
-    if (level + 1 == dims_) {
-      leaf(weight * w, logv_[entry], c);
-    } else {
-      descend(next_[entry], level + 1, x, eff, weight * w, c, leaf);
-    }
+    descend(next_[entry], level + 1, x, eff, weight * w, c, leaf);
   };
   if (b.i1 == b.i0) {
     visit(b.i0, 1.0);

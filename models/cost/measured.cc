@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "models/cost/accuracy.h"
 #include "sim/config/errors.h"
 
 namespace servesim {
@@ -99,21 +100,13 @@ MeasuredCostModel::AttnView MeasuredCostModel::bind_attention(const std::map<Att
   if (it == grids.end() || it->second.empty()) return v;
   const LogGrid& g = it->second;
   const int q = static_cast<int>(dims_.q_heads), kv = static_cast<int>(dims_.kv_heads);
-  int fold = 1;
-  for (int f = 1; f <= kv; ++f) {
-    if (kv % f != 0 || q % f != 0) continue;
-    const double prefix[2] = {static_cast<double>(kv / f), static_cast<double>(q / f)};
-    if (g.has_prefix(prefix)) {
-      fold = f;
-      break;
-    }
-  }
-  const double prefix[2] = {static_cast<double>(kv / fold), static_cast<double>(q / fold)};
+  const int fold = attention_fold(g, kv, q);
+  const double prefix[2] = {static_cast<double>(q) / kv, static_cast<double>(kv / fold)};
   v.view = g.view(prefix);
   v.grid = &g;
   v.fold = fold;
-  v.has_prior = prefill && g.max_coord(4) > 0;
-  v.shape = RooflineCostModel::AttentionShape{prefix[1], prefix[0], dims_.head_dim, dims_.dtype_bytes,
+  v.has_prior = prefill && g.max_coord(3) > 0;
+  v.shape = RooflineCostModel::AttentionShape{prefix[0] * prefix[1], prefix[1], dims_.head_dim, dims_.dtype_bytes,
                                               dims_.kv_dtype_bytes};
   return v;
 }
@@ -198,11 +191,11 @@ double MeasuredCostModel::prefill_ns(const IterationShape& s, bool* fb) const {
   rest[0] = segs * v.fold;
   if (s.prefill_prior > 0 && v.has_prior) {
     const double n = s.prefill_tokens / segs;
-    rest[1] = n;
-    rest[2] = std::max(0.0, (pairs - n * (n + 1.0) / 2.0) / n);
+    rest[1] = std::max(0.0, (pairs - n * (n + 1.0) / 2.0) / n);
+    rest[2] = n;
   } else {
-    rest[1] = (std::sqrt(1.0 + 8.0 * pairs) - 1.0) / 2.0;
-    rest[2] = 0;
+    rest[1] = 0;
+    rest[2] = (std::sqrt(1.0 + 8.0 * pairs) - 1.0) / 2.0;
   }
   const RooflineCostModel::AttentionShape base = v.shape;
   bool out = false;
@@ -210,9 +203,9 @@ double MeasuredCostModel::prefill_ns(const IterationShape& s, bool* fb) const {
       rest,
       [&](const double* c) {
         RooflineCostModel::AttentionShape a = base;
-        a.kv_heads = c[0];
-        a.q_heads = c[1];
-        return std::log(roof_.prefill_attention_ns(a, c[2], c[3], c[4]));
+        a.kv_heads = c[1];
+        a.q_heads = c[0] * c[1];
+        return std::log(roof_.prefill_attention_ns(a, c[2], c[4], c[3]));
       },
       &out);
   if (out) {
@@ -235,8 +228,8 @@ double MeasuredCostModel::decode_ns(const IterationShape& s, bool* fb) const {
       rest,
       [&](const double* c) {
         RooflineCostModel::AttentionShape a = base;
-        a.kv_heads = c[0];
-        a.q_heads = c[1];
+        a.kv_heads = c[1];
+        a.q_heads = c[0] * c[1];
         return std::log(roof_.decode_attention_ns(a, c[2], c[3]));
       },
       &out);

@@ -23,8 +23,9 @@
 //                L = (√(1 + 8P/S) − 1)/2 tokens (same pairs per sequence); otherwise N/S new
 //                tokens after p̄ prior with the same pairs.
 //   decode       B requests, Σctx → B sequences of Σctx/B context.
-//   attention head configurations absent from a table are first folded onto one with the same
-//   query/KV ratio (kv/f KV heads, batch × f, exact in work), else interpolated over heads.
+//   attention head configurations absent from a table are interpolated over (KV heads, query
+//   heads) when the table brackets them, else folded onto a present one with the same query/KV
+//   ratio (kv/f KV heads, batch × f: the same work), else extrapolated (anchored).
 //   elementwise  add_norm from add_rms_norm, else rms_norm + add; rope; act (gated or not).
 //   comm         all_reduce at gpus = tp; all_gather for the logits; send_recv for PP.
 // Embedding gather and sampling are always roofline (µs-scale) and do not set a fallback bit.

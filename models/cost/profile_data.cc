@@ -214,10 +214,10 @@ void import_aic_attention(const std::string& path, bool context, const ImportOpt
     const double q = f.positive(heads), kv = f.positive(kvh), bs = f.positive(b);
     const double t = f.time_ms_to_ns(lat);
     if (context) {
-      out.prefill[key].push_back(point({kv, q, bs, f.positive(isl), f.non_negative(step)}, t));
+      out.prefill[key].push_back(point({q / kv, kv, bs, f.non_negative(step), f.positive(isl)}, t));
     } else {
       // Generation: one new token attending to isl + step cached-and-current tokens.
-      out.decode[key].push_back(point({kv, q, bs, f.positive(isl) + f.non_negative(step)}, t));
+      out.decode[key].push_back(point({q / kv, kv, bs, f.positive(isl) + f.non_negative(step)}, t));
     }
     ++src.points;
   }
@@ -347,10 +347,10 @@ void import_vidur_attention(const std::string& path, ProfileData& out) {
     const double bs = f.positive(b), cached = f.non_negative(kvc);
     if (f.boolean(isp)) {
       if (f.empty(pre)) f.fail("column 'time_stats.attn_prefill.median' is empty on a prefill row");
-      out.prefill[key].push_back(point({kv, q, bs, f.positive(chunk), cached}, f.time_ms_to_ns(pre)));
+      out.prefill[key].push_back(point({q / kv, kv, bs, cached, f.positive(chunk)}, f.time_ms_to_ns(pre)));
     } else {
       if (f.empty(dec)) f.fail("column 'time_stats.attn_decode.median' is empty on a decode row");
-      out.decode[key].push_back(point({kv, q, bs, cached + 1.0}, f.time_ms_to_ns(dec)));
+      out.decode[key].push_back(point({q / kv, kv, bs, cached + 1.0}, f.time_ms_to_ns(dec)));
     }
     ++src.points;
   }
@@ -427,10 +427,10 @@ void import_kernel_profile(const std::string& path, const Json& doc, ProfileData
       const double batch = dim("batch");
       if (batch <= 0) fail(where + " (" + op + ")", "shape.batch must be > 0");
       out.prefill[AttnKey{static_cast<int>(head_dim), 2}].push_back(
-          point({kv_heads, heads, batch, dim("tokens") / batch, dim("prior")}, ns));
+          point({heads / kv_heads, kv_heads, batch, dim("prior"), dim("tokens") / batch}, ns));
     } else if (op == "attn_decode") {
       out.decode[AttnKey{static_cast<int>(head_dim), 2}].push_back(
-          point({kv_heads, heads, dim("batch"), dim("context")}, ns));
+          point({heads / kv_heads, kv_heads, dim("batch"), dim("context")}, ns));
     } else if (op == "allreduce") {
       out.comm[CommKey{"all_reduce", "servesim_nccl"}].push_back(point({dim("gpus"), dim("bytes")}, ns));
     } else {
@@ -556,8 +556,10 @@ void ProfileData::merge(const ProfileData& o) {
 std::shared_ptr<const ProfileTables> ProfileTables::compile(const ProfileData& data) {
   auto t = std::make_shared<ProfileTables>();
   for (const auto& [k, v] : data.gemm) t->gemm.emplace(k, LogGrid(3, v));
-  for (const auto& [k, v] : data.prefill) t->prefill.emplace(k, LogGrid(5, v));
-  for (const auto& [k, v] : data.decode) t->decode.emplace(k, LogGrid(4, v));
+  // Attention curves are smooth and convex in (log length, log time): monotone cubic along the
+  // last axis. GEMM and elementwise curves carry tile-quantisation steps: linear.
+  for (const auto& [k, v] : data.prefill) t->prefill.emplace(k, LogGrid(5, v, true));
+  for (const auto& [k, v] : data.decode) t->decode.emplace(k, LogGrid(4, v, true));
   for (const auto& [k, v] : data.elementwise) t->elementwise.emplace(k, LogGrid(2, v));
   for (const auto& [k, v] : data.comm) t->comm.emplace(k, LogGrid(2, v));
   t->sources = data.sources;

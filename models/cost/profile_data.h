@@ -23,8 +23,11 @@
 //
 // Normalised tables (every time in ns, coordinates as below; see log_grid.h):
 //   gemm[dtype]                 (k, n, m)
-//   prefill[head_dim, kv bytes] (kv_heads, q_heads, batch, new tokens per sequence, prior tokens)
-//   decode[head_dim, kv bytes]  (kv_heads, q_heads, batch, context per sequence)
+//   prefill[head_dim, kv bytes] (q_heads / kv_heads, kv_heads, batch, prior tokens, new tokens
+//                               per sequence)
+//   decode[head_dim, kv bytes]  (q_heads / kv_heads, kv_heads, batch, context per sequence)
+// (Attention is keyed by the GQA group size first: kernels are organised by it, and multi-head
+// models of any size then lie on one curve over kv_heads.)
 //   elementwise[kind]           (width, tokens); kinds rms_norm, add_rms_norm, add, rope,
 //                               act_gated, act
 //   comm[collective, impl]      (gpus, bytes); collectives all_reduce, all_gather, send_recv

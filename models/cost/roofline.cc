@@ -34,6 +34,12 @@ RooflineParams read_roofline_params(ConfigNode& c, const Deployment& d) {
   p.comm_latency_us = c.get<double>("comm_latency_us", p.comm_latency_us,
                                     "latency per all-reduce ring step or pipeline send, us", NonNegative());
   p.min_kernel_us = c.get<double>("min_kernel_us", p.min_kernel_us, "shortest time any kernel takes, us", NonNegative());
+  p.gemm_min_kernel_us = c.get<double>("gemm_min_kernel_us", p.gemm_min_kernel_us,
+                                       "shortest time of one GEMM, us (< 0: min_kernel_us)");
+  p.attention_min_kernel_us = c.get<double>("attention_min_kernel_us", p.attention_min_kernel_us,
+                                            "shortest time of one attention call, us (< 0: min_kernel_us)");
+  p.attention_per_sequence_us = c.get<double>("attention_per_sequence_us", p.attention_per_sequence_us,
+                                              "added time per sequence of an attention call, us", NonNegative());
   p.step_overhead_us = c.get<double>("step_overhead_us", p.step_overhead_us,
                                      "per-iteration framework overhead, us (< 0: the hardware catalog's)");
   p.use_fp8 = c.get<bool>("use_fp8", p.use_fp8, "run GEMMs at the FP8 peak");
@@ -58,6 +64,9 @@ RooflineCostModel::RooflineCostModel(const Deployment& d, const RooflineParams& 
   link_bytes_per_ns_ = hw.intra_node_link_gbps * p.link_efficiency;
   overhead_ns_ = (p.step_overhead_us >= 0 ? p.step_overhead_us : hw.step_overhead_us) * 1e3;
   min_kernel_ns_ = p.min_kernel_us * 1e3;
+  gemm_floor_ns_ = (p.gemm_min_kernel_us >= 0 ? p.gemm_min_kernel_us : p.min_kernel_us) * 1e3;
+  attention_floor_ns_ = (p.attention_min_kernel_us >= 0 ? p.attention_min_kernel_us : p.min_kernel_us) * 1e3;
+  attention_per_seq_ns_ = p.attention_per_sequence_us * 1e3;
   comm_latency_ns_ = p.comm_latency_us * 1e3;
 }
 
@@ -66,11 +75,15 @@ RooflineCostModel::OpCost RooflineCostModel::gemm(double m, double n, double k, 
 }
 
 double RooflineCostModel::time_ns(const OpCost& op, double flops_per_ns) const {
-  return std::max({op.flops / flops_per_ns, op.bytes / bw_bytes_per_ns_, min_kernel_ns_});
+  return time_ns(op, flops_per_ns, min_kernel_ns_);
+}
+
+double RooflineCostModel::time_ns(const OpCost& op, double flops_per_ns, double floor_ns) const {
+  return std::max({op.flops / flops_per_ns, op.bytes / bw_bytes_per_ns_, floor_ns});
 }
 
 double RooflineCostModel::gemm_ns(double m, double n, double k) const {
-  return time_ns(gemm(m, n, k, d_.model->dtype_bytes), peak_flops_);
+  return time_ns(gemm(m, n, k, d_.model->dtype_bytes), peak_flops_, gemm_floor_ns_);
 }
 
 double RooflineCostModel::memory_ns(double bytes) const { return std::max(bytes / bw_bytes_per_ns_, min_kernel_ns_); }
@@ -98,7 +111,7 @@ double RooflineCostModel::prefill_attention_ns(const AttentionShape& a, double b
   op.flops = 4.0 * a.head_dim * a.q_heads * causal_pairs(tokens, prior) * batch;  // QK^T and PV
   op.bytes = batch * (2.0 * tokens * a.q_heads * a.head_dim * a.dtype_bytes +
                       (prior + tokens) * 2.0 * a.kv_heads * a.head_dim * a.kv_dtype_bytes);
-  return time_ns(op, peak_attn_flops_);
+  return time_ns(op, peak_attn_flops_, attention_floor_ns_) + batch * attention_per_seq_ns_;
 }
 
 double RooflineCostModel::decode_attention_ns(const AttentionShape& a, double batch, double context) const {
@@ -107,7 +120,7 @@ double RooflineCostModel::decode_attention_ns(const AttentionShape& a, double ba
   op.flops = 4.0 * a.head_dim * a.q_heads * context * batch;
   op.bytes = batch * (context * 2.0 * a.kv_heads * a.head_dim * a.kv_dtype_bytes +
                       2.0 * a.q_heads * a.head_dim * a.dtype_bytes);
-  return time_ns(op, peak_attn_flops_);
+  return time_ns(op, peak_attn_flops_, attention_floor_ns_) + batch * attention_per_seq_ns_;
 }
 
 double RooflineCostModel::prefill_attention_ns(const PrefillSegment& s) const {

@@ -1,7 +1,8 @@
 // models/cost/roofline.h — the analytic `roofline` cost model.
 //
 // Every operator costs max(FLOPs / (peak × compute efficiency), bytes / (bandwidth × memory
-// efficiency), min_kernel). Per transformer block on one device (tensor-parallel shard), the
+// efficiency), floor), the floor being min_kernel (GEMMs and attention may have their own; an
+// attention call also costs attention_per_sequence per sequence). Per transformer block on one device (tensor-parallel shard), the
 // operators of iteration.h:
 //   GEMM (m tokens, [k → n] weight): 2mnk FLOPs, (mk + kn + mn)·b bytes — QKV, O, gate/up, down;
 //     MoE: router, then each active expert on T·k/active tokens (only active experts' weights
@@ -34,6 +35,9 @@ struct RooflineParams {
   double link_efficiency = 0.80;               // fraction of link bandwidth reached by collectives
   double comm_latency_us = 8.0;                // latency per all-reduce ring step / p2p send
   double min_kernel_us = 2.0;                  // no kernel takes less (launch + ramp)
+  double gemm_min_kernel_us = -1;              // floor of one GEMM; < 0 → min_kernel_us
+  double attention_min_kernel_us = -1;         // floor of one attention call; < 0 → min_kernel_us
+  double attention_per_sequence_us = 0;        // per-sequence cost of an attention call (metadata)
   double step_overhead_us = -1;                // per-iteration overhead; < 0 → the hardware's
   bool use_fp8 = false;                        // GEMMs at the FP8 peak (weights stay dtype_bytes)
   PipelineMode pipeline_mode = PipelineMode::kLatency;
@@ -59,7 +63,8 @@ class RooflineCostModel final : public CostModel {
   };
   // One GEMM of an [m, k] activation by a [k, n] weight on one device.
   static OpCost gemm(double m, double n, double k, int dtype_bytes);
-  double time_ns(const OpCost& op, double flops_per_ns) const;  // roofline time of one op
+  double time_ns(const OpCost& op, double flops_per_ns) const;  // roofline time of one op (min_kernel floor)
+  double time_ns(const OpCost& op, double flops_per_ns, double floor_ns) const;
   double gemm_ns(double m, double n, double k) const;             // in the model's dtype
   double memory_ns(double bytes) const;                           // a bandwidth-bound kernel
   // One elementwise kernel of a block moving `bytes`, sharing the block's elementwise floor.
@@ -96,6 +101,7 @@ class RooflineCostModel final : public CostModel {
   // Derived once.
   double peak_flops_ = 0, peak_attn_flops_ = 0, bw_bytes_per_ns_ = 0, link_bytes_per_ns_ = 0;
   double overhead_ns_ = 0, min_kernel_ns_ = 0, comm_latency_ns_ = 0;
+  double gemm_floor_ns_ = 0, attention_floor_ns_ = 0, attention_per_seq_ns_ = 0;
 };
 
 }  // namespace servesim

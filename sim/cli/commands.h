@@ -13,6 +13,9 @@ using Args = std::vector<std::string>;
 int cmd_run(const Args& args);
 int cmd_list(const Args& args);
 int cmd_trace(const Args& args);
+int cmd_estimate(const Args& args);
+int cmd_validate_cost(const Args& args);
+int cmd_calibrate(const Args& args);
 int cmd_capacity(const Args& args);
 
 struct Command {
