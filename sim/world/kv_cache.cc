@@ -2,7 +2,6 @@
 #include "sim/world/kv_cache.h"
 
 #include <algorithm>
-#include <functional>
 
 #include "sim/core/rng.h"
 
@@ -71,19 +70,34 @@ void KvCache::grow() {
 
 // ------------------------------------------------------------------------------- evictor
 
+bool KvCache::stale(const EvictItem& it) const {
+  const std::size_t i = find(it.key);
+  return i == kNpos || slots_[i].stamp != it.stamp || slots_[i].refs != 0;
+}
+
 void KvCache::push_evictable(Slot& s) {
   s.stamp = next_stamp_++;
-  heap_.push_back(EvictItem{s.last_access_ns, -s.depth, s.stamp, s.key});
-  std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+  if (!pending_.empty() && s.last_access_ns != pending_time_) flush_pending();
+  pending_time_ = s.last_access_ns;
+  pending_.push_back(EvictItem{s.last_access_ns, -s.depth, s.stamp, s.key});
   ++evictable_;
-  // Purge stale items when they outnumber live ones, so the heap stays O(evictable blocks).
-  if (heap_.size() > 64 && heap_.size() > 2 * static_cast<std::size_t>(evictable_)) {
-    std::erase_if(heap_, [this](const EvictItem& it) {
-      const std::size_t i = find(it.key);
-      return i == kNpos || slots_[i].stamp != it.stamp || slots_[i].refs != 0;
-    });
-    std::make_heap(heap_.begin(), heap_.end(), std::greater<>());
+}
+
+void KvCache::flush_pending() {
+  std::sort(pending_.begin(), pending_.end());
+  fifo_.insert(fifo_.end(), pending_.begin(), pending_.end());
+  pending_.clear();
+  const std::size_t queued = fifo_.size() - fifo_head_;
+  if (queued > 1024 && queued > 2 * static_cast<std::size_t>(evictable_)) purge_stale();
+}
+
+void KvCache::purge_stale() {
+  std::size_t out = 0;
+  for (std::size_t i = fifo_head_; i < fifo_.size(); ++i) {
+    if (!stale(fifo_[i])) fifo_[out++] = fifo_[i];
   }
+  fifo_.resize(out);
+  fifo_head_ = 0;
 }
 
 void KvCache::take_unallocated_or_evict() {
@@ -91,18 +105,25 @@ void KvCache::take_unallocated_or_evict() {
     --unallocated_;
     return;
   }
-  while (!heap_.empty()) {
-    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
-    const EvictItem it = heap_.back();
-    heap_.pop_back();
-    const std::size_t i = find(it.key);
-    if (i == kNpos || slots_[i].stamp != it.stamp || slots_[i].refs != 0) continue;  // stale
-    erase_at(i);
+  while (true) {
+    if (fifo_head_ == fifo_.size()) {
+      if (pending_.empty()) throw std::logic_error("KV cache over-allocation: no free block");
+      fifo_.clear();
+      fifo_head_ = 0;
+      flush_pending();
+      continue;
+    }
+    const EvictItem it = fifo_[fifo_head_++];
+    if (stale(it)) continue;
+    erase_at(find(it.key));
     --evictable_;
     ++evictions_;
+    if (fifo_head_ > 4096 && 2 * fifo_head_ > fifo_.size()) {  // reclaim the consumed front
+      fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(fifo_head_));
+      fifo_head_ = 0;
+    }
     return;
   }
-  throw std::logic_error("KV cache over-allocation: no free block");
 }
 
 // ------------------------------------------------------------------------------- blocks

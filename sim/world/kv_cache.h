@@ -13,10 +13,13 @@
 // refs > 0; free_blocks() == unallocated + evictable.
 //
 // Structures (long prompts touch thousands of blocks per request, so both are flat): the table
-// is open addressing with linear probing over a power-of-two array, deletion by backward shift;
-// the evictor is a binary heap of (last access, −depth, hash, stamp) with lazy deletion — an
-// entry revived (or re-released) gets a new stamp, and heap items whose stamp no longer matches
-// are skipped when they surface, and purged when they outnumber the live ones.
+// is open addressing with linear probing over a power-of-two array, deletion by backward shift.
+// The evictor exploits that access times never decrease: blocks become evictable in time
+// order, so a FIFO in release order is LRU order. Blocks released at the same instant wait in a
+// pending batch that joins the FIFO sorted deepest-first once time moves on (or when the FIFO
+// runs dry), which makes the order exactly (last access, deepest first, hash). Deletion is
+// lazy: a revived entry's stamp changes, and FIFO items whose stamp no longer matches are
+// skipped, and purged when they outnumber the live ones.
 #pragma once
 
 #include <cstdint>
@@ -82,10 +85,10 @@ class KvCache {
     std::int32_t neg_depth;
     std::uint32_t stamp;
     std::uint64_t key;
-    bool operator>(const EvictItem& o) const {  // min-heap order: older first, then deeper, then key
-      if (last_access_ns != o.last_access_ns) return last_access_ns > o.last_access_ns;
-      if (neg_depth != o.neg_depth) return neg_depth > o.neg_depth;
-      return key > o.key;
+    bool operator<(const EvictItem& o) const {  // eviction order: older, then deeper, then key
+      if (last_access_ns != o.last_access_ns) return last_access_ns < o.last_access_ns;
+      if (neg_depth != o.neg_depth) return neg_depth < o.neg_depth;
+      return key < o.key;
     }
   };
 
@@ -94,6 +97,9 @@ class KvCache {
   void erase_at(std::size_t i);
   void grow();
   void push_evictable(Slot& s);
+  void flush_pending();
+  void purge_stale();
+  bool stale(const EvictItem& it) const;
   void take_unallocated_or_evict();
   static constexpr std::size_t kNpos = ~std::size_t{0};
 
@@ -109,7 +115,10 @@ class KvCache {
   std::vector<Slot> slots_;  // power-of-two size; load factor <= 1/2
   std::size_t size_ = 0;
   std::size_t mask_ = 0;
-  std::vector<EvictItem> heap_;
+  std::vector<EvictItem> fifo_;     // items [fifo_head_, end) in eviction order
+  std::size_t fifo_head_ = 0;
+  std::vector<EvictItem> pending_;  // released at pending_time_, not yet ordered
+  TimeNs pending_time_ = -1;
   std::uint32_t next_stamp_ = 1;
 };
 
