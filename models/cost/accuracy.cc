@@ -219,9 +219,18 @@ RooflineParams fit_roofline_params(const std::vector<TableRef>& tables, const st
 
 std::vector<AccuracyRow> held_out_accuracy(const ProfileData& data, const HardwareSpec& hw, const RooflineParams& p,
                                            const AccuracyOptions& o, RooflineParams* calibrated) {
-  const std::vector<TableRef> tables = table_refs(data);
+  std::vector<TableRef> tables = table_refs(data);
   std::vector<std::vector<bool>> masks;
-  for (const TableRef& t : tables) masks.push_back(heldout_mask(t, o.split, o.fold));
+  for (TableRef& t : tables) {
+    std::vector<bool> m = heldout_mask(t, o.split, o.fold);
+    const auto held = std::count(m.begin(), m.end(), true);
+    if (o.split == SplitMode::kShapes && (held == 0 || held == static_cast<long>(m.size()))) {
+      // One shape only (e.g. a Vidur table of one model): hold out grid points instead.
+      m = heldout_mask(t, SplitMode::kPoints, o.fold);
+      t.label += " (points)";
+    }
+    masks.push_back(std::move(m));
+  }
   const Deployment dep = reference_deployment(hw);
   const RooflineCostModel roof(dep, p);
   RooflineParams cal = p;

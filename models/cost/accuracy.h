@@ -11,7 +11,9 @@
 //            interpolated). The measured model must then interpolate to shapes it never saw.
 //   points — every coordinate: held-out points are grid points between fit points along
 //            token count, batch and context as well.
-// Fold 1 holds out the odd checkerboard, fold 0 the even one (2-fold cross-validation).
+// Fold 1 holds out the odd checkerboard, fold 0 the even one (2-fold cross-validation). A table
+// of a single shape cannot be split by shape; held_out_accuracy splits it by points instead
+// and marks its label "(points)".
 //
 // Errors: APE = |predicted − measured| / measured; MAPE is their mean, in %. A held-out point
 // is "in range" when the fit tables reach it without extrapolation (LogGrid fell_back false).

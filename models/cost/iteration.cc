@@ -40,71 +40,15 @@ IterationShape IterationShape::of(const BatchShape& b, const ShardDims& d) {
   s.decode_context = static_cast<double>(b.decode_context_tokens);
   s.tokens = s.prefill_tokens + s.decode_requests;
   s.seqs = s.prefill_segments + s.decode_requests;
+  s.elementwise_layer_bytes = s.tokens * d.dtype_bytes *
+                              (10.0 * d.hidden + 2.0 * (d.q_heads + d.kv_heads) * d.head_dim +
+                               2.0 * d.kv_heads * d.head_dim + (d.gated ? 3.0 : 2.0) * d.ffn_shard * (d.moe ? d.top_k : 1.0));
   if (d.moe && s.tokens > 0) {
     const double e = d.experts, k = d.top_k;
     s.active_experts = e * (1.0 - std::pow(1.0 - k / e, s.tokens));
     s.tokens_per_expert = s.tokens * k / s.active_experts;
   }
   return s;
-}
-
-const OpSpec& op_spec(Op op) {
-  static const OpSpec kSpecs[kNumOps] = {
-      {"qkv", OpClass::kGemm, true},
-      {"attention_prefill", OpClass::kAttentionPrefill, true},
-      {"attention_decode", OpClass::kAttentionDecode, true},
-      {"o_proj", OpClass::kGemm, true},
-      {"router", OpClass::kGemm, true},
-      {"gate_up", OpClass::kGemm, true},
-      {"act", OpClass::kElementwise, true},
-      {"down", OpClass::kGemm, true},
-      {"add_norm", OpClass::kElementwise, true},
-      {"rope", OpClass::kElementwise, true},
-      {"tp_allreduce", OpClass::kCommunication, true},
-      {"lm_head", OpClass::kGemm, false},
-      {"embed", OpClass::kElementwise, false},
-      {"sample", OpClass::kElementwise, false},
-      {"logits_gather", OpClass::kCommunication, false},
-      {"pp_send", OpClass::kCommunication, false},
-  };
-  return kSpecs[static_cast<int>(op)];
-}
-
-GemmDims gemm_dims(Op op, const IterationShape& s, const ShardDims& d) {
-  const double expert_m = d.moe ? s.tokens_per_expert : s.tokens;
-  switch (op) {
-    case Op::kQkv: return {s.tokens, d.qkv_width(), d.hidden};
-    case Op::kOProj: return {s.tokens, d.hidden, d.q_width()};
-    case Op::kRouter: return {s.tokens, d.experts, d.hidden};
-    case Op::kGateUp: return {expert_m, d.gate_up_width(), d.hidden};
-    case Op::kDown: return {expert_m, d.hidden, d.ffn_shard};
-    case Op::kLmHead: return {s.seqs, d.vocab_shard, d.hidden};
-    default: return {};
-  }
-}
-
-double op_calls(Op op, const IterationShape& s, const ShardDims& d, PipelineMode mode) {
-  if (s.tokens <= 0) return 0;
-  switch (op) {
-    case Op::kQkv:
-    case Op::kOProj:
-    case Op::kRope:
-    case Op::kLmHead:
-    case Op::kEmbed:
-    case Op::kSample: return 1;
-    case Op::kAttnPrefill: return s.prefill_segments > 0 ? 1 : 0;
-    case Op::kAttnDecode: return s.decode_requests > 0 ? 1 : 0;
-    case Op::kRouter: return d.moe ? 1 : 0;
-    case Op::kGateUp:
-    case Op::kAct:
-    case Op::kDown: return d.moe ? s.active_experts : 1;
-    case Op::kAddNorm: return 2;
-    case Op::kTpAllReduce: return d.tp > 1 ? 2 : 0;
-    case Op::kLogitsGather: return d.tp > 1 ? 1 : 0;
-    case Op::kPpSend: return d.pp > 1 ? (mode == PipelineMode::kThroughput ? 1.0 : d.pp - 1.0) : 0;
-    case Op::kCount: break;
-  }
-  return 0;
 }
 
 }  // namespace servesim

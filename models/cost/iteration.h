@@ -65,6 +65,8 @@ struct IterationShape {
   double decode_context = 0;    // Σ context over decoding requests
   double active_experts = 0;    // MoE only
   double tokens_per_expert = 0; // MoE only: T·k / active
+  // Bytes the elementwise kernels of one block move (2 add_norm, rope, act; see roofline.h).
+  double elementwise_layer_bytes = 0;
 
   static IterationShape of(const BatchShape& b, const ShardDims& d);
 };
@@ -95,17 +97,73 @@ struct OpSpec {
   OpClass op_class;
   bool per_layer;
 };
-const OpSpec& op_spec(Op op);
 
 // The (m, n, k) of a GEMM op on one device for this batch (m: rows = tokens).
 struct GemmDims {
   double m = 0, n = 0, k = 0;
 };
-GemmDims gemm_dims(Op op, const IterationShape& s, const ShardDims& d);
 
-// Calls of `op` per layer (per_layer ops) or per iteration; 0 when the op does no work.
-// (pp_send: pp − 1 stage boundaries per batch in latency mode, one per stage in throughput mode.)
-double op_calls(Op op, const IterationShape& s, const ShardDims& d, PipelineMode mode);
+// op_spec(op): name, class, per layer or once. gemm_dims(op, s, d): the GEMM's (m, n, k).
+// op_calls(op, s, d, mode): calls of `op` per layer (per_layer ops) or per iteration; 0 when the
+// op does no work (pp_send: pp − 1 stage boundaries per batch in latency mode, one per stage in
+// throughput mode). Inline: the hot path.
+inline constexpr OpSpec kOpSpecs[kNumOps] = {
+    {"qkv", OpClass::kGemm, true},
+    {"attention_prefill", OpClass::kAttentionPrefill, true},
+    {"attention_decode", OpClass::kAttentionDecode, true},
+    {"o_proj", OpClass::kGemm, true},
+    {"router", OpClass::kGemm, true},
+    {"gate_up", OpClass::kGemm, true},
+    {"act", OpClass::kElementwise, true},
+    {"down", OpClass::kGemm, true},
+    {"add_norm", OpClass::kElementwise, true},
+    {"rope", OpClass::kElementwise, true},
+    {"tp_allreduce", OpClass::kCommunication, true},
+    {"lm_head", OpClass::kGemm, false},
+    {"embed", OpClass::kElementwise, false},
+    {"sample", OpClass::kElementwise, false},
+    {"logits_gather", OpClass::kCommunication, false},
+    {"pp_send", OpClass::kCommunication, false},
+};
+inline const OpSpec& op_spec(Op op) { return kOpSpecs[static_cast<int>(op)]; }
+
+inline GemmDims gemm_dims(Op op, const IterationShape& s, const ShardDims& d) {
+  const double expert_m = d.moe ? s.tokens_per_expert : s.tokens;
+  switch (op) {
+    case Op::kQkv: return {s.tokens, d.qkv_width(), d.hidden};
+    case Op::kOProj: return {s.tokens, d.hidden, d.q_width()};
+    case Op::kRouter: return {s.tokens, d.experts, d.hidden};
+    case Op::kGateUp: return {expert_m, d.gate_up_width(), d.hidden};
+    case Op::kDown: return {expert_m, d.hidden, d.ffn_shard};
+    case Op::kLmHead: return {s.seqs, d.vocab_shard, d.hidden};
+    default: return {};
+  }
+}
+
+inline double op_calls(Op op, const IterationShape& s, const ShardDims& d, PipelineMode mode) {
+  if (s.tokens <= 0) return 0;
+  switch (op) {
+    case Op::kQkv:
+    case Op::kOProj:
+    case Op::kRope:
+    case Op::kLmHead:
+    case Op::kEmbed:
+    case Op::kSample: return 1;
+    case Op::kAttnPrefill: return s.prefill_segments > 0 ? 1 : 0;
+    case Op::kAttnDecode: return s.decode_requests > 0 ? 1 : 0;
+    case Op::kRouter: return d.moe ? 1 : 0;
+    case Op::kGateUp:
+    case Op::kAct:
+    case Op::kDown: return d.moe ? s.active_experts : 1;
+    case Op::kAddNorm: return 2;
+    case Op::kTpAllReduce: return d.tp > 1 ? 2 : 0;
+    case Op::kLogitsGather: return d.tp > 1 ? 1 : 0;
+    case Op::kPpSend: return d.pp > 1 ? (mode == PipelineMode::kThroughput ? 1.0 : d.pp - 1.0) : 0;
+    case Op::kCount: break;
+  }
+  return 0;
+}
+
 
 // Per-op times of one iteration (ns of all calls of the op in one layer, or once), for `explain`.
 struct OpTimes {

@@ -91,10 +91,7 @@ double RooflineCostModel::memory_ns(double bytes) const { return std::max(bytes 
 double RooflineCostModel::elementwise_ns(const IterationShape& s, double bytes) const {
   // The block's elementwise kernels (2 add_norm, rope, act) take together at least
   // 4 × min_kernel; below that floor each one gets its share by bytes.
-  const ShardDims& d = dims_;
-  const double layer_bytes = s.tokens * d.dtype_bytes *
-                             (10.0 * d.hidden + 2.0 * (d.q_heads + d.kv_heads) * d.head_dim +
-                              2.0 * d.kv_heads * d.head_dim + (d.gated ? 3.0 : 2.0) * d.ffn_shard * (d.moe ? d.top_k : 1.0));
+  const double layer_bytes = s.elementwise_layer_bytes;
   const double floor_ns = 4.0 * min_kernel_ns_;
   const double layer_ns = layer_bytes / bw_bytes_per_ns_;
   const double scale = layer_ns < floor_ns && layer_bytes > 0 ? floor_ns / layer_ns : 1.0;

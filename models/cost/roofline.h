@@ -32,8 +32,10 @@ struct RooflineParams {
   double gemm_compute_efficiency = 0.75;       // fraction of dense peak reached by large GEMMs
   double attention_compute_efficiency = 0.55;  // fraction of peak reached by prefill attention
   double memory_efficiency = 0.85;             // fraction of peak HBM bandwidth reached
-  double link_efficiency = 0.80;               // fraction of link bandwidth reached by collectives
-  double comm_latency_us = 8.0;                // latency per all-reduce ring step / p2p send
+  // Collective defaults fitted to measured all-reduces (aiconfigurator vLLM/NCCL on A100, H100,
+  // H200: 0.59–0.69 and 1.3–1.6 µs; Vidur DGX A100/H100: 0.58–0.71 and 2.3–4.3 µs).
+  double link_efficiency = 0.65;               // fraction of link bandwidth reached by collectives
+  double comm_latency_us = 2.0;                // latency per all-reduce ring step / p2p send
   double min_kernel_us = 2.0;                  // no kernel takes less (launch + ramp)
   double gemm_min_kernel_us = -1;              // floor of one GEMM; < 0 → min_kernel_us
   double attention_min_kernel_us = -1;         // floor of one attention call; < 0 → min_kernel_us
