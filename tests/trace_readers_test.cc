@@ -336,5 +336,40 @@ TEST(TraceReaders, FuzzTruncatedAndCorruptedFilesGiveFileLineErrors) {
   }
 }
 
+// The ServeGen reader's two inputs, truncated and corrupted the same way: a FILE:LINE error
+// naming the damaged file, or a valid stream.
+TEST(TraceReaders, FuzzServeGenFolders) {
+  const std::string trace = "0,2,2.0,Gamma,0.25,2.0\r\n600,1,1.5,Weibull,0.7,1.0\r\n1200,0,0,,0,0\r\n";
+  const std::string dataset = "{\n  \"0\": {\n    \"input_tokens\": \"{10: 0.5, 20: 0.5}\",\n    \"output_tokens\": \"{5: 1.0}\"\n  }\n}\n";
+  Rng rng(7, "fuzz");
+  const char kBytes[] = "0123456789,.-\"{}: \nxe";
+  TempDir dir;
+  int n = 0;
+  for (int which = 0; which < 2; ++which) {
+    const std::string& base = which == 0 ? trace : dataset;
+    for (int k = 0; k < 120; ++k) {
+      std::string t = base;
+      if (k < 40) {
+        t = base.substr(0, static_cast<std::size_t>(rng.uniform_int(0, static_cast<std::int64_t>(base.size()) - 1)));
+      } else {
+        const auto at = static_cast<std::size_t>(rng.uniform_int(0, static_cast<std::int64_t>(t.size()) - 1));
+        t[at] = kBytes[rng.uniform_int(0, sizeof kBytes - 2)];
+      }
+      const std::string folder = dir.file("sg" + std::to_string(n++));
+      std::filesystem::create_directories(folder);
+      dir.write(folder.substr(dir.file("").size()) + "/chunk-1-trace.csv", which == 0 ? t : trace);
+      dir.write(folder.substr(dir.file("").size()) + "/chunk-1-dataset.json", which == 1 ? t : dataset);
+      const std::string damaged = folder + (which == 0 ? "/chunk-1-trace.csv" : "/chunk-1-dataset.json");
+      try {
+        read_all("impl: servegen\npath: " + yaml_path(folder) + "\nduration_s: 700\nprompt_tokens: 7\noutput_tokens: 3\n");
+      } catch (const InputError& e) {
+        EXPECT_TRUE(is_file_line_error(e.what(), damaged)) << e.what();
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "unexpected " << e.what();
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace servesim

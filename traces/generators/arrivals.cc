@@ -50,7 +50,7 @@ class GammaArrivals final : public ArrivalProcess {
  public:
   GammaArrivals(ConfigNode& cfg, const TraceContext&)
       : rate_per_s_(cfg.required<double>("rate_per_s", "mean arrival rate, requests per second", Positive())),
-        cv_(cfg.get<double>("cv", 1.0, "coefficient of variation of the inter-arrival gaps (1 = Poisson)", Positive())) {
+        cv_(cfg.get<double>("cv", 1.0, "coefficient of variation of the inter-arrival gaps (1 = Poisson)", InRange(0.01, 30))) {
     shape_ = 1.0 / (cv_ * cv_);
     scale_s_ = 1.0 / (rate_per_s_ * shape_);
   }

@@ -132,7 +132,7 @@ struct ServeGenClient {
         case Family::kNone:
         default:
           if (win.cv > 0) {
-            const double k = 1.0 / (win.cv * win.cv);
+            const double k = std::max(1.0 / (win.cv * win.cv), 1e-3);
             gap = arrival_rng.gamma(k) / (rate * k);
           } else {
             gap = arrival_rng.exponential(rate);
@@ -301,7 +301,10 @@ class ServeGenSource final : public TraceSource {
         bad("arrival_dist: expected Gamma, Weibull or empty, got '" + std::string(fam.substr(0, 40)) + "'");
       }
       if (w.family != Family::kNone && !(w.shape > 0)) bad("param1: the " + std::string(fam) + " shape must be > 0");
-      if (w.family == Family::kWeibull && w.shape < 0.02) w.shape = 0.02;  // Γ(1 + 1/k) overflows below this
+      // Floors that keep sampling finite: Weibull's Γ(1 + 1/k) overflows below k = 0.02, and
+      // a Gamma shape far below the data's smallest (0.01) draws gaps that underflow to 0.
+      if (w.family == Family::kWeibull && w.shape < 0.02) w.shape = 0.02;
+      if (w.family == Family::kGamma && w.shape < 1e-3) w.shape = 1e-3;
       if (!c.windows.empty() && w.start_s <= c.windows.back().start_s) bad("window_start_s must increase from row to row");
       c.windows.push_back(w);
     }
