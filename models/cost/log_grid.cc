@@ -98,7 +98,7 @@ int LogGrid::build(std::vector<Point>& pts, std::size_t lo, std::size_t hi, int 
   return id;
 }
 
-LogGrid::Bracket LogGrid::bracket(const Node& n, double x) const {
+LogGrid::Bracket LogGrid::bracket(const Node& n, double x, double u) const {
   Bracket b;
   const int first = n.first, last = n.first + n.count - 1;
   if (x <= raw_[first]) {
@@ -119,7 +119,6 @@ LogGrid::Bracket LogGrid::bracket(const Node& n, double x) const {
     b.i0 = b.i1 = lo;
     return b;
   }
-  const double u = std::log1p(x);
   b.i0 = lo;
   b.i1 = hi;
   b.w1 = (u - keys_[lo]) / (keys_[hi] - keys_[lo]);
@@ -169,7 +168,7 @@ LogGrid::View LogGrid::view(std::span<const double> prefix) const {
       v.parts_.push_back(part);
       continue;
     }
-    const Bracket b = bracket(nodes_[f.node], prefix[f.level]);
+    const Bracket b = bracket(nodes_[f.node], prefix[f.level], std::log1p(prefix[f.level]));
     auto push = [&](int entry, double w) {
       if (w <= 0) return;
       Frame g = f;

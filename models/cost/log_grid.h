@@ -111,10 +111,12 @@ class LogGrid {
     double w1 = 0;       // weight of i1
     bool clamped = false;
   };
-  Bracket bracket(const Node& n, double x) const;
+  // u = log1p(x), passed in so that repeated lookups of one coordinate compute it once.
+  Bracket bracket(const Node& n, double x, double u) const;
   int build(std::vector<Point>& pts, std::size_t lo, std::size_t hi, int level);
   template <class Fn>
-  void descend(int node, int level, const double* x, Coords& eff, double weight, bool clamped, Fn&& leaf) const;
+  void descend(int node, int level, const double* x, const double* u, Coords& eff, double weight, bool clamped,
+               Fn&& leaf) const;
 
   int dims_ = 0;
   std::size_t points_ = 0;
@@ -131,10 +133,10 @@ class LogGrid {
 // ---- implementation of the templates
 
 template <class Fn>
-void LogGrid::descend(int node, int level, const double* x, Coords& eff, double weight, bool clamped,
+void LogGrid::descend(int node, int level, const double* x, const double* u, Coords& eff, double weight, bool clamped,
                       Fn&& leaf) const {
   const Node& n = nodes_[node];
-  const Bracket b = bracket(n, x[level]);
+  const Bracket b = bracket(n, x[level], u[level]);
   const bool c = clamped || b.clamped;
   const double saved = eff[level];
   if (level + 1 == dims_) {
@@ -158,7 +160,7 @@ void LogGrid::descend(int node, int level, const double* x, Coords& eff, double 
   }
   auto visit = [&](int entry, double w) {
     eff[level] = b.clamped ? raw_[entry] : x[level];
-    descend(next_[entry], level + 1, x, eff, weight * w, c, leaf);
+    descend(next_[entry], level + 1, x, u, eff, weight * w, c, leaf);
   };
   if (b.i1 == b.i0) {
     visit(b.i0, 1.0);
@@ -172,8 +174,11 @@ void LogGrid::descend(int node, int level, const double* x, Coords& eff, double 
 template <class LogRef>
 double LogGrid::View::lookup(const double* rest, LogRef&& log_ref, bool* fell_back) const {
   const LogGrid& g = *grid_;
-  Coords x = query_;
-  for (int d = prefix_; d < g.dims_; ++d) x[d] = rest[d - prefix_];
+  Coords x = query_, u{};
+  for (int d = prefix_; d < g.dims_; ++d) {
+    x[d] = rest[d - prefix_];
+    u[d] = std::log1p(x[d]);
+  }
   double acc = 0;
   bool any_clamped = false;
   double log_ref_x = 0;
@@ -193,7 +198,7 @@ double LogGrid::View::lookup(const double* rest, LogRef&& log_ref, bool* fell_ba
       }
       acc += w * v;
     };
-    g.descend(p.node, prefix_, x.data(), eff, p.weight, p.clamped, leaf);
+    g.descend(p.node, prefix_, x.data(), u.data(), eff, p.weight, p.clamped, leaf);
   }
   if (any_clamped && fell_back != nullptr) *fell_back = true;
   return std::exp(acc);

@@ -76,7 +76,7 @@ int cmd_validate_cost(const Args& args) {
 
   const Catalog& catalog = Catalog::builtin();
   struct Group {
-    std::string hardware, source;
+    std::string hardware, source, profile;
     std::vector<AccuracyRow> rows;
     RooflineParams calibrated;
   };
@@ -104,6 +104,7 @@ int cmd_validate_cost(const Args& args) {
     tree->check_all_consumed();
     Group g;
     g.hardware = hw;
+    g.profile = p;
     g.source = family(data.sources.front().format);
     g.rows = held_out_accuracy(data, spec, params, ao, &g.calibrated);
     for (auto& r : g.rows) r.source = g.source;
@@ -150,7 +151,7 @@ int cmd_validate_cost(const Args& args) {
     nlohmann::ordered_json cal = nlohmann::ordered_json::array();
     for (const Group& g : groups) {
       if (!ao.calibrate_roofline) break;
-      nlohmann::ordered_json o{{"hardware", g.hardware}, {"source", g.source}};
+      nlohmann::ordered_json o{{"hardware", g.hardware}, {"source", g.source}, {"profile", g.profile}};
       for (const auto& [k, v] : fitted_roofline_values(g.calibrated)) o[k] = v;
       cal.push_back(o);
     }
@@ -186,7 +187,7 @@ int cmd_validate_cost(const Args& args) {
   if (ao.calibrate_roofline) {
     std::printf("\nroofline parameters fitted on the fit half (usable as cost_model keys)\n");
     for (const Group& g : groups) {
-      std::printf("  %-9s %-15s", g.hardware.c_str(), g.source.c_str());
+      std::printf("  %-9s %s\n   ", g.hardware.c_str(), g.profile.c_str());
       for (const auto& [k, v] : fitted_roofline_values(g.calibrated)) std::printf(" %s=%.3g", k.c_str(), v);
       std::printf("\n");
     }
