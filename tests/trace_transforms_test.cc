@@ -77,7 +77,7 @@ TEST(TraceTransforms, TruncateCutsOrDropsAndReports) {
   // only when it alone does not fit; prefix hashes of blocks past the cut are dropped.
   notes.clear();
   TraceContext ctx = capture_notes(notes);
-  *ctx.max_context_tokens = 8;
+  ctx.max_context_tokens = 8;
   r = read_all(
       "impl: inline\narrival_s: [0]\nprompt_tokens: [40]\noutput_tokens: [20]\nprefix_group: [1]\nshared_prefix_tokens: [40]\n"
       "transforms: [{impl: truncate}]\n",

@@ -17,8 +17,10 @@ struct Request {
   std::int32_t prompt_tokens = 0;
   std::int32_t output_tokens = 0;  // the simulator knows it; schedulers must not read it
   std::int32_t priority = 0;       // larger = more important (0 = default)
-  // Hashes of consecutive full prefix blocks of `prefix_block_tokens` tokens each; equal hash at
-  // position i ⇔ equal first (i+1)·prefix_block_tokens tokens. Empty when the source has none.
+  // Hashes of consecutive prefix blocks of `prefix_block_tokens` tokens each; equal hash at
+  // position i ⇔ equal first (i+1)·prefix_block_tokens tokens. The last one may cover a partial
+  // block (Mooncake has ceil(input/512) ids); the KV cache only caches full KV blocks, so a
+  // partial tail is never matched. Empty when the source has none.
   std::int32_t prefix_block_tokens = 0;
   std::vector<std::uint64_t> prefix_hashes;
 };

@@ -22,10 +22,9 @@ namespace servesim {
 struct TraceContext {
   std::uint64_t seed = 0;   // the run seed; sources derive their own named Rng streams from it
   std::string data_dir;     // root of the shared data folder (traces/, profiles/)
-  // The longest context (prompt + output) the served model accepts, for the `truncate`
-  // transform. The runner builds the workload before it reads the cluster, so it fills this
-  // shared cell in afterwards: read it from next(), never from a constructor. 0 = unknown.
-  std::shared_ptr<std::int64_t> max_context_tokens = std::make_shared<std::int64_t>(0);
+  // The longest context (prompt + output) the served model accepts (the cluster's
+  // max_model_len), for the `truncate` transform. 0 = unknown (e.g. `servesim trace`).
+  std::int64_t max_context_tokens = 0;
   // Receives one-line notes a source emits at the end of its stream (bad rows skipped,
   // requests truncated). Empty: the note goes to stderr as "servesim: workload: NOTE".
   std::function<void(const std::string&)> report;

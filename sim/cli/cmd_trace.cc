@@ -95,7 +95,7 @@ Workload build_workload(const po::variables_map& vm, const std::vector<std::stri
   if (vm.count("skip-bad-rows")) w.tree->apply_override("skip_bad_rows=true");
   for (const auto& s : sets) w.tree->apply_override(s);
   w.ctx.seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : seed;
-  if (vm.count("max-context")) *w.ctx.max_context_tokens = vm["max-context"].as<std::int64_t>();
+  if (vm.count("max-context")) w.ctx.max_context_tokens = vm["max-context"].as<std::int64_t>();
   return w;
 }
 

@@ -136,14 +136,13 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
                                                      "shared data folder (traces/, profiles/); env SERVESIM_DATA_DIR");
 
   Simulation sim(out.seed);
+  ConfigNode cluster_cfg = root.child("cluster");
+  const ClusterPlan plan = read_cluster(cluster_cfg, data_dir);
   TraceContext trace_ctx;
   trace_ctx.seed = out.seed;
   trace_ctx.data_dir = data_dir;
+  trace_ctx.max_context_tokens = plan.max_model_len;  // for the `truncate` workload transform
   auto source = make_trace_source(root.child("workload"), trace_ctx);
-
-  ConfigNode cluster_cfg = root.child("cluster");
-  const ClusterPlan plan = read_cluster(cluster_cfg, data_dir);
-  *trace_ctx.max_context_tokens = plan.max_model_len;  // for the `truncate` workload transform
   ConfigNode policies = root.child("policies");
   auto router = make_router(policies.child("router"), RouterContext{plan.instances, out.seed});
   Cluster& cluster = sim.add_component(std::make_unique<Cluster>(sim, std::move(source), std::move(router), plan.max_model_len));

@@ -18,12 +18,13 @@ class Truncate final : public TraceTransform {
     cap_ = cfg.get<std::int64_t>("max_context_tokens", 0, "largest prompt + output, tokens (0 = the model's max_model_len)", NonNegative());
     drop_ = cfg.choice("action", "cut", {"cut", "drop"}, "cut overlong requests to fit, or drop them") == "drop";
     if (cap_ == 1) cfg.fail("max_context_tokens", "must be >= 2 (one prompt and one output token)");
+    if (cap_ == 0) cap_ = ctx.max_context_tokens;
+    if (cap_ < 2) cfg.fail("max_context_tokens", "needed here: no model context is known (give max_context_tokens)");
   }
   ~Truncate() override { report(); }
 
   bool next(Request& out) override {
-    const std::int64_t cap = cap_ > 0 ? cap_ : *ctx_.max_context_tokens;
-    if (cap < 2) throw ConfigError("workload: the truncate transform needs max_context_tokens (no model context is known here)");
+    const std::int64_t cap = cap_;
     used_cap_ = cap;
     while (inner_->next(out)) {
       ++seen_;
