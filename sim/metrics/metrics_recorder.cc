@@ -53,7 +53,7 @@ void MetricsRecorder::on_iteration(const IterationRecord& it) {
   if (record_iterations_ && sink_) sink_->add_iteration(it);
 }
 
-void MetricsRecorder::on_tbt(TimeNs gap_ns, std::int64_t count) { tbt_s_.add(ns_to_s(gap_ns), count); }
+void MetricsRecorder::on_tbt(TimeNs gap_ns, std::int64_t count) { tbt_ns_.add(gap_ns, count); }
 
 SummaryRows MetricsRecorder::summary() {
   SummaryRows rows;
@@ -71,9 +71,9 @@ SummaryRows MetricsRecorder::summary() {
   add_percentiles("ttft", ttft_s_, {50, 90, 99});
   add_percentiles("tpot", tpot_s_, {50, 90, 99});
   for (int p : {50, 90, 99}) {
-    add(("tbt_p" + std::to_string(p) + "_s").c_str(), tbt_s_.count() ? tbt_s_.percentile(p) : 0.0);
+    add(("tbt_p" + std::to_string(p) + "_s").c_str(), tbt_ns_.count() ? tbt_ns_.percentile(p) * 1e-9 : 0.0);
   }
-  add("tbt_max_s", tbt_s_.count() ? tbt_s_.max() : 0.0);
+  add("tbt_max_s", tbt_ns_.count() ? ns_to_s(tbt_ns_.max()) : 0.0);
   add_percentiles("e2e", e2e_s_, {50, 90, 99});
   add_percentiles("sched_delay", sched_delay_s_, {50, 99});
   const double span_s = first_arrival_ns_ >= 0 && last_finish_ns_ > first_arrival_ns_

@@ -54,7 +54,7 @@ class MetricsRecorder final : public Observer {
   std::int64_t admitted_tokens_ = 0, cached_tokens_ = 0;
   TimeNs first_arrival_ns_ = -1, last_finish_ns_ = 0;
   std::vector<double> ttft_s_, tpot_s_, e2e_s_, sched_delay_s_;
-  WeightedSamples tbt_s_;
+  WeightedSamples tbt_ns_;
 };
 
 }  // namespace servesim

@@ -141,6 +141,7 @@ void Instance::running_erase(std::uint64_t id) {
 Instance::CalendarEntry Instance::calendar_entry(RequestSlot slot, const RequestState& r) const {
   return CalendarEntry{slot,
                        requests_.generation(slot),
+                       r.request_id,
                        r.join_step,
                        r.kv_tokens_at_join,
                        r.generated_at_join,
@@ -180,6 +181,7 @@ void Instance::leave_decode(RequestSlot slot, RequestState& r) {
   --decode_count_;
   sum_kv_minus_join_ -= r.kv_tokens_at_join - r.join_step;
   const std::int64_t done = decode_step_ - r.join_step;  // decode steps this request completed
+  r.kv_blocks = decode_blocks(r, decode_step_);          // (a step being scheduled has not allocated for it)
   r.generated_tokens = r.generated_at_join + static_cast<std::int32_t>(done);
   if (done > 0) r.last_token_ns = last_decode_end_ns_;
   r.max_tbt_ns = std::max(r.max_tbt_ns, decode_gap_max_since(r.join_step + 2));
@@ -214,7 +216,7 @@ std::int64_t Instance::schedule_decodes(bool one_free_block_each) {
   }
   // Boundary requests in FCFS order (request ids are read only for them).
   std::sort(boundary_scratch_.begin(), boundary_scratch_.end(), [this](std::uint32_t a, std::uint32_t b) {
-    return requests_[bucket_scratch_[a].slot].request_id < requests_[bucket_scratch_[b].slot].request_id;
+    return bucket_scratch_[a].request_id < bucket_scratch_[b].request_id;
   });
 
   // vLLM's can_append_slots walk (see instance.h): only boundary requests and the first
@@ -230,10 +232,8 @@ std::int64_t Instance::schedule_decodes(bool one_free_block_each) {
   auto take_block = [&]() {
     CalendarEntry& e = bucket_scratch_[boundary_scratch_[bi]];
     kv_.allocate(1);
-    RequestState& r = requests_[e.slot];
-    ++r.kv_blocks;
-    ++e.kv_blocks;
-    cursor = r.request_id;
+    ++e.kv_blocks;  // the request's own count is brought up to date when it leaves (decode_blocks)
+    cursor = e.request_id;
     cursor_set = true;
     ++bi;
   };
@@ -252,7 +252,7 @@ std::int64_t Instance::schedule_decodes(bool one_free_block_each) {
                       : running_.begin();
       while (it != running_.end() && requests_[it->second].phase != RequestPhase::kDecode) ++it;
     } else if (bi < boundary_scratch_.size()) {
-      const std::uint64_t id = requests_[bucket_scratch_[boundary_scratch_[bi]].slot].request_id;
+      const std::uint64_t id = bucket_scratch_[boundary_scratch_[bi]].request_id;
       it = std::lower_bound(running_.begin(), running_.end(), RunningEntry{id, 0});
     }
     if (it == running_.end()) break;
@@ -299,9 +299,9 @@ void Instance::release_kv(RequestState& r) {
 void Instance::preempt(RequestSlot slot) {
   RequestState& r = requests_[slot];
   ++preempted_this_batch_;
-  if (r.phase == RequestPhase::kDecode && options_.preemption_mode == PreemptionMode::kSwap &&
-      swap_used_ + r.kv_blocks <= options_.swap_blocks) {
-    leave_decode(slot, r);
+  const bool decoding = r.phase == RequestPhase::kDecode;
+  if (decoding) leave_decode(slot, r);
+  if (decoding && options_.preemption_mode == PreemptionMode::kSwap && swap_used_ + r.kv_blocks <= options_.swap_blocks) {
     const std::int64_t blocks = r.kv_blocks;
     release_kv(r);
     r.swapped_blocks = blocks;
@@ -314,8 +314,8 @@ void Instance::preempt(RequestSlot slot) {
     signals_.preempt(r);
     return;
   }
-  if (r.phase == RequestPhase::kDecode) {
-    leave_decode(slot, r);
+  if (decoding) {
+    // already out of the decode set
   } else if (r.phase == RequestPhase::kPrefill) {
     ongoing_prefills_.erase(std::find(ongoing_prefills_.begin(), ongoing_prefills_.end(), slot));
     // A prefill chunk of this request already in the batch under construction is dropped.
@@ -528,16 +528,12 @@ void Instance::check_consistency() const {
   const std::int64_t steps = decode_step_ + (batch_has_decodes_ && batch_decodes_ > 0 ? 1 : 0);
   for (const auto& [order, slot] : running_) {
     const RequestState& r = requests_[slot];
-    private_held += r.kv_blocks - r.hashed_blocks_held;
+    // A decoding request's blocks are derived from its tokens; the cache's books must agree.
+    const std::int64_t blocks = r.phase == RequestPhase::kDecode ? decode_blocks(r, steps) : r.kv_blocks;
+    private_held += blocks - r.hashed_blocks_held;
     hashed_held += r.hashed_blocks_held;
     if (r.phase == RequestPhase::kDecode) {
       ++decoding;
-      const std::int64_t tokens = r.kv_tokens_at_join + (steps - r.join_step);
-      if (r.kv_blocks < kv_.blocks_for_tokens(tokens)) {
-        throw std::logic_error("instance " + std::to_string(id_) + ": request " + std::to_string(r.request_id) +
-                               " holds " + std::to_string(r.kv_blocks) + " KV blocks for " + std::to_string(tokens) +
-                               " tokens");
-      }
     } else if (r.phase != RequestPhase::kPrefill) {
       throw std::logic_error("instance " + std::to_string(id_) + ": non-running request in the running set");
     }

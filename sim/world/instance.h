@@ -25,6 +25,7 @@
 // first request checked with zero free blocks are visited.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -138,11 +139,12 @@ class Instance {
   struct CalendarEntry {
     RequestSlot slot;
     std::uint32_t generation;
+    std::uint64_t request_id;
     std::int64_t join_step;
     std::int32_t kv_tokens_at_join;
     std::int32_t generated_at_join;
     std::int32_t output_tokens;
-    std::int32_t kv_blocks;
+    std::int32_t kv_blocks;  // the request's blocks, kept here (not in the request) while it decodes
   };
   using RunningEntry = std::pair<std::uint64_t, RequestSlot>;
   void wake();
@@ -151,6 +153,11 @@ class Instance {
   void emit_prefill_token(RequestSlot slot);
   void join_decode(RequestSlot slot);
   void leave_decode(RequestSlot slot, RequestState& r);
+  // Blocks a decoding request holds after `steps` decode steps had their slots allocated: what
+  // it joined with, or what its tokens need, whichever is more (blocks are taken only when needed).
+  std::int64_t decode_blocks(const RequestState& r, std::int64_t steps) const {
+    return std::max<std::int64_t>(r.kv_blocks, kv_.blocks_for_tokens(r.kv_tokens_at_join + steps - r.join_step));
+  }
   void release_kv(RequestState& r);
   void finish(RequestSlot slot);
   void calendar_insert(const CalendarEntry& e, std::int64_t after_step);
