@@ -15,18 +15,11 @@ namespace {
 using testing::TempDir;
 using testing::query;
 
-const char* kFixedCost =
-    "  cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, pipeline_overhead: false,\n"
-    "               decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}\n";
 
 RunOutcome run(const std::string& yaml, const std::string& db, std::vector<Observer*> observers = {}) {
-  auto tree = testing::parse_yaml(yaml);
-  tree->set("output.path", YAML::Node(db));
-  RunOptions opt;
-  opt.quiet = true;
-  opt.extra_observers = std::move(observers);
-  return run_scenario(*tree, opt);
+  return testing::run_yaml(yaml, db, std::move(observers));
 }
+const char* const kFixedCost = testing::kFixedCostYaml;
 
 TEST(PrefixCache, SecondRequestComputesOnlyUncachedTokens) {
   TempDir dir;

@@ -9,19 +9,14 @@
 #include "models/cost/memory.h"
 #include "models/cost/iteration.h"
 #include "models/cost/roofline.h"
+#include "tests/cost_test_util.h"
 #include "tests/test_util.h"
 
 namespace servesim {
 namespace {
 
-Deployment deploy(const char* model, const char* hw, int tp = 1, int pp = 1) {
-  Deployment d;
-  d.model = &Catalog::builtin().model(model);
-  d.hardware = &Catalog::builtin().hardware(hw);
-  d.tensor_parallel = tp;
-  d.pipeline_parallel = pp;
-  return d;
-}
+using testing::deployment;
+Deployment deploy(const char* model, const char* hw, int tp = 1, int pp = 1) { return deployment(model, hw, tp, pp); }
 
 TEST(Catalog, EveryEntryLoadsWithSaneNumbers) {
   const Catalog& c = Catalog::builtin();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sim/config/config.h"
+#include "sim/scenario/runner.h"
 
 namespace servesim::testing {
 
@@ -101,6 +102,21 @@ inline std::string query(const std::string& db_path, const std::string& sql) {
   sqlite3_finalize(st);
   sqlite3_close(db);
   return out;
+}
+
+// A cost model for hand-checked timing: every prefill iteration 10 ms, every decode 5 ms.
+inline constexpr const char* kFixedCostYaml =
+    "  cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, pipeline_overhead: false,\n"
+    "               decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}\n";
+
+// Runs a scenario given as YAML text into `db`, quietly, with extra observers.
+inline RunOutcome run_yaml(const std::string& yaml, const std::string& db, std::vector<Observer*> observers = {}) {
+  auto tree = parse_yaml(yaml);
+  tree->set("output.path", YAML::Node(db));
+  RunOptions opt;
+  opt.quiet = true;
+  opt.extra_observers = std::move(observers);
+  return run_scenario(*tree, opt);
 }
 
 }  // namespace servesim::testing

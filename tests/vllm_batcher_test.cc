@@ -16,11 +16,8 @@ namespace {
 
 using testing::TempDir;
 using testing::query;
-
-// Prefill iteration 10 ms, decode iteration 5 ms, whatever the batch.
-const char* kFixedCost =
-    "  cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, pipeline_overhead: false,\n"
-    "               decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}\n";
+using testing::run_yaml;
+const char* const kFixedCost = testing::kFixedCostYaml;
 
 std::string inline_scenario(const std::string& arrivals, const std::string& prompts, const std::string& outputs,
                             const std::string& extra_cluster = "", const std::string& batcher = "{impl: vllm}") {
@@ -30,12 +27,7 @@ std::string inline_scenario(const std::string& arrivals, const std::string& prom
 }
 
 RunOutcome run(const std::string& yaml, const std::string& db, std::vector<Observer*> observers = {}) {
-  auto tree = testing::parse_yaml(yaml);
-  tree->set("output.path", YAML::Node(db));
-  RunOptions opt;
-  opt.quiet = true;
-  opt.extra_observers = std::move(observers);
-  return run_scenario(*tree, opt);
+  return run_yaml(yaml, db, std::move(observers));
 }
 
 TEST(VllmBatcher, SingleRequestTimingIsExact) {

@@ -42,6 +42,14 @@ struct AdmissionRules {
   }
 };
 
+// Brings swapped requests back, oldest first, while one more running request stays within
+// `max_running` and the pool keeps `watermark_blocks` free (vLLM's can_swap_in).
+inline void swap_in_while_room(Instance& inst, std::int64_t max_running, std::int64_t watermark_blocks) {
+  while (static_cast<std::int64_t>(inst.num_running()) + 1 <= max_running && inst.can_swap_in_front(watermark_blocks)) {
+    inst.swap_in_front();
+  }
+}
+
 // vLLM's watermark: int(fraction × total blocks).
 inline std::int64_t watermark_blocks(double fraction, std::int64_t total_blocks) {
   return static_cast<std::int64_t>(fraction * static_cast<double>(total_blocks));

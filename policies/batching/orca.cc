@@ -29,9 +29,7 @@ class OrcaBatcher final : public Batcher {
 
   void schedule(Instance& inst) override {
     inst.schedule_decodes(/*one_free_block_each=*/false);
-    while (static_cast<std::int64_t>(inst.num_running()) < max_batch_size_ && inst.can_swap_in_front(0)) {
-      inst.swap_in_front();
-    }
+    swap_in_while_room(inst, max_batch_size_, 0);
     std::int64_t used = inst.batch_tokens();
     while (static_cast<std::int64_t>(inst.num_running()) < max_batch_size_ && inst.num_swapped() == 0) {
       if (inst.waiting().empty()) break;

@@ -52,10 +52,7 @@ class SarathiBatcher final : public Batcher {
 
   void schedule(Instance& inst) override {
     inst.schedule_decodes();
-    while (static_cast<std::int64_t>(inst.num_running()) + 1 <= max_num_seqs_ &&
-           inst.can_swap_in_front(rules_.watermark_blocks)) {
-      inst.swap_in_front();
-    }
+    swap_in_while_room(inst, max_num_seqs_, rules_.watermark_blocks);
     std::int64_t used = inst.batch_tokens();
     for (RequestSlot s : inst.ongoing_prefills()) {
       const std::int64_t c = std::min<std::int64_t>({inst.prefill_remaining(s), chunk_cap(inst, s), chunk_size_ - used});

@@ -23,10 +23,7 @@ class SarathiOriginalBatcher final : public Batcher {
 
   void schedule(Instance& inst) override {
     inst.schedule_decodes();
-    while (static_cast<std::int64_t>(inst.num_running()) + 1 < max_num_seqs_ &&
-           inst.can_swap_in_front(rules_.watermark_blocks)) {
-      inst.swap_in_front();
-    }
+    swap_in_while_room(inst, max_num_seqs_ - 1, rules_.watermark_blocks);  // a slot stays for the prefill
     if (!inst.ongoing_prefills().empty()) {
       const RequestSlot s = inst.ongoing_prefills().front();
       inst.continue_prefill(s, static_cast<std::int32_t>(std::min<std::int64_t>(inst.prefill_remaining(s), chunk_size_)));

@@ -44,10 +44,7 @@ class VllmBatcher final : public Batcher {
     if (admitted) return;
     inst.schedule_decodes();
     if (inst.preempted_this_batch() > 0) return;
-    while (static_cast<std::int64_t>(inst.num_running()) + 1 <= max_num_seqs_ &&
-           inst.can_swap_in_front(rules_.watermark_blocks)) {
-      inst.swap_in_front();
-    }
+    swap_in_while_room(inst, max_num_seqs_, rules_.watermark_blocks);
   }
 
   std::int64_t token_budget() const override { return max_num_batched_tokens_; }

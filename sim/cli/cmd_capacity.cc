@@ -16,6 +16,7 @@
 #include <map>
 
 #include "sim/cli/commands.h"
+#include "sim/cli/scenario_args.h"
 #include "sim/config/errors.h"
 #include "sim/scenario/runner.h"
 
@@ -66,7 +67,9 @@ int cmd_capacity(const Args& args) {
   po::options_description opts(
       "servesim capacity SCENARIO.yaml --slo KEY<=VALUE [--slo ...] [options]\n\n"
       "Finds the highest arrival rate meeting every objective; stores every sampled run.\nOptions");
-  std::vector<std::string> slos, sets;
+  std::vector<std::string> slos;
+  ScenarioArgs scenario;
+  po::positional_options_description pos;
   opts.add_options()
       ("help,h", "show this help")
       ("slo", po::value<std::vector<std::string>>(&slos)->composing(),
@@ -75,13 +78,8 @@ int cmd_capacity(const Args& args) {
       ("rate-key", po::value<std::string>()->default_value("workload.arrival.rate_per_s"), "the scenario key holding the arrival rate")
       ("start-rate", po::value<double>(), "first rate probed (default: the scenario's)")
       ("tolerance", po::value<double>()->default_value(0.025), "stop when the bracket is narrower than this fraction of the rate")
-      ("max-runs", po::value<int>()->default_value(24), "most simulations")
-      ("output,o", po::value<std::string>(), "results database (overrides output.path)")
-      ("set", po::value<std::vector<std::string>>(&sets)->composing(), "override a scenario key (repeatable)")
-      ("seed", po::value<std::uint64_t>(), "override the scenario seed")
-      ("scenario", po::value<std::string>(), "scenario YAML file");
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
+      ("max-runs", po::value<int>()->default_value(24), "most simulations");
+  scenario.declare(opts, pos);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
   po::notify(vm);
@@ -100,12 +98,8 @@ int cmd_capacity(const Args& args) {
   if (!(attainment > 0 && attainment <= 1)) throw UsageError("--attainment must be in (0, 1]");
   if (!(tolerance > 0 && tolerance < 1)) throw UsageError("--tolerance must be in (0, 1)");
 
-  const std::string scenario_path = vm["scenario"].as<std::string>();
   auto make_tree = [&](double rate) {
-    auto tree = ConfigTree::load_file(scenario_path);
-    for (const auto& s : sets) tree->apply_override(s);
-    if (vm.count("seed")) tree->set("seed", YAML::Node(std::to_string(vm["seed"].as<std::uint64_t>())));
-    if (vm.count("output")) tree->set("output.path", YAML::Node(vm["output"].as<std::string>()));
+    auto tree = scenario.load(vm);
     for (const auto& o : objectives) {
       if (o.per_request) tree->set("slo." + o.key, YAML::Node(std::to_string(o.bound)));
     }

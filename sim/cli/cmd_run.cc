@@ -5,6 +5,7 @@
 #include <map>
 
 #include "sim/cli/commands.h"
+#include "sim/cli/scenario_args.h"
 #include "sim/config/errors.h"
 #include "sim/scenario/runner.h"
 
@@ -39,18 +40,14 @@ void print_summary(const RunOutcome& out) {
 
 int cmd_run(const Args& args) {
   po::options_description opts("servesim run SCENARIO.yaml [options]\n\nRuns a scenario and appends it to a results database.\nOptions");
-  std::vector<std::string> sets;
+  ScenarioArgs scenario;
+  po::positional_options_description pos;
   opts.add_options()
       ("help,h", "show this help")
-      ("output,o", po::value<std::string>(), "results database (overrides output.path; default results.db)")
-      ("set", po::value<std::vector<std::string>>(&sets)->composing(), "override a scenario key: --set dotted.key=value (repeatable)")
-      ("seed", po::value<std::uint64_t>(), "override the scenario seed")
       ("quiet,q", "no progress line, no summary table")
       ("reproducible", "byte-identical database for the same scenario and seed: started_at from SOURCE_DATE_EPOCH (else 1970), wall_s = 0")
-      ("print-config", "print the fully resolved scenario (all defaults filled in) and exit without running")
-      ("scenario", po::value<std::string>(), "scenario YAML file");
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
+      ("print-config", "print the fully resolved scenario (all defaults filled in) and exit without running");
+  scenario.declare(opts, pos);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
   po::notify(vm);
@@ -58,11 +55,7 @@ int cmd_run(const Args& args) {
     std::cout << opts << "\nExample:\n  servesim run scenarios/quickstart.yaml -o out.db --set workload.arrival.rate_per_s=20\n";
     return 0;
   }
-  if (!vm.count("scenario")) throw UsageError("missing SCENARIO.yaml");
-  auto tree = ConfigTree::load_file(vm["scenario"].as<std::string>());
-  for (const auto& s : sets) tree->apply_override(s);
-  if (vm.count("seed")) tree->set("seed", YAML::Node(std::to_string(vm["seed"].as<std::uint64_t>())));
-  if (vm.count("output")) tree->set("output.path", YAML::Node(vm["output"].as<std::string>()));
+  auto tree = scenario.load(vm);
   RunOptions options;
   options.quiet = vm.count("quiet") > 0;
   options.reproducible = vm.count("reproducible") > 0;
