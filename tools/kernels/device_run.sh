@@ -55,7 +55,7 @@ GPU_NAME=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 case "$GPU_NAME" in
   *H100*HBM3*|*H100*SXM*) PREFIX=h100-sxm ;;
   *H100*) PREFIX=h100 ;;
-  *H200*) PREFIX=h200 ;;
+  *H200*) PREFIX=h200-sxm ;;  # the only H200 form lent here; matches models/hardware/h200-sxm.yaml
   *) PREFIX=$(echo "$GPU_NAME" | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-') ;;
 esac
 log "gpu '$GPU_NAME' -> profile prefix $PREFIX"
