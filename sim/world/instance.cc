@@ -348,6 +348,8 @@ bool Instance::can_swap_in_front(std::int64_t watermark_blocks) const {
   return kv_.free_blocks() - need >= watermark_blocks;
 }
 
+// With prefix caching, a swapped-out request dropped its references to shared prefix blocks;
+// it comes back with private copies of all its blocks (the sharing is not restored).
 void Instance::swap_in_front() {
   const RequestSlot slot = swapped_.front();
   swapped_.pop_front();
