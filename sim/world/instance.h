@@ -77,8 +77,6 @@ class Instance {
   std::size_t num_decoding() const { return static_cast<std::size_t>(decode_count_); }
   std::size_t num_assigned() const { return waiting_.size() + running_.size() + swapped_.size(); }
   const KvCache& kv() const { return kv_; }
-  std::int64_t swap_blocks_used() const { return swap_used_; }
-  bool busy() const { return busy_; }
   const Batcher& batcher() const { return *batcher_; }
   std::int64_t iterations() const { return iteration_; }
   // Recounts KV blocks held by running requests against the cache's books; throws
@@ -123,9 +121,6 @@ class Instance {
   // REQUIRES: can_swap_in_front(), and schedule_decodes() already called for this batch.
   void swap_in_front();
   std::int64_t batch_tokens() const { return batch_prefill_tokens_ + (batch_has_decodes_ ? decode_count_ : 0); }
-  std::int64_t batch_seqs() const {
-    return static_cast<std::int64_t>(segments_.size()) + (batch_has_decodes_ ? decode_count_ : 0);
-  }
   std::int64_t preempted_this_batch() const { return preempted_this_batch_; }
 
  private:

@@ -69,17 +69,7 @@ void TableSource::open() {
     read_header();
     return;
   }
-  std::vector<std::string> none;
-  col_arrival_ = column_index(opts_.fields.arrival, none);
-  col_prompt_ = column_index(opts_.fields.prompt_tokens, none);
-  col_output_ = column_index(opts_.fields.output_tokens, none);
-  col_client_ = column_index(opts_.fields.client_id, none);
-  col_priority_ = column_index(opts_.fields.priority, none);
-  col_trace_id_ = column_index(opts_.fields.trace_id, none);
-  col_hashes_ = column_index(opts_.fields.prefix_hashes, none);
-  col_block_ = column_index(opts_.fields.prefix_block_tokens, none);
-  min_cells_ = static_cast<std::size_t>(std::max({col_arrival_, col_prompt_, col_output_, col_client_, col_priority_,
-                                                  col_trace_id_, col_hashes_, col_block_}) + 1);
+  resolve_columns({});
   header_cells_ = min_cells_;
 }
 
@@ -97,6 +87,10 @@ void TableSource::read_header() {
   std::vector<std::string> header;
   for (auto c : cells_) header.emplace_back(trim(c));
   header_cells_ = header.size();
+  resolve_columns(header);
+}
+
+void TableSource::resolve_columns(const std::vector<std::string>& header) {
   col_arrival_ = column_index(opts_.fields.arrival, header);
   col_prompt_ = column_index(opts_.fields.prompt_tokens, header);
   col_output_ = column_index(opts_.fields.output_tokens, header);

@@ -87,6 +87,9 @@ class TableSource : public TraceSource {
  private:
   void open();
   void read_header();
+  // Sets every column index (and min_cells_) from `header`; a file without a header names
+  // columns by number and passes an empty one.
+  void resolve_columns(const std::vector<std::string>& header);
   int column_index(const std::string& name, const std::vector<std::string>& header) const;
   bool read_row(Request& out);  // the next good row of the file, in file order; false at EOF
   bool parse_csv(std::string_view line, Request& out);
