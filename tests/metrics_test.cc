@@ -5,6 +5,7 @@
 #include "sim/metrics/invariant_checker.h"
 #include "sim/core/rng.h"
 #include "sim/metrics/percentile.h"
+#include "sim/world/cluster.h"
 
 namespace servesim {
 namespace {
@@ -51,7 +52,9 @@ TEST(Percentile, WeightedEqualsExpanded) {
 }
 
 TEST(InvariantChecker, CatchesBudgetOverrunsAndLostRequests) {
-  InvariantChecker c({}, 0);
+  Simulation sim(0);
+  const Cluster cluster(sim, nullptr, nullptr, 1000);  // no instances
+  InvariantChecker c(cluster, 0);
   IterationRecord ok;
   ok.prefill_tokens = 100;
   ok.batch_size = 1;
@@ -70,18 +73,13 @@ TEST(InvariantChecker, CatchesBudgetOverrunsAndLostRequests) {
   EXPECT_THROW(c.check_end(0), InvariantViolation);  // arrived, never finished
   EXPECT_THROW(c.on_reject(r), InvariantViolation);  // no reason
   r.reject_reason = "x";
-  InvariantChecker d({}, 0);
+  InvariantChecker d(cluster, 0);
   d.on_arrival(r);
   d.on_reject(r);
   EXPECT_NO_THROW(d.check_end(0));
   EXPECT_THROW(d.check_end(1), InvariantViolation);  // a request still in the table
 }
 
-}  // namespace
-}  // namespace servesim
-
-namespace servesim {
-namespace {
 TEST(Percentile, SelectionMatchesSorting) {
   Rng rng(3);
   for (int n : {1, 2, 3, 10, 1001}) {
@@ -94,5 +92,6 @@ TEST(Percentile, SelectionMatchesSorting) {
     for (std::size_t i = 0; i < ps.size(); ++i) EXPECT_DOUBLE_EQ(got[i], percentile_sorted(sorted, ps[i])) << n << " p" << ps[i];
   }
 }
+
 }  // namespace
 }  // namespace servesim

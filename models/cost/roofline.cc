@@ -192,8 +192,4 @@ SERVESIM_REGISTER(CostModel, RooflineCostModel, "roofline",
                   "analytic: max(FLOPs/peak, bytes/bandwidth, min kernel) per op, ring TP all-reduce, PP sends, "
                   "step overhead")
 
-std::unique_ptr<CostModel> make_cost_model(ConfigNode cfg, const Deployment& deployment) {
-  return Registry<CostModel>::instance().create(cfg, "roofline", deployment);
-}
-
 }  // namespace servesim

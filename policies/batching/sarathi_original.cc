@@ -1,24 +1,24 @@
 // policies/batching/sarathi_original.cc — `sarathi-original`: the first Sarathi's decode-maximal
-// batching (ALGORITHMS.md §2.2): every iteration carries at most one prefill chunk of
-// `chunk_size` tokens and piggybacks every running decode (at most max_num_seqs − 1 of them:
-// max_num_seqs is the batch size B). An ongoing prefill's next chunk goes before a new request.
-// Piggybacking is fullest when the workload's prefill:decode token ratio is about C/(B−1).
+// batching (ALGORITHMS.md §2.2): a batch of B = max_num_seqs sequences is one prefill chunk of
+// `chunk_size` (C) tokens plus up to B − 1 piggybacked decodes. An ongoing prefill's next chunk
+// goes before a new request. A new request is admitted only while fewer than B − 1 requests run,
+// so that when its prefill completes the decodes still leave the prefill slot free: no
+// iteration carries more than B − 1 decodes. Piggybacking is fullest when the workload's
+// prefill:decode token ratio is about C/(B−1).
 #include <algorithm>
 
 #include "policies/batching/admission.h"
-#include "policies/batching/batcher.h"
 
 namespace servesim {
 namespace {
 
-class SarathiOriginalBatcher final : public Batcher {
+class SarathiOriginalBatcher final : public BatcherBase {
  public:
-  SarathiOriginalBatcher(ConfigNode& cfg, const BatcherContext& ctx) {
+  SarathiOriginalBatcher(ConfigNode& cfg, const BatcherContext& ctx)
+      : BatcherBase(cfg, ctx, Defaults{.max_num_seqs = 128}) {
+    if (max_num_seqs_ < 2) cfg.fail("max_num_seqs", "must be >= 2 (one prefill + at least one decode)");
     chunk_size_ = cfg.get<std::int64_t>("chunk_size", 256, "tokens of the one prefill chunk per iteration (C)", AtLeast(1));
-    max_num_seqs_ = cfg.get<std::int64_t>("max_num_seqs", 128, "batch size B: one prefill + up to B−1 decodes", AtLeast(2));
-    const double watermark = cfg.get<double>("watermark", 0.01, "fraction of KV blocks kept free at admission", InRange(0.0, 0.5));
-    rules_.watermark_blocks = watermark_blocks(watermark, ctx.total_kv_blocks);
-    rules_.prompt_limit = ctx.max_model_len;
+    token_budget_ = chunk_size_ + max_num_seqs_ - 1;
   }
 
   void schedule(Instance& inst) override {
@@ -29,19 +29,15 @@ class SarathiOriginalBatcher final : public Batcher {
       inst.continue_prefill(s, static_cast<std::int32_t>(std::min<std::int64_t>(inst.prefill_remaining(s), chunk_size_)));
       return;
     }
-    // A new request only while fewer than B sequences run (it becomes the B-th).
-    if (inst.num_swapped() == 0 && static_cast<std::int64_t>(inst.num_running()) < max_num_seqs_ && rules_.head_fits(inst)) {
-      inst.admit_front(static_cast<std::int32_t>(chunk_size_));
+    // A new request only while fewer than B − 1 run (it becomes the (B−1)-th decode at most).
+    if (inst.num_swapped() == 0 && static_cast<std::int64_t>(inst.num_running()) < max_num_seqs_ - 1 &&
+        rules_.head_fits(inst)) {
+      inst.admit_head(static_cast<std::int32_t>(chunk_size_));
     }
   }
 
-  std::int64_t token_budget() const override { return chunk_size_ + max_num_seqs_ - 1; }
-  std::int64_t seq_budget() const override { return max_num_seqs_; }
-
  private:
   std::int64_t chunk_size_ = 0;
-  std::int64_t max_num_seqs_ = 0;
-  AdmissionRules rules_;
 };
 
 }  // namespace

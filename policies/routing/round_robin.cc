@@ -1,4 +1,5 @@
-// policies/routing/round_robin.cc — `round_robin`: instance i gets requests i, i+N, i+2N, ...
+// policies/routing/round_robin.cc — `round_robin`: cycles through the candidates in id order
+// (with a fixed set of N instances, instance i gets requests i, i+N, i+2N, ...).
 #include "policies/routing/router.h"
 
 namespace servesim {
@@ -7,10 +8,10 @@ namespace {
 class RoundRobinRouter final : public Router {
  public:
   RoundRobinRouter(ConfigNode&, const RouterContext&) {}
-  std::size_t route(const RequestState&, std::span<const Instance* const> instances) override {
-    const std::size_t i = next_ % instances.size();
+  InstanceId route(const RequestState&, std::span<const Instance* const> candidates) override {
+    const std::size_t i = next_ % candidates.size();
     ++next_;
-    return i;
+    return candidates[i]->id();
   }
 
  private:
@@ -20,9 +21,5 @@ class RoundRobinRouter final : public Router {
 }  // namespace
 
 SERVESIM_REGISTER(Router, RoundRobinRouter, "round_robin", "cycles through the instances in order")
-
-std::unique_ptr<Router> make_router(ConfigNode cfg, const RouterContext& ctx) {
-  return Registry<Router>::instance().create(cfg, "round_robin", ctx);
-}
 
 }  // namespace servesim

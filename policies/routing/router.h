@@ -1,6 +1,12 @@
 // policies/routing/router.h — the cluster-level dispatch policy: which instance gets an
-// arriving request. Routers read instances through their const load getters only.
+// arriving request. A router sees the active instances of the pools that take arrivals
+// (cluster.h), through their const API, and never changes them.
 // One file per policy, registered with SERVESIM_REGISTER(Router, Class, "name", "description").
+//
+// Contract (tests/conformance_test.cc runs it over every registered router):
+//  * route() returns the id of one of `candidates` (never empty when called);
+//  * it is deterministic: the same sequence of calls on the same states gives the same answers;
+//  * it never reads Request::output_tokens.
 #pragma once
 
 #include <cstdint>
@@ -11,18 +17,15 @@
 
 namespace servesim {
 
-struct RouterContext {
-  int num_instances = 0;
-  std::uint64_t seed = 0;
-};
+struct RouterContext {};
 
 class Router {
  public:
   using Context = RouterContext;
   static constexpr const char* kKind = "router";
   virtual ~Router() = default;
-  // Returns the index (into `instances`) of the instance that takes `request`.
-  virtual std::size_t route(const RequestState& request, std::span<const Instance* const> instances) = 0;
+  // REQUIRES: !candidates.empty() (in id order).
+  virtual InstanceId route(const RequestState& request, std::span<const Instance* const> candidates) = 0;
 };
 
 std::unique_ptr<Router> make_router(ConfigNode cfg, const RouterContext& ctx);

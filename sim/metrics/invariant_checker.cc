@@ -3,12 +3,12 @@
 
 #include <string>
 
-#include "sim/world/instance.h"
+#include "sim/world/cluster.h"
 
 namespace servesim {
 
-InvariantChecker::InvariantChecker(std::vector<const Instance*> instances, std::int64_t consistency_every)
-    : instances_(std::move(instances)), consistency_every_(consistency_every) {}
+InvariantChecker::InvariantChecker(const Cluster& cluster, std::int64_t consistency_every)
+    : cluster_(cluster), consistency_every_(consistency_every) {}
 
 void InvariantChecker::on_arrival(const RequestState&) { ++arrived_; }
 
@@ -24,7 +24,11 @@ void InvariantChecker::on_finish(const RequestState& r) {
   if (!(r.req.arrival_ns <= r.first_token_ns && r.first_token_ns <= r.last_token_ns && r.last_token_ns <= r.finish_ns)) {
     throw InvariantViolation("request " + std::to_string(r.request_id) + " has out-of-order timestamps");
   }
-  if (r.kv_blocks != 0) throw InvariantViolation("request " + std::to_string(r.request_id) + " finished holding KV blocks");
+  if (r.generated_tokens != r.req.output_tokens) {
+    throw InvariantViolation("request " + std::to_string(r.request_id) + " finished after " +
+                             std::to_string(r.generated_tokens) + " of its " + std::to_string(r.req.output_tokens) +
+                             " output tokens");
+  }
 }
 
 void InvariantChecker::on_iteration(const IterationRecord& it) {
@@ -41,10 +45,9 @@ void InvariantChecker::on_iteration(const IterationRecord& it) {
   }
   // Full KV accounting of the instance that just formed a batch, every consistency_every-th
   // iteration (with 1, every batch of every instance).
-  if (consistency_every_ > 0 && iterations_ % consistency_every_ == 0 &&
-      static_cast<std::size_t>(it.instance_id) < instances_.size()) {
+  if (consistency_every_ > 0 && iterations_ % consistency_every_ == 0) {
     try {
-      instances_[static_cast<std::size_t>(it.instance_id)]->check_consistency();
+      cluster_.instances().at(static_cast<std::size_t>(it.instance_id))->check_consistency();
     } catch (const std::logic_error& e) {
       throw InvariantViolation(e.what());
     }
@@ -57,7 +60,7 @@ void InvariantChecker::check_end(std::size_t requests_in_flight) const {
                              " finished and " + std::to_string(rejected_) + " were rejected (" +
                              std::to_string(requests_in_flight) + " still in the system)");
   }
-  for (const Instance* inst : instances_) {
+  for (const auto& inst : cluster_.instances()) {
     if (inst->kv().used_blocks() != 0) {
       throw InvariantViolation("instance " + std::to_string(inst->id()) + " ends with " +
                                std::to_string(inst->kv().used_blocks()) + " KV blocks not returned");

@@ -1,11 +1,13 @@
 // sim/metrics/invariant_checker.h — an observer that checks, while the run goes and at its end:
 //  1. no batch exceeds its batcher's token or sequence budget (every iteration);
-//  2. a rejected request carries a reason; a finished one emitted its tokens in order
-//     (arrival <= first token <= finish);
-//  3. KV accounting: every `consistency_every`-th batch, the running requests of the instance
-//     that formed it hold exactly the blocks its pool has in use (Instance::check_consistency);
-//  4. at the end: every request that arrived finished or was rejected, and every KV block is back
-//     in its pool.
+//  2. a rejected request carries a reason; a finished one emitted exactly its output tokens,
+//     in order (arrival <= first token <= last token <= finish);
+//  3. KV accounting: every `consistency_every`-th batch, the requests, leases and reservations of
+//     the instance that formed it hold exactly the blocks its pool has in use
+//     (Instance::check_consistency);
+//  4. at the end: every request that arrived finished or was rejected, and every KV block of
+//     every instance (those spawned during the run included) is back in its pool.
+// The checker reads the cluster's live instance set when it checks, never a copy.
 // A violation throws InvariantViolation (an internal failure: exit 1, the run is rolled back).
 #pragma once
 
@@ -17,7 +19,7 @@
 
 namespace servesim {
 
-class Instance;
+class Cluster;
 
 class InvariantViolation : public std::logic_error {
  public:
@@ -26,7 +28,7 @@ class InvariantViolation : public std::logic_error {
 
 class InvariantChecker final : public Observer {
  public:
-  InvariantChecker(std::vector<const Instance*> instances, std::int64_t consistency_every);
+  InvariantChecker(const Cluster& cluster, std::int64_t consistency_every);
 
   void on_arrival(const RequestState& r) override;
   void on_reject(const RequestState& r) override;
@@ -38,7 +40,7 @@ class InvariantChecker final : public Observer {
   std::int64_t iterations_checked() const { return iterations_; }
 
  private:
-  std::vector<const Instance*> instances_;
+  const Cluster& cluster_;
   std::int64_t consistency_every_;
   std::int64_t arrived_ = 0, finished_ = 0, rejected_ = 0, iterations_ = 0;
 };

@@ -53,7 +53,7 @@ void MetricsRecorder::on_iteration(const IterationRecord& it) {
   if (record_iterations_ && sink_) sink_->add_iteration(it);
 }
 
-void MetricsRecorder::on_tbt(TimeNs gap_ns, std::int64_t count) { tbt_ns_.add(gap_ns, count); }
+void MetricsRecorder::on_tbt(InstanceId, TimeNs gap_ns, std::int64_t count) { tbt_ns_.add(gap_ns, count); }
 
 SummaryRows MetricsRecorder::summary() {
   SummaryRows rows;

@@ -36,7 +36,7 @@ class MetricsRecorder final : public Observer {
   void on_preempt(const RequestState& r) override;
   void on_finish(const RequestState& r) override;
   void on_iteration(const IterationRecord& it) override;
-  void on_tbt(TimeNs gap_ns, std::int64_t count) override;
+  void on_tbt(InstanceId instance, TimeNs gap_ns, std::int64_t count) override;
 
   // The summary metrics, in a fixed order. Call once, after the run.
   SummaryRows summary();

@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "sim/core/time.h"
+#include <span>
+
+#include "sim/world/instance_load.h"
 #include "sim/world/request_state.h"
 
 namespace servesim {
@@ -38,14 +41,19 @@ class Observer {
   virtual void on_preempt(const RequestState&) {}
   virtual void on_finish(const RequestState&) {}
   virtual void on_iteration(const IterationRecord&) {}
-  // `count` tokens were each emitted `gap_ns` after their request's previous token (TBT samples).
-  virtual void on_tbt(TimeNs /*gap_ns*/, std::int64_t /*count*/) {}
+  // `count` tokens were each emitted on `instance`, `gap_ns` after their request's previous
+  // token (TBT samples).
+  virtual void on_tbt(InstanceId /*instance*/, TimeNs /*gap_ns*/, std::int64_t /*count*/) {}
+  // Every instance's load at `now` (output.sample_every_s), live instances in id order.
+  virtual void on_sample(TimeNs /*now*/, std::span<const InstanceLoad> /*loads*/) {}
+  // An instance changed state at `now` (also once at the start of the run, from kStarting).
+  virtual void on_instance_state(InstanceId /*instance*/, InstanceState /*from*/, InstanceState /*to*/,
+                                 TimeNs /*now*/) {}
 };
 
 class SignalBus {
  public:
   void subscribe(Observer* o) { observers_.push_back(o); }
-  bool has_observers() const { return !observers_.empty(); }
   void arrival(const RequestState& r) { for (auto* o : observers_) o->on_arrival(r); }
   void reject(const RequestState& r) { for (auto* o : observers_) o->on_reject(r); }
   void admit(const RequestState& r) { for (auto* o : observers_) o->on_admit(r); }
@@ -53,7 +61,15 @@ class SignalBus {
   void preempt(const RequestState& r) { for (auto* o : observers_) o->on_preempt(r); }
   void finish(const RequestState& r) { for (auto* o : observers_) o->on_finish(r); }
   void iteration(const IterationRecord& it) { for (auto* o : observers_) o->on_iteration(it); }
-  void tbt(TimeNs gap_ns, std::int64_t count) { for (auto* o : observers_) o->on_tbt(gap_ns, count); }
+  void tbt(InstanceId instance, TimeNs gap_ns, std::int64_t count) {
+    for (auto* o : observers_) o->on_tbt(instance, gap_ns, count);
+  }
+  void sample(TimeNs now, std::span<const InstanceLoad> loads) {
+    for (auto* o : observers_) o->on_sample(now, loads);
+  }
+  void instance_state(InstanceId instance, InstanceState from, InstanceState to, TimeNs now) {
+    for (auto* o : observers_) o->on_instance_state(instance, from, to, now);
+  }
 
  private:
   std::vector<Observer*> observers_;

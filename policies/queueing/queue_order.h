@@ -1,0 +1,68 @@
+// policies/queueing/queue_order.h — the order in which an instance admits its waiting requests.
+// A queue order *owns* the instance's waiting requests: the instance pushes every request that
+// starts waiting there (arrived, preempted, moved in) and admits or rejects only the head()
+// (a batcher decides when; instance.h). FCFS, priorities and fair schedulers (VTC, DLPM) are
+// one file each, registered with SERVESIM_REGISTER(QueueOrder, Class, "name", "description")
+// and picked by `policies.queue_order` (or a pool's `queue_order`). Any batcher works with any
+// queue order.
+//
+// Contract (checked by tests/conformance_test.cc over every registered order):
+//  * a request pushed is in the queue until it is popped as head() or remove()d; size() counts
+//    exactly those; empty() == (size() == 0);
+//  * head() is stable between two mutating calls (push, pop_head, remove, on_admit,
+//    on_decode_step): asking twice gives the same request;
+//  * every request pushed is eventually head() while the instance keeps admitting (no
+//    starvation of a request by the order alone);
+//  * the order never reads Request::output_tokens (schedulers must not know it).
+// Hooks: on_admit (the head was admitted with that many prompt tokens to prefill) and
+// on_decode_step (a decode group of the instance completed a step) let counter-based orders
+// charge service; both are O(1) calls per event, so an order must not iterate over running
+// requests in them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "sim/core/registry.h"
+#include "sim/world/request_state.h"
+
+namespace servesim {
+
+class KvCache;
+
+struct QueueOrderContext {
+  InstanceId instance = -1;
+  const KvCache* kv = nullptr;  // the instance's cache (prefix-aware orders match against it)
+};
+
+// What a completed decode step did, for orders that charge per generated token.
+struct DecodeStepInfo {
+  int group = 0;
+  std::int64_t step = 0;             // the group's completed steps, this one included
+  std::int64_t tokens = 0;           // tokens emitted (one per member in the step)
+};
+
+class QueueOrder {
+ public:
+  using Context = QueueOrderContext;
+  static constexpr const char* kKind = "queue-order";
+  using Reason = WaitReason;
+
+  virtual ~QueueOrder() = default;
+  virtual void push(RequestSlot slot, const RequestState& r, Reason why) = 0;
+  virtual bool empty() const = 0;
+  virtual std::size_t size() const = 0;
+  // The request to admit next. REQUIRES: !empty().
+  virtual RequestSlot head() = 0;
+  // Removes head(). REQUIRES: !empty().
+  virtual void pop_head() = 0;
+  // Removes `slot` wherever it is; false when it is not queued here.
+  virtual bool remove(RequestSlot slot) = 0;
+
+  virtual void on_admit(const RequestState& /*r*/, std::int64_t /*prefill_tokens*/) {}
+  virtual void on_decode_step(const DecodeStepInfo& /*step*/) {}
+};
+
+std::unique_ptr<QueueOrder> make_queue_order(ConfigNode cfg, const QueueOrderContext& ctx);
+
+}  // namespace servesim

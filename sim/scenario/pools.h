@@ -1,0 +1,53 @@
+// sim/scenario/pools.h — reads the cluster section of a scenario into pool plans and builds the
+// pools into a Cluster.
+//
+// Two forms, one meaning:
+//   cluster: {instances, hardware, model, tensor_parallel, pipeline_parallel, kv_cache,
+//             cost_model, startup_s, max_model_len}
+//     one implicit colocated pool named "default", with policies.batcher and
+//     policies.queue_order;
+//   cluster: {max_model_len, pools: [{name, role, instances, hardware, model, tensor_parallel,
+//             pipeline_parallel, kv_cache, cost_model, batcher, queue_order, startup_s}, ...]}
+//     a pool without its own batcher / queue_order uses policies.batcher / policies.queue_order.
+// Validation names the key: unknown hardware or model, parallelism that does not fit a node or
+// the model, a KV cache that cannot hold one max_model_len request (with the memory numbers),
+// pools serving different models, a prefill pool without a decode pool or the reverse, flat
+// keys mixed with `pools`, duplicate pool names.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/cost/memory.h"
+#include "sim/config/config.h"
+#include "sim/world/cluster.h"
+
+namespace servesim {
+
+struct PoolPlan {
+  PoolSpec spec;
+  int instances = 1;
+  Deployment deployment;
+  MemoryPlan memory;
+  InstanceOptions instance;
+  bool kv_blocks_forced = false;  // kv_cache.num_blocks was given
+  std::optional<ConfigNode> cost_model, batcher, queue_order;
+};
+
+struct ClusterPlan {
+  std::int64_t max_model_len = 0;
+  std::vector<PoolPlan> pools;
+  bool disaggregated() const;  // has prefill and decode pools
+};
+
+ClusterPlan read_cluster(ConfigNode cluster, ConfigNode policies, const std::string& data_dir);
+
+// Adds every pool to `cluster` with its recipe and spawns its initial instances (active from
+// time 0). Building the first instance of a pool validates its cost model, batcher and queue
+// order configuration.
+void build_pools(Cluster& cluster, const ClusterPlan& plan);
+
+}  // namespace servesim
