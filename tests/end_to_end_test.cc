@@ -117,18 +117,23 @@ class FailingSource final : public TraceSource {
 };
 SERVESIM_REGISTER(TraceSource, FailingSource, "test_failing", "test only: throws InputError after fail_after requests")
 
-TEST(EndToEnd, FailedRunLeavesNoRowsAndKeepsEarlierRuns) {
+TEST(EndToEnd, FailedRunLeavesOnlyAFailedRunRowAndKeepsEarlierRuns) {
   TempDir dir;
   const std::string db = dir.file("f.db");
   ASSERT_EQ(run_cli("run scenarios/quickstart.yaml -o '" + db + "' --quiet --set workload.num_requests=20").exit_code, 0);
   auto tree = testing::parse_yaml("name: failing\nworkload: {impl: test_failing, fail_after: 30}\noutput: {path: '" + db + "'}\n");
+  tree->apply_override("cluster.instances=3");
   RunOptions opt;
   opt.quiet = true;
   EXPECT_THROW(run_scenario(*tree, opt), InputError);
-  EXPECT_EQ(query(db, "SELECT run_id, scenario FROM runs"), "1\tquickstart\n");
+  EXPECT_EQ(query(db, "SELECT run_id, scenario, status, error FROM runs ORDER BY run_id"),
+            "1\tquickstart\tok\tNULL\n2\tfailing\tfailed\tfailing.csv:32: corrupt row\n");
+  EXPECT_EQ(query(db, "SELECT key, value FROM run_params WHERE run_id = 2"), "cluster.instances\t3\n")
+      << "a failed run keeps what was varied, so a sweep can tell which variant failed";
   EXPECT_EQ(query(db, "SELECT count(*) FROM requests"), "20\n");
-  EXPECT_EQ(query(db, "SELECT count(*) FROM requests WHERE run_id = 2"), "0\n");
-  EXPECT_EQ(query(db, "SELECT count(*) FROM summary WHERE run_id = 2"), "0\n");
+  for (const char* table : {"requests", "summary", "iterations", "instances"}) {
+    EXPECT_EQ(query(db, std::string("SELECT count(*) FROM ") + table + " WHERE run_id = 2"), "0\n") << table;
+  }
 }
 
 }  // namespace

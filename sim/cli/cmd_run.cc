@@ -30,8 +30,8 @@ void print_summary(const RunOutcome& out) {
               get("throughput_req_s"));
   std::printf("  %-22s %10.0f   %-22s %10.1f\n", "preemptions", get("preemptions"), "mean batch size", get("mean_batch_size"));
   if (m.count("slo_attainment")) {
-    std::printf("  %-22s %10.3f   %-22s %10.2f\n", "SLO attainment", get("slo_attainment"), "goodput (req/s)",
-                get("goodput_req_s"));
+    std::printf("  %-22s %10.3f   %-22s %10.2f\n", "SLO attainment", get("slo_attainment"), "SLO met (req/s)",
+                get("slo_met_req_s"));
   }
   if (out.run_id > 0) std::printf("results: %s (run_id %lld)\n", out.db_path.c_str(), static_cast<long long>(out.run_id));
 }
@@ -46,7 +46,8 @@ int cmd_run(const Args& args) {
       ("help,h", "show this help")
       ("quiet,q", "no progress line, no summary table")
       ("reproducible", "byte-identical database for the same scenario and seed: started_at from SOURCE_DATE_EPOCH (else 1970), wall_s = 0")
-      ("print-config", "print the fully resolved scenario (all defaults filled in) and exit without running");
+      ("print-config", "print the fully resolved scenario (all defaults filled in) and exit without running")
+      ("describe", "list every parameter of the scenario with its value and meaning, and exit without running");
   scenario.declare(opts, pos);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
@@ -59,10 +60,10 @@ int cmd_run(const Args& args) {
   RunOptions options;
   options.quiet = vm.count("quiet") > 0;
   options.reproducible = vm.count("reproducible") > 0;
-  if (vm.count("print-config")) {
+  if (vm.count("print-config") || vm.count("describe")) {
     options.build_only = true;  // building the world reads and validates every key
     run_scenario(*tree, options);
-    std::cout << tree->resolved_yaml();
+    std::cout << (vm.count("describe") ? tree->describe() : tree->resolved_yaml());
     return 0;
   }
   const RunOutcome out = run_scenario(*tree, options);

@@ -1,6 +1,8 @@
 // sim/config/config.cc — strict YAML configuration; see config.h for the contract.
 #include "sim/config/config.h"
 
+#include <functional>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -168,6 +170,62 @@ void ConfigTree::apply_override(const std::string& assignment) {
     throw ConfigError("--set " + key + ": empty value");
   }
   set(key, value);
+}
+
+std::vector<std::pair<std::string, std::string>> ConfigTree::override_values() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& key : override_paths_) {
+    if (key == "output.path") continue;  // where results go is not part of the experiment
+    YAML::Node cur;
+    cur.reset(resolved_);
+    std::size_t start = 0;
+    bool found = true;
+    while (found) {
+      const std::size_t dot = key.find('.', start);
+      const std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      YAML::Node next;
+      std::int64_t idx = 0;
+      if (cur.IsSequence() && parse_int64(part, idx) && idx >= 0 && static_cast<std::size_t>(idx) < cur.size()) {
+        next.reset(cur[static_cast<std::size_t>(idx)]);
+      } else if (cur.IsMap() && static_cast<const YAML::Node&>(cur)[part].IsDefined()) {
+        next.reset(static_cast<const YAML::Node&>(cur)[part]);
+      } else {
+        found = false;
+        break;
+      }
+      cur.reset(next);
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    if (!found) continue;
+    YAML::Emitter e;
+    e << YAML::Flow << cur;
+    out.emplace_back(key, e.c_str());
+  }
+  return out;
+}
+
+std::string ConfigTree::describe() const {
+  std::string out;
+  // Walks the resolved tree depth first in reading order; leaves print with their description.
+  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& n, const std::string& path) {
+    if (n.IsMap()) {
+      for (const auto& kv : n) walk(kv.second, path.empty() ? kv.first.as<std::string>() : path + "." + kv.first.as<std::string>());
+      return;
+    }
+    if (n.IsSequence() && n.size() > 0 && n[0].IsMap()) {
+      for (std::size_t i = 0; i < n.size(); ++i) walk(n[i], path + "." + std::to_string(i));
+      return;
+    }
+    YAML::Emitter e;
+    e << YAML::Flow << n;
+    out += path + " = " + e.c_str();
+    const auto doc = docs_.find(path);
+    if (doc != docs_.end() && !doc->second.empty()) out += "  # " + doc->second;
+    out += "\n";
+  };
+  walk(resolved_, "");
+  return out;
 }
 
 ConfigNode ConfigTree::root() { return ConfigNode(this, root_, resolved_, ""); }

@@ -59,9 +59,15 @@ class ConfigTree {
   // Throws ConfigError listing every key that no component read (unknown keys), with lines.
   void check_all_consumed() const;
 
+  // Every key set from outside the file (--set, --seed, sweeps; output.path excepted) with its
+  // resolved value as one-line YAML, sorted by key.
+  std::vector<std::pair<std::string, std::string>> override_values() const;
+
   // The resolved configuration (every parameter read, with its default filled in), as YAML text.
   std::string resolved_yaml() const;
   const YAML::Node& resolved() const { return resolved_; }
+  // Every parameter read, one per line: "path = value  # description" (run --describe).
+  std::string describe() const;
   const std::string& source_name() const { return source_name_; }
 
   // Formats "FILE:LINE: path: message" for a node of this tree (line omitted when unknown).
@@ -78,7 +84,7 @@ class ConfigTree {
   YAML::Node root_;
   YAML::Node resolved_;
   std::set<std::string> override_paths_;
-  std::map<std::string, std::string> docs_;  // resolved path -> description (for --describe)
+  std::map<std::string, std::string> docs_;  // resolved path -> description (for describe())
 };
 
 // A view of one mapping in a ConfigTree, at a key path. Cheap to copy.

@@ -8,92 +8,200 @@
 
 namespace servesim {
 
-MetricsRecorder::MetricsRecorder(SqliteSink* sink, bool record_iterations, SloSpec slo)
-    : sink_(sink), record_iterations_(record_iterations), slo_(slo) {}
+MetricsRecorder::MetricsRecorder(SqliteSink* sink, bool record_iterations, SloSpec slo,
+                                 std::vector<std::string> pool_names, std::function<int(InstanceId)> pool_of)
+    : sink_(sink),
+      record_iterations_(record_iterations),
+      slo_(slo),
+      pool_names_(std::move(pool_names)),
+      pool_of_(std::move(pool_of)) {
+  if (pool_names_.size() > 1) {
+    pools_.resize(pool_names_.size());
+    pool_tbt_ns_.resize(pool_names_.size());
+  }
+}
+
+MetricsRecorder::Counters& MetricsRecorder::client(std::uint32_t id) {
+  if (last_client_counters_ == nullptr || id != last_client_) {
+    last_client_ = id;
+    last_client_counters_ = &clients_[id];
+  }
+  return *last_client_counters_;
+}
+
+MetricsRecorder::Counters* MetricsRecorder::pool_of_instance(InstanceId id) {
+  if (pools_.empty() || id < 0) return nullptr;
+  return &pools_[static_cast<std::size_t>(pool_of_(id))];
+}
+
+void MetricsRecorder::note_client(std::uint32_t id) {
+  if (!any_client_) {
+    any_client_ = true;
+    first_client_ = id;
+    return;
+  }
+  if (multi_client_ || id == first_client_) return;
+  // A second client: every sample so far was the first client's.
+  multi_client_ = true;
+  client_of_.assign(samples_.ttft.size(), first_client_);
+  tpot_client_of_.assign(samples_.tpot.size(), first_client_);
+}
 
 void MetricsRecorder::on_arrival(const RequestState& r) {
-  ++arrived_;
-  if (first_arrival_ns_ < 0) first_arrival_ns_ = r.req.arrival_ns;
+  run_.arrive(r.req.arrival_ns);
+  client(r.req.client_id).arrive(r.req.arrival_ns);
+  note_client(r.req.client_id);
 }
 
 void MetricsRecorder::on_reject(const RequestState& r) {
-  ++rejected_;
-  if (sink_) sink_->add_request(r);
+  ++run_.rejected;
+  ++client(r.req.client_id).rejected;
+  if (Counters* p = pool_of_instance(r.first_instance_id)) {
+    p->arrive(r.req.arrival_ns);
+    ++p->rejected;
+  }
+  if (sink_) sink_->add_request(r, nullptr);
 }
 
 void MetricsRecorder::on_admit(const RequestState& r) {
-  admitted_tokens_ += r.prefill_target_tokens;
-  cached_tokens_ += r.cached_tokens;
+  for (Counters* c : {&run_, &client(r.req.client_id), pool_of_instance(r.instance_id)}) {
+    if (!c) continue;
+    c->admitted_tokens += r.prefill_target_tokens;
+    c->cached_tokens += r.cached_tokens;
+  }
 }
 
-void MetricsRecorder::on_preempt(const RequestState&) { ++preemptions_; }
+void MetricsRecorder::on_preempt(const RequestState& r) {
+  ++run_.preemptions;
+  ++client(r.req.client_id).preemptions;
+  if (Counters* p = pool_of_instance(r.instance_id)) ++p->preemptions;
+}
 
 void MetricsRecorder::on_finish(const RequestState& r) {
-  ++finished_;
-  const Request& q = r.req;
-  const double ttft = ns_to_s(r.first_token_ns - q.arrival_ns);
-  ttft_s_.push_back(ttft);
-  e2e_s_.push_back(ns_to_s(r.last_token_ns - q.arrival_ns));
-  sched_delay_s_.push_back(ns_to_s(r.admitted_ns - q.arrival_ns));
-  double tpot = 0;
-  if (q.output_tokens > 1) {
-    tpot = ns_to_s(r.last_token_ns - r.first_token_ns) / (q.output_tokens - 1);
-    tpot_s_.push_back(tpot);
+  const RequestMetrics m = request_metrics(r);
+  const bool met = slo_.any() && m.meets(slo_);
+  Counters* pool = pool_of_instance(r.first_instance_id);
+  if (pool) pool->arrive(r.req.arrival_ns);
+  for (Counters* c : {&run_, &client(r.req.client_id), pool}) {
+    if (!c) continue;
+    ++c->finished;
+    c->output_tokens += r.req.output_tokens;
+    c->last_finish_ns = std::max(c->last_finish_ns, r.finish_ns);
+    c->slo_met += met ? 1 : 0;
   }
-  output_tokens_ += q.output_tokens;
-  last_finish_ns_ = std::max(last_finish_ns_, r.finish_ns);
-  if (slo_.any() && (slo_.ttft_s <= 0 || ttft <= slo_.ttft_s) && (slo_.tpot_s <= 0 || tpot <= slo_.tpot_s)) ++slo_met_;
-  if (sink_) sink_->add_request(r);
+  samples_.ttft.push_back(m.ttft_s);
+  samples_.e2e.push_back(m.e2e_s);
+  samples_.sched_delay.push_back(m.sched_delay_s);
+  if (m.has_tpot) samples_.tpot.push_back(m.tpot_s);
+  if (multi_client_) {
+    client_of_.push_back(r.req.client_id);
+    if (m.has_tpot) tpot_client_of_.push_back(r.req.client_id);
+  }
+  if (pool) {
+    const auto p = static_cast<std::uint16_t>(pool - pools_.data());
+    pool_sample_.push_back(p);
+    if (m.has_tpot) tpot_pool_sample_.push_back(p);
+  }
+  if (sink_) sink_->add_request(r, &m);
 }
 
 void MetricsRecorder::on_iteration(const IterationRecord& it) {
-  ++iterations_;
-  batch_seqs_total_ += it.batch_size;
-  prefill_tokens_ += it.prefill_tokens;
+  for (Counters* c : {&run_, pool_of_instance(it.instance_id)}) {
+    if (!c) continue;
+    ++c->iterations;
+    c->batch_seqs += it.batch_size;
+    c->prefill_tokens += it.prefill_tokens;
+  }
   if (record_iterations_ && sink_) sink_->add_iteration(it);
 }
 
-void MetricsRecorder::on_tbt(InstanceId, TimeNs gap_ns, std::int64_t count) { tbt_ns_.add(gap_ns, count); }
+void MetricsRecorder::on_tbt(InstanceId instance, TimeNs gap_ns, std::int64_t count) {
+  tbt_ns_.add(gap_ns, count);
+  if (!pool_tbt_ns_.empty()) pool_tbt_ns_[static_cast<std::size_t>(pool_of_(instance))].add(gap_ns, count);
+}
 
-SummaryRows MetricsRecorder::summary() {
-  SummaryRows rows;
-  auto add = [&](const char* name, double v) { rows.emplace_back(name, v); };
-  auto add_percentiles = [&](const char* stem, std::vector<double>& v, std::initializer_list<int> ps) {
+void MetricsRecorder::on_sample(TimeNs now, std::span<const InstanceLoad> loads) {
+  if (sink_) sink_->add_samples(now, loads);
+}
+
+void MetricsRecorder::rows(const Counters& c, Samples& s, WeightedSamples* tbt, bool per_iteration,
+                           SummaryRows& out) const {
+  auto add = [&](const std::string& name, double v) { out.emplace_back(name, v); };
+  auto add_percentiles = [&](const std::string& stem, std::vector<double>& v, std::initializer_list<int> ps) {
     const std::vector<double> values = percentiles(v, std::vector<double>(ps.begin(), ps.end()));
     std::size_t i = 0;
-    for (int p : ps) add((std::string(stem) + "_p" + std::to_string(p) + "_s").c_str(), values[i++]);
-    add((std::string(stem) + "_mean_s").c_str(),
-        v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()));
+    for (int p : ps) add(stem + "_p" + std::to_string(p) + "_s", values[i++]);
+    add(stem + "_mean_s", v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()));
   };
-  add("requests_arrived", static_cast<double>(arrived_));
-  add("requests_completed", static_cast<double>(finished_));
-  add("requests_rejected", static_cast<double>(rejected_));
-  add_percentiles("ttft", ttft_s_, {50, 90, 99});
-  add_percentiles("tpot", tpot_s_, {50, 90, 99});
-  for (int p : {50, 90, 99}) {
-    add(("tbt_p" + std::to_string(p) + "_s").c_str(), tbt_ns_.count() ? tbt_ns_.percentile(p) * 1e-9 : 0.0);
+  add("requests_arrived", static_cast<double>(c.arrived));
+  add("requests_completed", static_cast<double>(c.finished));
+  add("requests_rejected", static_cast<double>(c.rejected));
+  add_percentiles("ttft", s.ttft, {50, 90, 99});
+  add_percentiles("tpot", s.tpot, {50, 90, 99});
+  if (tbt) {
+    for (int p : {50, 90, 99}) add("tbt_p" + std::to_string(p) + "_s", tbt->count() ? tbt->percentile(p) * 1e-9 : 0.0);
+    add("tbt_max_s", tbt->count() ? ns_to_s(tbt->max()) : 0.0);
   }
-  add("tbt_max_s", tbt_ns_.count() ? ns_to_s(tbt_ns_.max()) : 0.0);
-  add_percentiles("e2e", e2e_s_, {50, 90, 99});
-  add_percentiles("sched_delay", sched_delay_s_, {50, 99});
-  const double span_s = first_arrival_ns_ >= 0 && last_finish_ns_ > first_arrival_ns_
-                            ? ns_to_s(last_finish_ns_ - first_arrival_ns_)
-                            : 0.0;
+  add_percentiles("e2e", s.e2e, {50, 90, 99});
+  add_percentiles("sched_delay", s.sched_delay, {50, 99});
+  const double span_s =
+      c.first_arrival_ns >= 0 && c.last_finish_ns > c.first_arrival_ns ? ns_to_s(c.last_finish_ns - c.first_arrival_ns) : 0.0;
   add("makespan_s", span_s);
-  add("throughput_tok_s", span_s > 0 ? static_cast<double>(output_tokens_) / span_s : 0.0);
-  add("throughput_req_s", span_s > 0 ? static_cast<double>(finished_) / span_s : 0.0);
-  add("prefill_tokens", static_cast<double>(prefill_tokens_));
-  add("output_tokens", static_cast<double>(output_tokens_));
-  add("preemptions", static_cast<double>(preemptions_));
-  add("prefix_hit_rate", admitted_tokens_ ? static_cast<double>(cached_tokens_) / static_cast<double>(admitted_tokens_) : 0.0);
-  add("iterations", static_cast<double>(iterations_));
-  add("mean_batch_size", iterations_ ? static_cast<double>(batch_seqs_total_) / static_cast<double>(iterations_) : 0.0);
-  if (slo_.any()) {
-    const double attainment = arrived_ ? static_cast<double>(slo_met_) / static_cast<double>(arrived_) : 0.0;
-    add("slo_attainment", attainment);
-    add("goodput_req_s", span_s > 0 ? static_cast<double>(slo_met_) / span_s : 0.0);
+  add("throughput_tok_s", span_s > 0 ? static_cast<double>(c.output_tokens) / span_s : 0.0);
+  add("throughput_req_s", span_s > 0 ? static_cast<double>(c.finished) / span_s : 0.0);
+  if (per_iteration) add("prefill_tokens", static_cast<double>(c.prefill_tokens));
+  add("output_tokens", static_cast<double>(c.output_tokens));
+  add("preemptions", static_cast<double>(c.preemptions));
+  add("prefix_hit_rate",
+      c.admitted_tokens ? static_cast<double>(c.cached_tokens) / static_cast<double>(c.admitted_tokens) : 0.0);
+  if (per_iteration) {
+    add("iterations", static_cast<double>(c.iterations));
+    add("mean_batch_size", c.iterations ? static_cast<double>(c.batch_seqs) / static_cast<double>(c.iterations) : 0.0);
   }
-  return rows;
+  if (slo_.any()) {
+    add("slo_attainment", c.arrived ? static_cast<double>(c.slo_met) / static_cast<double>(c.arrived) : 0.0);
+    add("slo_met_req_s", span_s > 0 ? static_cast<double>(c.slo_met) / span_s : 0.0);
+  }
+}
+
+namespace {
+
+// The samples of `v` whose tag is `want` (tags[i] tags v[i]).
+template <class Tag>
+std::vector<double> select(const std::vector<double>& v, const std::vector<Tag>& tags, Tag want) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (tags[i] == want) out.push_back(v[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+SummaryRows MetricsRecorder::summary() {
+  // Scoped rows first: the run's percentiles reorder the samples.
+  scoped_.clear();
+  auto emit = [&](const std::string& scope, const Counters& c, Samples s, WeightedSamples* tbt, bool per_iteration) {
+    SummaryRows r;
+    rows(c, s, tbt, per_iteration, r);
+    for (auto& [metric, value] : r) scoped_.push_back(ScopedRow{scope, metric, value});
+  };
+  for (std::size_t p = 0; p < pools_.size(); ++p) {
+    const auto tag = static_cast<std::uint16_t>(p);
+    Samples s{select(samples_.ttft, pool_sample_, tag), select(samples_.tpot, tpot_pool_sample_, tag),
+              select(samples_.e2e, pool_sample_, tag), select(samples_.sched_delay, pool_sample_, tag)};
+    emit("pool:" + pool_names_[p], pools_[p], std::move(s), &pool_tbt_ns_[p], true);
+  }
+  if (multi_client_) {
+    for (const auto& [id, counters] : clients_) {
+      Samples s{select(samples_.ttft, client_of_, id), select(samples_.tpot, tpot_client_of_, id),
+                select(samples_.e2e, client_of_, id), select(samples_.sched_delay, client_of_, id)};
+      emit("client:" + std::to_string(id), counters, std::move(s), nullptr, false);
+    }
+  }
+  SummaryRows out;
+  rows(run_, samples_, &tbt_ns_, true, out);
+  return out;
 }
 
 }  // namespace servesim

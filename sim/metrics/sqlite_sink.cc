@@ -1,5 +1,5 @@
-// sim/metrics/sqlite_sink.cc — the results database writer; schema below is documented in the
-// README ("Results database"). Keep the two in step and bump kResultsSchemaVersion on change.
+// sim/metrics/sqlite_sink.cc — the results database writer; the schema below is documented in
+// the README ("Results database"). Keep the two in step and bump kResultsSchemaVersion on change.
 #include "sim/metrics/sqlite_sink.h"
 
 #include <sqlite3.h>
@@ -19,29 +19,53 @@ CREATE TABLE IF NOT EXISTS runs (
   version       TEXT    NOT NULL,
   started_at    TEXT    NOT NULL,
   wall_s        REAL,
-  status        TEXT    NOT NULL
-);
-CREATE TABLE IF NOT EXISTS requests (
-  run_id        INTEGER NOT NULL,
-  request_id    INTEGER NOT NULL,
-  trace_id      INTEGER NOT NULL,
-  client_id     INTEGER NOT NULL,
-  arrival_s     REAL    NOT NULL,
-  prompt_tokens INTEGER NOT NULL,
-  output_tokens INTEGER NOT NULL,
-  cached_tokens INTEGER NOT NULL,
-  instance_id   INTEGER,
-  first_token_s REAL,
-  finish_s      REAL,
-  ttft_s        REAL,
-  tpot_s        REAL,
-  e2e_s         REAL,
-  max_tbt_s     REAL,
-  sched_delay_s REAL,
-  preemptions   INTEGER NOT NULL,
-  migrations    INTEGER NOT NULL,
   status        TEXT    NOT NULL,
-  reject_reason TEXT
+  error         TEXT
+);
+CREATE TABLE IF NOT EXISTS run_params (
+  run_id INTEGER NOT NULL,
+  key    TEXT    NOT NULL,
+  value  TEXT    NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS instances (
+  run_id            INTEGER NOT NULL,
+  instance_id       INTEGER NOT NULL,
+  pool              TEXT    NOT NULL,
+  role              TEXT    NOT NULL,
+  hardware          TEXT    NOT NULL,
+  model             TEXT    NOT NULL,
+  tensor_parallel   INTEGER NOT NULL,
+  pipeline_parallel INTEGER NOT NULL,
+  devices           INTEGER NOT NULL,
+  kv_blocks         INTEGER NOT NULL,
+  started_s         REAL,
+  stopped_s         REAL,
+  PRIMARY KEY (run_id, instance_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS requests (
+  run_id            INTEGER NOT NULL,
+  request_id        INTEGER NOT NULL,
+  trace_id          INTEGER NOT NULL,
+  client_id         INTEGER NOT NULL,
+  priority          INTEGER NOT NULL,
+  arrival_s         REAL    NOT NULL,
+  prompt_tokens     INTEGER NOT NULL,
+  output_tokens     INTEGER NOT NULL,
+  cached_tokens     INTEGER NOT NULL,
+  first_instance_id INTEGER,
+  instance_id       INTEGER,
+  first_token_s     REAL,
+  finish_s          REAL,
+  ttft_s            REAL,
+  tpot_s            REAL,
+  e2e_s             REAL,
+  max_tbt_s         REAL,
+  sched_delay_s     REAL,
+  preemptions       INTEGER NOT NULL,
+  migrations        INTEGER NOT NULL,
+  status            TEXT    NOT NULL,
+  reject_reason     TEXT
 );
 CREATE TABLE IF NOT EXISTS iterations (
   run_id         INTEGER NOT NULL,
@@ -55,11 +79,26 @@ CREATE TABLE IF NOT EXISTS iterations (
   batch_size     INTEGER NOT NULL,
   kv_blocks_used INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS instance_samples (
+  run_id                INTEGER NOT NULL,
+  time_s                REAL    NOT NULL,
+  instance_id           INTEGER NOT NULL,
+  state                 TEXT    NOT NULL,
+  waiting               INTEGER NOT NULL,
+  running               INTEGER NOT NULL,
+  decoding              INTEGER NOT NULL,
+  swapped               INTEGER NOT NULL,
+  handoff               INTEGER NOT NULL,
+  free_kv_blocks        INTEGER NOT NULL,
+  total_kv_blocks       INTEGER NOT NULL,
+  queued_prefill_tokens INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS summary (
   run_id INTEGER NOT NULL,
+  scope  TEXT    NOT NULL,
   metric TEXT    NOT NULL,
   value  REAL,
-  PRIMARY KEY (run_id, metric)
+  PRIMARY KEY (run_id, scope, metric)
 ) WITHOUT ROWID;
 )sql";
 
@@ -86,9 +125,25 @@ sqlite3_stmt* SqliteSink::prepare(const char* sql) {
 }
 
 void SqliteSink::step_reset(sqlite3_stmt* st) {
-  if (sqlite3_step(st) != SQLITE_DONE) fail("insert");
+  if (sqlite3_step(st) != SQLITE_DONE) {
+    sqlite3_reset(st);
+    fail("insert");
+  }
   sqlite3_reset(st);
 }
+
+void SqliteSink::check_bind(int rc) {
+  if (rc != SQLITE_OK) fail("bind");
+}
+void SqliteSink::bind_int(sqlite3_stmt* st, int i, std::int64_t v) { check_bind(sqlite3_bind_int64(st, i, v)); }
+void SqliteSink::bind_real(sqlite3_stmt* st, int i, double v) { check_bind(sqlite3_bind_double(st, i, v)); }
+void SqliteSink::bind_text(sqlite3_stmt* st, int i, const std::string& v) {
+  check_bind(sqlite3_bind_text(st, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+}
+void SqliteSink::bind_static_text(sqlite3_stmt* st, int i, const char* v) {
+  check_bind(sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC));
+}
+void SqliteSink::bind_null(sqlite3_stmt* st, int i) { check_bind(sqlite3_bind_null(st, i)); }
 
 SqliteSink::SqliteSink(const std::string& path) : path_(path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -96,7 +151,8 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);  // a failure surfaces as the open error below
   }
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "cannot allocate";
     sqlite3_close(db_);
     db_ = nullptr;
@@ -117,7 +173,7 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
     if (objects > 0 && version != kResultsSchemaVersion) {
       throw OutputError("results database '" + path + "' has schema version " + std::to_string(version) +
                         "; this servesim writes version " + std::to_string(kResultsSchemaVersion) +
-                        " (use a new file)");
+                        " and never mixes versions in one file: write to a new file");
     }
     if (objects == 0) {
       exec("BEGIN IMMEDIATE");
@@ -127,12 +183,14 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
     }
     exec("PRAGMA cache_size = -65536");
     insert_request_ = prepare(
-        "INSERT INTO requests VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
+        "INSERT INTO requests VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
     insert_iteration_ = prepare("INSERT INTO iterations VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
-    insert_summary_ = prepare("INSERT INTO summary VALUES (?1,?2,?3)");
+    insert_sample_ = prepare("INSERT INTO instance_samples VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+    insert_summary_ = prepare("INSERT INTO summary VALUES (?1,?2,?3,?4)");
   } catch (...) {
     sqlite3_finalize(insert_request_);
     sqlite3_finalize(insert_iteration_);
+    sqlite3_finalize(insert_sample_);
     sqlite3_finalize(insert_summary_);
     sqlite3_close(db_);
     db_ = nullptr;
@@ -144,99 +202,163 @@ SqliteSink::~SqliteSink() {
   abort_run();
   sqlite3_finalize(insert_request_);
   sqlite3_finalize(insert_iteration_);
+  sqlite3_finalize(insert_sample_);
   sqlite3_finalize(insert_summary_);
   sqlite3_close(db_);
 }
 
-std::int64_t SqliteSink::begin_run(const RunInfo& info) {
-  exec("BEGIN IMMEDIATE");
-  in_run_ = true;
+std::int64_t SqliteSink::insert_run_row(const RunInfo& info, const char* status) {
   sqlite3_stmt* st = prepare("SELECT COALESCE(MAX(run_id), 0) + 1 FROM runs");
   if (sqlite3_step(st) != SQLITE_ROW) {
     sqlite3_finalize(st);
     fail("allocate run_id");
   }
-  run_id_ = sqlite3_column_int64(st, 0);
+  const std::int64_t run_id = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
-  st = prepare("INSERT INTO runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 'running')");
-  sqlite3_bind_int64(st, 1, run_id_);
-  sqlite3_bind_text(st, 2, info.scenario.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 3, info.scenario_yaml.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(st, 4, static_cast<sqlite3_int64>(info.seed));
-  sqlite3_bind_text(st, 5, info.version.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 6, info.started_at.c_str(), -1, SQLITE_TRANSIENT);
-  const int rc = sqlite3_step(st);
+  st = prepare("INSERT INTO runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, NULL)");
+  try {
+    bind_int(st, 1, run_id);
+    bind_text(st, 2, info.scenario);
+    bind_text(st, 3, info.scenario_yaml);
+    bind_int(st, 4, static_cast<std::int64_t>(info.seed));
+    bind_text(st, 5, info.version);
+    bind_text(st, 6, info.started_at);
+    bind_static_text(st, 7, status);
+    step_reset(st);
+    sqlite3_finalize(st);
+    st = prepare("INSERT INTO run_params VALUES (?1, ?2, ?3)");
+    for (const auto& [key, value] : info.params) {
+      bind_int(st, 1, run_id);
+      bind_text(st, 2, key);
+      bind_text(st, 3, value);
+      step_reset(st);
+    }
+  } catch (...) {
+    sqlite3_finalize(st);
+    throw;
+  }
   sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) fail("insert run");
+  return run_id;
+}
+
+std::int64_t SqliteSink::begin_run(const RunInfo& info) {
+  exec("BEGIN IMMEDIATE");
+  in_run_ = true;
+  run_id_ = insert_run_row(info, "running");
   return run_id_;
 }
 
-void SqliteSink::add_request(const RequestState& r) {
+void SqliteSink::add_request(const RequestState& r, const RequestMetrics* m) {
   sqlite3_stmt* st = insert_request_;
-  const bool finished = r.phase == RequestPhase::kFinished;
   const Request& q = r.req;
-  sqlite3_bind_int64(st, 1, run_id_);
-  sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(r.request_id));
-  sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(q.trace_id));
-  sqlite3_bind_int64(st, 4, q.client_id);
-  sqlite3_bind_double(st, 5, ns_to_s(q.arrival_ns));
-  sqlite3_bind_int(st, 6, q.prompt_tokens);
-  sqlite3_bind_int(st, 7, q.output_tokens);
-  sqlite3_bind_int(st, 8, r.cached_tokens);
-  if (r.instance_id >= 0) sqlite3_bind_int(st, 9, r.instance_id); else sqlite3_bind_null(st, 9);
-  if (finished) {
-    const double ttft = ns_to_s(r.first_token_ns - q.arrival_ns);
-    const double tpot = q.output_tokens > 1 ? ns_to_s(r.last_token_ns - r.first_token_ns) / (q.output_tokens - 1) : 0.0;
-    sqlite3_bind_double(st, 10, ns_to_s(r.first_token_ns));
-    sqlite3_bind_double(st, 11, ns_to_s(r.finish_ns));
-    sqlite3_bind_double(st, 12, ttft);
-    sqlite3_bind_double(st, 13, tpot);
-    sqlite3_bind_double(st, 14, ns_to_s(r.last_token_ns - q.arrival_ns));
-    sqlite3_bind_double(st, 15, ns_to_s(r.max_tbt_ns));
-    sqlite3_bind_double(st, 16, ns_to_s(r.admitted_ns - q.arrival_ns));
+  bind_int(st, 1, run_id_);
+  bind_int(st, 2, static_cast<std::int64_t>(r.request_id));
+  bind_int(st, 3, static_cast<std::int64_t>(q.trace_id));
+  bind_int(st, 4, q.client_id);
+  bind_int(st, 5, q.priority);
+  bind_real(st, 6, ns_to_s(q.arrival_ns));
+  bind_int(st, 7, q.prompt_tokens);
+  bind_int(st, 8, q.output_tokens);
+  bind_int(st, 9, r.cached_tokens);
+  if (r.first_instance_id >= 0) bind_int(st, 10, r.first_instance_id); else bind_null(st, 10);
+  if (r.instance_id >= 0) bind_int(st, 11, r.instance_id); else bind_null(st, 11);
+  if (m) {
+    bind_real(st, 12, ns_to_s(r.first_token_ns));
+    bind_real(st, 13, ns_to_s(r.finish_ns));
+    bind_real(st, 14, m->ttft_s);
+    bind_real(st, 15, m->tpot_s);
+    bind_real(st, 16, m->e2e_s);
+    bind_real(st, 17, m->max_tbt_s);
+    bind_real(st, 18, m->sched_delay_s);
   } else {
-    for (int i = 10; i <= 16; ++i) sqlite3_bind_null(st, i);
-    if (r.first_token_ns >= 0) sqlite3_bind_double(st, 10, ns_to_s(r.first_token_ns));
-    if (r.finish_ns >= 0) sqlite3_bind_double(st, 11, ns_to_s(r.finish_ns));
+    for (int i = 12; i <= 18; ++i) bind_null(st, i);
+    if (r.first_token_ns >= 0) bind_real(st, 12, ns_to_s(r.first_token_ns));
+    if (r.finish_ns >= 0) bind_real(st, 13, ns_to_s(r.finish_ns));
   }
-  sqlite3_bind_int(st, 17, r.preemptions);
-  sqlite3_bind_int(st, 18, r.migrations);
-  sqlite3_bind_text(st, 19, finished ? "finished" : "rejected", -1, SQLITE_STATIC);
-  if (r.reject_reason) sqlite3_bind_text(st, 20, r.reject_reason, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 20);
+  bind_int(st, 19, r.preemptions);
+  bind_int(st, 20, r.migrations);
+  bind_static_text(st, 21, m ? "finished" : "rejected");
+  if (r.reject_reason) bind_static_text(st, 22, r.reject_reason); else bind_null(st, 22);
   step_reset(st);
 }
 
 void SqliteSink::add_iteration(const IterationRecord& it) {
   sqlite3_stmt* st = insert_iteration_;
-  sqlite3_bind_int64(st, 1, run_id_);
-  sqlite3_bind_int(st, 2, it.instance_id);
-  sqlite3_bind_int64(st, 3, it.iteration);
-  sqlite3_bind_double(st, 4, ns_to_s(it.start_ns));
-  sqlite3_bind_double(st, 5, ns_to_s(it.duration_ns));
-  sqlite3_bind_int64(st, 6, it.prefill_tokens);
-  sqlite3_bind_int64(st, 7, it.decode_tokens);
-  sqlite3_bind_int64(st, 8, it.num_prefills);
-  sqlite3_bind_int64(st, 9, it.batch_size);
-  sqlite3_bind_int64(st, 10, it.kv_blocks_used);
+  bind_int(st, 1, run_id_);
+  bind_int(st, 2, it.instance_id);
+  bind_int(st, 3, it.iteration);
+  bind_real(st, 4, ns_to_s(it.start_ns));
+  bind_real(st, 5, ns_to_s(it.duration_ns));
+  bind_int(st, 6, it.prefill_tokens);
+  bind_int(st, 7, it.decode_tokens);
+  bind_int(st, 8, it.num_prefills);
+  bind_int(st, 9, it.batch_size);
+  bind_int(st, 10, it.kv_blocks_used);
   step_reset(st);
 }
 
-void SqliteSink::add_summary(const std::string& metric, double value) {
-  sqlite3_stmt* st = insert_summary_;
-  sqlite3_bind_int64(st, 1, run_id_);
-  sqlite3_bind_text(st, 2, metric.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_double(st, 3, value);
-  step_reset(st);
+void SqliteSink::add_samples(TimeNs now, std::span<const InstanceLoad> loads) {
+  sqlite3_stmt* st = insert_sample_;
+  for (const InstanceLoad& l : loads) {
+    bind_int(st, 1, run_id_);
+    bind_real(st, 2, ns_to_s(now));
+    bind_int(st, 3, l.instance);
+    bind_static_text(st, 4, to_string(l.state));
+    bind_int(st, 5, l.waiting);
+    bind_int(st, 6, l.running);
+    bind_int(st, 7, l.decoding);
+    bind_int(st, 8, l.swapped);
+    bind_int(st, 9, l.handoff);
+    bind_int(st, 10, l.kv_free_blocks);
+    bind_int(st, 11, l.kv_total_blocks);
+    bind_int(st, 12, l.queued_prefill_tokens);
+    step_reset(st);
+  }
 }
 
-void SqliteSink::end_run(const std::string& status, double wall_s) {
-  sqlite3_stmt* st = prepare("UPDATE runs SET wall_s = ?1, status = ?2 WHERE run_id = ?3");
-  sqlite3_bind_double(st, 1, wall_s);
-  sqlite3_bind_text(st, 2, status.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(st, 3, run_id_);
-  const int rc = sqlite3_step(st);
+void SqliteSink::add_instance(const InstanceRow& row) {
+  sqlite3_stmt* st = prepare("INSERT INTO instances VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+  try {
+    bind_int(st, 1, run_id_);
+    bind_int(st, 2, row.instance);
+    bind_text(st, 3, row.pool);
+    bind_text(st, 4, row.role);
+    bind_text(st, 5, row.hardware);
+    bind_text(st, 6, row.model);
+    bind_int(st, 7, row.tensor_parallel);
+    bind_int(st, 8, row.pipeline_parallel);
+    bind_int(st, 9, static_cast<std::int64_t>(row.tensor_parallel) * row.pipeline_parallel);
+    bind_int(st, 10, row.kv_blocks);
+    if (row.started_ns >= 0) bind_real(st, 11, ns_to_s(row.started_ns)); else bind_null(st, 11);
+    if (row.stopped_ns >= 0) bind_real(st, 12, ns_to_s(row.stopped_ns)); else bind_null(st, 12);
+    step_reset(st);
+  } catch (...) {
+    sqlite3_finalize(st);
+    throw;
+  }
   sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) fail("update run");
+}
+
+void SqliteSink::add_summary(const std::string& scope, const std::string& metric, double value) {
+  sqlite3_stmt* st = insert_summary_;
+  bind_int(st, 1, run_id_);
+  bind_text(st, 2, scope);
+  bind_text(st, 3, metric);
+  bind_real(st, 4, value);
+  step_reset(st);
+}
+
+void SqliteSink::end_run(double wall_s) {
+  sqlite3_stmt* st = prepare("UPDATE runs SET wall_s = ?1, status = 'ok' WHERE run_id = ?2");
+  try {
+    bind_real(st, 1, wall_s);
+    bind_int(st, 2, run_id_);
+    step_reset(st);
+  } catch (...) {
+    sqlite3_finalize(st);
+    throw;
+  }
+  sqlite3_finalize(st);
   exec("COMMIT");
   in_run_ = false;
 }
@@ -245,6 +367,31 @@ void SqliteSink::abort_run() noexcept {
   if (!in_run_ || !db_) return;
   sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   in_run_ = false;
+}
+
+std::int64_t SqliteSink::record_failure(const RunInfo& info, double wall_s, const std::string& error) noexcept {
+  abort_run();
+  if (!db_) return 0;
+  try {
+    exec("BEGIN IMMEDIATE");
+    const std::int64_t run_id = insert_run_row(info, "failed");
+    sqlite3_stmt* st = prepare("UPDATE runs SET wall_s = ?1, error = ?2 WHERE run_id = ?3");
+    try {
+      bind_real(st, 1, wall_s);
+      bind_text(st, 2, error);
+      bind_int(st, 3, run_id);
+      step_reset(st);
+    } catch (...) {
+      sqlite3_finalize(st);
+      throw;
+    }
+    sqlite3_finalize(st);
+    exec("COMMIT");
+    return run_id;
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return 0;
+  }
 }
 
 }  // namespace servesim

@@ -1,13 +1,20 @@
-// sim/metrics/sqlite_sink.h — writes one run into a results database (schema in the README).
-// The whole run is one transaction: rows become visible at end_run(); a run that fails is rolled
-// back and leaves no rows (earlier runs in the same file are untouched). Several runs may share
-// a database; every table carries run_id. Statements are prepared once.
+// sim/metrics/sqlite_sink.h — writes one run into a results database (schema version 2; tables
+// and columns in the README, "Results database"). The whole run is one transaction: rows become
+// visible at end_run(); a run that fails is rolled back and leaves no request, iteration or
+// summary rows (earlier runs in the same file are untouched), only a `runs` row with
+// status 'failed' and the error (record_failure). Several runs may share a database; every
+// table carries run_id. A database of another schema version is refused, never mixed.
+// Statements are prepared once; every bind and step is checked.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "sim/metrics/request_metrics.h"
 #include "sim/world/observer.h"
 
 struct sqlite3;
@@ -26,10 +33,26 @@ struct RunInfo {
   std::string scenario_yaml;  // the fully resolved scenario
   std::uint64_t seed = 0;
   std::string version;
-  std::string started_at;     // ISO 8601 UTC
+  std::string started_at;  // ISO 8601 UTC
+  // The resolved value (YAML text) of every key set from outside the file (--set, sweeps).
+  std::vector<std::pair<std::string, std::string>> params;
 };
 
-inline constexpr int kResultsSchemaVersion = 1;
+// One row of the `instances` table.
+struct InstanceRow {
+  InstanceId instance = 0;
+  std::string pool;
+  std::string role;
+  std::string hardware;
+  std::string model;
+  int tensor_parallel = 1;
+  int pipeline_parallel = 1;
+  std::int64_t kv_blocks = 0;
+  TimeNs started_ns = -1;  // −1: never active
+  TimeNs stopped_ns = -1;  // −1: still running at the end
+};
+
+inline constexpr int kResultsSchemaVersion = 2;
 
 class SqliteSink {
  public:
@@ -39,15 +62,22 @@ class SqliteSink {
   SqliteSink(const SqliteSink&) = delete;
   SqliteSink& operator=(const SqliteSink&) = delete;
 
-  // Starts the run's transaction and inserts its `runs` row. Returns run_id.
+  // Starts the run's transaction and inserts its `runs` and `run_params` rows. Returns run_id.
   std::int64_t begin_run(const RunInfo& info);
-  void add_request(const RequestState& r);
+  // `m` is null for a rejected request.
+  void add_request(const RequestState& r, const RequestMetrics* m);
   void add_iteration(const IterationRecord& it);
-  void add_summary(const std::string& metric, double value);
+  void add_samples(TimeNs now, std::span<const InstanceLoad> loads);
+  void add_instance(const InstanceRow& row);
+  void add_summary(const std::string& scope, const std::string& metric, double value);
   // Completes the `runs` row and commits.
-  void end_run(const std::string& status, double wall_s);
+  void end_run(double wall_s);
   // Rolls the run back (no-op when no run is open).
   void abort_run() noexcept;
+  // After a failure: rolls back whatever the run wrote, then records it as a failed run (its
+  // `runs` row with the error, and its run_params) in a transaction of its own. Never throws;
+  // returns the run_id written, or 0 when even that failed.
+  std::int64_t record_failure(const RunInfo& info, double wall_s, const std::string& error) noexcept;
   std::int64_t run_id() const { return run_id_; }
   const std::string& path() const { return path_; }
 
@@ -55,12 +85,20 @@ class SqliteSink {
   void exec(const char* sql);
   sqlite3_stmt* prepare(const char* sql);
   void step_reset(sqlite3_stmt* st);
+  void check_bind(int rc);
+  void bind_int(sqlite3_stmt* st, int i, std::int64_t v);
+  void bind_real(sqlite3_stmt* st, int i, double v);
+  void bind_text(sqlite3_stmt* st, int i, const std::string& v);
+  void bind_static_text(sqlite3_stmt* st, int i, const char* v);  // v outlives the statement's step
+  void bind_null(sqlite3_stmt* st, int i);
+  std::int64_t insert_run_row(const RunInfo& info, const char* status);
   [[noreturn]] void fail(const std::string& what);
 
   std::string path_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_request_ = nullptr;
   sqlite3_stmt* insert_iteration_ = nullptr;
+  sqlite3_stmt* insert_sample_ = nullptr;
   sqlite3_stmt* insert_summary_ = nullptr;
   std::int64_t run_id_ = 0;
   bool in_run_ = false;

@@ -8,12 +8,14 @@
 #include <ctime>
 #include <filesystem>
 
+#include "policies/control/controller.h"
 #include "policies/routing/router.h"
 #include "sim/metrics/invariant_checker.h"
 #include "sim/metrics/progress.h"
 #include "sim/metrics/sqlite_sink.h"
 #include "sim/scenario/pools.h"
 #include "sim/world/cluster.h"
+#include "sim/world/handoff.h"
 
 namespace servesim {
 
@@ -50,10 +52,34 @@ std::string stored_scenario_yaml(const ConfigTree& tree) {
   return std::string(out.c_str()) + "\n";
 }
 
+// Writes everything about a run that completed into `sink` and commits it.
+void write_results(SqliteSink& sink, const Cluster& cluster, const ClusterPlan& plan, const RunOutcome& out,
+                   const std::vector<ScopedRow>& scoped, double wall_s) {
+  for (const auto& inst : cluster.instances()) {
+    const PoolPlan& pool = plan.pools[static_cast<std::size_t>(inst->pool())];
+    InstanceRow row;
+    row.instance = inst->id();
+    row.pool = pool.spec.name;
+    row.role = to_string(pool.spec.role);
+    row.hardware = pool.spec.hardware;
+    row.model = pool.spec.model;
+    row.tensor_parallel = pool.spec.tensor_parallel;
+    row.pipeline_parallel = pool.spec.pipeline_parallel;
+    row.kv_blocks = inst->kv().total_blocks();
+    row.started_ns = cluster.started_ns(inst->id());
+    row.stopped_ns = cluster.stopped_ns(inst->id());
+    sink.add_instance(row);
+  }
+  for (const auto& [metric, value] : out.summary) sink.add_summary("run", metric, value);
+  for (const ScopedRow& r : scoped) sink.add_summary(r.scope, r.metric, r.value);
+  sink.end_run(wall_s);
+}
+
 }  // namespace
 
 RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
+  auto wall_s = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count(); };
   ConfigNode root = tree.root();
   RunOutcome out;
   const std::string stem = std::filesystem::path(tree.source_name()).stem().string();
@@ -63,9 +89,11 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   const std::string data_dir = root.get<std::string>("data_dir", default_data_dir(),
                                                      "shared data folder (traces/, profiles/); env SERVESIM_DATA_DIR");
 
+  // ---- build the world (every key is read and validated here; nothing is written yet)
   Simulation sim(out.seed);
+  ConfigNode cluster_cfg = root.child("cluster");  // (first: the resolved scenario keeps file order)
   ConfigNode policies = root.child("policies");
-  const ClusterPlan plan = read_cluster(root.child("cluster"), policies, data_dir);
+  const ClusterPlan plan = read_cluster(cluster_cfg, policies, data_dir);
   TraceContext trace_ctx;
   trace_ctx.seed = out.seed;
   trace_ctx.data_dir = data_dir;
@@ -74,6 +102,18 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   auto router = make_router(policies.child("router"), RouterContext{});
   Cluster& cluster = sim.add_component(std::make_unique<Cluster>(sim, std::move(source), std::move(router), plan.max_model_len));
   build_pools(cluster, plan);
+  std::unique_ptr<Handoff> handoff;
+  if (plan.disaggregated()) {
+    handoff = std::make_unique<Handoff>(cluster);
+    cluster.add_listener(handoff.get());
+  }
+  std::vector<std::unique_ptr<Controller>> controllers;
+  for (ConfigNode c : policies.child_list("controllers")) {
+    controllers.push_back(make_controller(c, ControllerContext{&cluster}));
+    Controller* ctl = controllers.back().get();
+    cluster.add_listener(ctl);
+    if (ctl->period_ns() > 0) cluster.every(ctl->period_ns(), Phase::kControl, [ctl] { ctl->tick(); });
+  }
 
   ConfigNode slo_cfg = root.child("slo");
   SloSpec slo;
@@ -85,41 +125,62 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   const bool check = output.get<bool>("check_invariants", true, "check invariants during and after the run");
   const std::int64_t consistency_every =
       output.get<std::int64_t>("consistency_every", 4096, "iterations between full KV accounting checks", AtLeast(1));
+  const double sample_every_s = output.get<double>(
+      "sample_every_s", 0.0, "period of the instance_samples table, s of simulated time (0 = no samples)",
+      InRange(0.0, 1e6));
   tree.check_all_consumed();
   if (options.build_only) return out;
 
+  // ---- run
   std::unique_ptr<SqliteSink> sink;
+  RunInfo info{out.scenario, stored_scenario_yaml(tree), out.seed, SERVESIM_VERSION, started_at(options.reproducible),
+               tree.override_values()};
   if (options.write_database) {
     sink = std::make_unique<SqliteSink>(out.db_path);
-    RunInfo info{out.scenario, stored_scenario_yaml(tree), out.seed, SERVESIM_VERSION, started_at(options.reproducible)};
     out.run_id = sink->begin_run(info);
   }
-  MetricsRecorder recorder(sink.get(), iterations, slo);
-  cluster.signals().subscribe(&recorder);
-  std::unique_ptr<InvariantChecker> checker;
-  if (check) {
-    checker = std::make_unique<InvariantChecker>(cluster, consistency_every);
-    cluster.signals().subscribe(checker.get());
-  }
-  for (Observer* o : options.extra_observers) cluster.signals().subscribe(o);
-  std::unique_ptr<ProgressLine> progress;
-  if (!options.quiet && isatty(STDERR_FILENO)) {
-    progress = std::make_unique<ProgressLine>();
-    cluster.signals().subscribe(progress.get());
-  }
+  try {
+    std::vector<std::string> pool_names;
+    for (const Pool& p : cluster.pools()) pool_names.push_back(p.spec.name);
+    MetricsRecorder recorder(sink.get(), iterations, slo, pool_names,
+                             [&cluster](InstanceId id) { return cluster.instance(id).pool(); });
+    cluster.signals().subscribe(&recorder);
+    std::unique_ptr<InvariantChecker> checker;
+    if (check) {
+      checker = std::make_unique<InvariantChecker>(cluster, consistency_every);
+      cluster.signals().subscribe(checker.get());
+    }
+    for (Observer* o : options.extra_observers) cluster.signals().subscribe(o);
+    std::unique_ptr<ProgressLine> progress;
+    if (!options.quiet && isatty(STDERR_FILENO)) {
+      progress = std::make_unique<ProgressLine>();
+      cluster.signals().subscribe(progress.get());
+    }
+    std::vector<InstanceLoad> loads;
+    if (sample_every_s > 0) {
+      cluster.every(std::max<TimeNs>(1, s_to_ns(sample_every_s)), Phase::kSample, [&cluster, &loads] {
+        loads.clear();
+        for (const auto& inst : cluster.instances()) {
+          if (inst->state() != InstanceState::kStopped) loads.push_back(inst->load());
+        }
+        cluster.signals().sample(cluster.sim().now(), loads);
+      });
+    }
 
-  cluster.start();
-  sim.run();
-  if (progress) progress->clear();
-  if (checker) checker->check_end(cluster.requests().live());
+    cluster.start();
+    sim.run();
+    if (progress) progress->clear();
+    if (checker) checker->check_end(cluster.requests().live());
 
-  out.summary = recorder.summary();
-  out.events = sim.events_processed();
-  out.requests = recorder.arrived();
-  out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  if (sink) {
-    for (const auto& [metric, value] : out.summary) sink->add_summary(metric, value);
-    sink->end_run("ok", options.reproducible ? 0.0 : out.wall_s);
+    out.summary = recorder.summary();
+    out.scoped_summary = recorder.scoped_summary();
+    out.events = sim.events_processed();
+    out.requests = recorder.arrived();
+    out.wall_s = wall_s();
+    if (sink) write_results(*sink, cluster, plan, out, out.scoped_summary, options.reproducible ? 0.0 : out.wall_s);
+  } catch (const std::exception& e) {
+    if (sink) out.run_id = sink->record_failure(info, options.reproducible ? 0.0 : wall_s(), e.what());
+    throw;
   }
   return out;
 }

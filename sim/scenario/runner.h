@@ -2,15 +2,15 @@
 // scenario (strictly), builds the world, runs the simulation with its observers, and writes the
 // run into the results database in one transaction.
 //
-// Scenario layout (every key, its default and meaning: README "Scenarios", or --describe):
+// Scenario layout (every key, its default and meaning: README "Scenarios", or run --describe):
 //   name, description, seed, data_dir,
 //   workload: {impl: synthetic | <reader>, ...}
-//   cluster:  {instances, hardware, model, tensor_parallel, pipeline_parallel, max_model_len,
-//              kv_cache: {block_size, gpu_memory_utilization, activation_reserve_gib, num_blocks},
-//              cost_model: {impl: roofline | measured, ...}}
-//   policies: {router: {impl: ...}, batcher: {impl: ...}}
+//   cluster:  one pool's keys {instances, hardware, model, tensor_parallel, pipeline_parallel,
+//              kv_cache, cost_model, startup_s} + max_model_len, or {max_model_len, pools: [...]}
+//              (sim/scenario/pools.h)
+//   policies: {router, batcher, queue_order, controllers: [...]}
 //   slo:      {ttft_s, tpot_s}
-//   output:   {path, iterations, check_invariants, consistency_every}
+//   output:   {path, iterations, check_invariants, consistency_every, sample_every_s}
 #pragma once
 
 #include <cstdint>
@@ -36,14 +36,17 @@ struct RunOutcome {
   std::uint64_t seed = 0;
   std::int64_t run_id = 0;
   std::string db_path;
-  SummaryRows summary;
+  SummaryRows summary;                 // scope "run"
+  std::vector<ScopedRow> scoped_summary;  // per pool and per client (when several)
   double wall_s = 0;
   std::uint64_t events = 0;
   std::int64_t requests = 0;
 };
 
-// Throws ConfigError / InputError / OutputError (exit 2) and anything else (exit 1). On any
-// failure the run leaves no rows in the database.
+// Throws ConfigError / InputError / OutputError (exit 2) and anything else (exit 1). A failure
+// before the run starts (bad configuration) writes nothing; a failure during the run leaves
+// only a `runs` row with status 'failed' and the error (and its run_params), no request,
+// iteration or summary rows.
 RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options);
 
 // Where shared data lives when a scenario does not say: $SERVESIM_DATA_DIR, else ../shared/data.
