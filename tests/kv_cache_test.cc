@@ -66,6 +66,33 @@ TEST(KvCache, EvictableBlocksAreRevivedOrEvictedLruDeepestFirst) {
   EXPECT_THROW(kv.allocate(1), std::logic_error);
 }
 
+// The review's repro of an overclaimed order: two chains released at the same instant with an
+// eviction between the two releases. Exact order at t = 10 is (deepest first, then hash):
+// 102 | then 203, 202, 101, 201 — not 101 before 203.
+TEST(KvCache, SameInstantReleasesKeepExactOrderAcrossAnEviction) {
+  KvCache kv(5, 16, true);
+  const std::vector<std::uint64_t> a = {101, 102}, b = {201, 202, 203};
+  kv.acquire(a, 0, 1);
+  kv.acquire(b, 0, 1);
+  kv.mark_computed(a);
+  kv.mark_computed(b);
+  kv.release_hashed(a, 10);
+  kv.allocate(1);  // evicts 102, the deeper of A
+  EXPECT_EQ(kv.match(a).present, 1);
+  kv.release_hashed(b, 10);
+  kv.allocate(1);  // now 203 (depth 2) is the oldest-deepest
+  EXPECT_EQ(kv.match(b).present, 2) << "203 must go before 101";
+  EXPECT_EQ(kv.match(a).present, 1) << "101 (depth 0) must outlive 203 and 202";
+  kv.allocate(1);
+  EXPECT_EQ(kv.match(b).present, 1);
+  kv.allocate(1);
+  EXPECT_EQ(kv.match(a).present, 0) << "then 101 (depth 0, smaller hash than 201)";
+  EXPECT_EQ(kv.match(b).present, 1);
+  // Time moves on: a later release joins behind everything released at t = 10.
+  kv.release(4);
+  EXPECT_EQ(kv.free_blocks(), 5);
+}
+
 TEST(KvCache, UncomputedBlocksAreDroppedNotCached) {
   KvCache kv(4, 16, true);
   const std::vector<std::uint64_t> p = {5, 6};

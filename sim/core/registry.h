@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,12 @@ class Registry {
     return r;
   }
 
+  // Throws std::logic_error when `name` is taken (two implementations under one YAML name is a
+  // build mistake; at static initialisation it stops the program with the message).
   bool add(const std::string& name, const std::string& description, Factory factory) {
-    entries_[name] = Entry{description, std::move(factory)};
+    if (!entries_.emplace(name, Entry{description, std::move(factory)}).second) {
+      throw std::logic_error(std::string("duplicate registration of ") + Interface::kKind + " '" + name + "'");
+    }
     return true;
   }
 

@@ -65,7 +65,8 @@ class DecodeGroup {
 
   // Adds a request whose KV (prompt + generated − 1 tokens, r.kv_blocks blocks) is present. If
   // this group's next step is already in the batch being formed, the joiner takes part in it:
-  // its block (if at a boundary) is taken from `kv` now. REQUIRES: phase set by the caller.
+  // its block (if at a boundary) is taken from `kv` now. REQUIRES: phase set by the caller; the
+  // group's step is not in flight (the instance defers such joins to its next batch).
   void join(RequestSlot slot, RequestState& r, std::uint64_t rank, KvCache& kv);
   // Removes a member: brings r.generated_tokens, r.kv_blocks, r.last_token_ns and
   // r.max_tbt_ns up to date, and invalidates its slot's generation (its calendar entries go

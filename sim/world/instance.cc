@@ -337,13 +337,14 @@ void Instance::swap_in_head() {
   swap_used_ -= blocks;
   swap_transfer_blocks_ += blocks;
   r.swapped_blocks = 0;
-  if (!reserve_incoming(slot, blocks)) throw std::logic_error("swap_in_head: " + request_text(r) + " does not fit");
-  attach_decoding(slot);
+  if (!reserve_blocks(slot, blocks)) throw std::logic_error("swap_in_head: " + request_text(r) + " does not fit");
+  join_reserved(slot);
 }
 
 // ------------------------------------------------------------------------------ movement
 
 KvLease Instance::detach(RequestSlot slot) {
+  check_not_forming("detach");
   RequestState& r = requests_[slot];
   KvLease lease;
   lease.instance = id_;
@@ -398,7 +399,16 @@ void Instance::release(KvLease&& lease) {
   host_.on_idle(*this);
 }
 
+void Instance::check_not_forming(const char* what) const {
+  if (forming_batch_) throw std::logic_error(std::string(what) + " while instance " + std::to_string(id_) + " forms a batch");
+}
+
 bool Instance::reserve_incoming(RequestSlot slot, std::int64_t blocks) {
+  check_not_forming("reserve_incoming");
+  return reserve_blocks(slot, blocks);
+}
+
+bool Instance::reserve_blocks(RequestSlot slot, std::int64_t blocks) {
   if (kv_.free_blocks() < blocks) return false;
   kv_.allocate(blocks);
   incoming_.emplace_back(slot, blocks);
@@ -407,6 +417,7 @@ bool Instance::reserve_incoming(RequestSlot slot, std::int64_t blocks) {
 }
 
 void Instance::cancel_incoming(RequestSlot slot) {
+  check_not_forming("cancel_incoming");
   auto it = std::find_if(incoming_.begin(), incoming_.end(), [slot](const auto& e) { return e.first == slot; });
   if (it == incoming_.end()) throw std::logic_error("cancel_incoming: no reservation for slot " + std::to_string(slot));
   kv_.release(it->second);
@@ -417,23 +428,34 @@ void Instance::cancel_incoming(RequestSlot slot) {
 }
 
 void Instance::attach_decoding(RequestSlot slot) {
+  check_not_forming("attach_decoding");
   auto it = std::find_if(incoming_.begin(), incoming_.end(), [slot](const auto& e) { return e.first == slot; });
+  if (it == incoming_.end()) throw std::logic_error("attach_decoding: no reservation for slot " + std::to_string(slot));
   RequestState& r = requests_[slot];
-  if (it == incoming_.end()) throw std::logic_error("attach_decoding: no reservation for " + request_text(r));
   const std::int64_t need = kv_.blocks_for_tokens(r.req.prompt_tokens + r.generated_tokens - 1);
   if (it->second < need) {
     throw std::logic_error("attach_decoding: " + request_text(r) + " needs " + std::to_string(need) +
                            " blocks but reserved " + std::to_string(it->second));
   }
+  r.instance_id = id_;
+  if (r.first_instance_id < 0) r.first_instance_id = id_;
+  if (busy_) {
+    arrived_.push_back(slot);  // joins when the iteration in flight completes (kept reserved until then)
+    return;
+  }
+  join_reserved(slot);
+  wake();
+}
+
+void Instance::join_reserved(RequestSlot slot) {
+  auto it = std::find_if(incoming_.begin(), incoming_.end(), [slot](const auto& e) { return e.first == slot; });
+  RequestState& r = requests_[slot];
   r.kv_blocks = it->second;
   r.hashed_blocks_held = 0;
   reserved_blocks_ -= it->second;
   incoming_.erase(it);
-  r.instance_id = id_;
-  if (r.first_instance_id < 0) r.first_instance_id = id_;
   running_insert(r, slot);
   join_decode(slot, r);
-  wake();
 }
 
 std::int64_t Instance::kv_blocks_of(RequestSlot slot) const {
@@ -451,6 +473,8 @@ void Instance::on_schedule() {
   batch_prefill_tokens_ = 0;
   preempted_this_batch_ = 0;
   swap_transfer_blocks_ = 0;
+  for (const RequestSlot slot : arrived_) join_reserved(slot);  // attached while the last iteration ran
+  arrived_.clear();
   forming_batch_ = true;
   batcher_->schedule(*this);
   forming_batch_ = false;
@@ -501,7 +525,8 @@ void Instance::on_schedule() {
   rec.token_budget = batcher_->token_budget();
   rec.seq_budget = batcher_->seq_budget();
   signals_.iteration(rec);
-  sim_.schedule_at(batch_start_ns_ + duration, Phase::kCompletion, [this] { on_complete(); });
+  batch_end_ns_ = batch_start_ns_ + duration;
+  sim_.schedule_at(batch_end_ns_, Phase::kCompletion, [this] { on_complete(); });
 }
 
 void Instance::on_complete() {
@@ -540,7 +565,7 @@ void Instance::on_complete() {
   segments_.clear();
   segment_slots_.clear();
   busy_ = false;
-  if (waiting_ == 0 && running_.empty() && swapped_.empty()) {
+  if (waiting_ == 0 && running_.empty() && swapped_.empty() && arrived_.empty()) {
     host_.on_idle(*this);
     return;
   }

@@ -127,6 +127,10 @@ class Instance final : private DecodeGroup::Host {
   bool empty() const;
   const KvCache& kv() const { return kv_; }
   std::int64_t iterations() const { return iteration_; }
+  // When the iteration in flight completes (−1 when idle). A controller that must act between
+  // iterations (detach a decoding request) runs at that instant in the control phase, which
+  // comes after the completion and before the next batch forms.
+  TimeNs iteration_end_ns() const { return busy_ ? batch_end_ns_ : -1; }
   // Recounts KV blocks held by requests, leases and reservations against the cache's books;
   // throws std::logic_error on a mismatch. O(running requests): for invariant checks only.
   void check_consistency() const;
@@ -144,7 +148,9 @@ class Instance final : private DecodeGroup::Host {
   void cancel_incoming(RequestSlot slot);
   std::int64_t reserved_blocks() const { return reserved_blocks_; }
   // Makes a request whose KV (prompt + generated − 1 tokens) sits in its reservation here a
-  // decoding member. REQUIRES: reserve_incoming(slot, ≥ the blocks those tokens need).
+  // decoding member: at once when the instance is idle, else when its iteration in flight
+  // completes (a running step is never changed). REQUIRES: reserve_incoming(slot, ≥ the blocks
+  // those tokens need).
   void attach_decoding(RequestSlot slot);
   // A running or handed-off request's live KV blocks here.
   std::int64_t kv_blocks_of(RequestSlot slot) const;
@@ -196,6 +202,9 @@ class Instance final : private DecodeGroup::Host {
   Member next_member_after(int group, bool has_after, std::uint64_t after_rank) override;
   RequestSlot preempt_victim(int group) override;
 
+  void check_not_forming(const char* what) const;
+  bool reserve_blocks(RequestSlot slot, std::int64_t blocks);
+  void join_reserved(RequestSlot slot);
   void wake();
   void on_schedule();
   void on_complete();
@@ -234,6 +243,7 @@ class Instance final : private DecodeGroup::Host {
   std::vector<RequestSlot> ongoing_prefills_;
   std::vector<RequestSlot> handoff_;  // prefill done on a prefill-role instance, KV held
   std::vector<std::pair<RequestSlot, std::int64_t>> incoming_;  // reservations
+  std::vector<RequestSlot> arrived_;  // attached during an iteration; join before the next one
   std::int64_t reserved_blocks_ = 0;
   std::int64_t leased_private_blocks_ = 0, leased_hashed_refs_ = 0, leases_ = 0;
   std::int64_t queued_prefill_tokens_ = 0;
@@ -244,6 +254,7 @@ class Instance final : private DecodeGroup::Host {
   int empty_rewakes_ = 0;  // consecutive empty batches that preempted (liveness guard)
   std::int64_t iteration_ = 0;
   TimeNs batch_start_ns_ = 0;
+  TimeNs batch_end_ns_ = 0;
 
   // Batch under construction / in flight.
   std::vector<PrefillSegment> segments_;

@@ -80,6 +80,7 @@ void KvCache::push_evictable(Slot& s) {
   if (!pending_.empty() && s.last_access_ns != pending_time_) flush_pending();
   pending_time_ = s.last_access_ns;
   pending_.push_back(EvictItem{s.last_access_ns, -s.depth, s.stamp, s.key});
+  std::push_heap(pending_.begin(), pending_.end(), evicts_later);
   ++evictable_;
 }
 
@@ -106,14 +107,17 @@ void KvCache::take_unallocated_or_evict() {
     return;
   }
   while (true) {
-    if (fifo_head_ == fifo_.size()) {
+    EvictItem it;
+    if (fifo_head_ < fifo_.size()) {
+      it = fifo_[fifo_head_++];
+    } else {
+      // Everything older is gone: evict from the current instant's batch directly (it stays a
+      // heap, so blocks released later at the same instant still take their exact place).
       if (pending_.empty()) throw std::logic_error("KV cache over-allocation: no free block");
-      fifo_.clear();
-      fifo_head_ = 0;
-      flush_pending();
-      continue;
+      std::pop_heap(pending_.begin(), pending_.end(), evicts_later);
+      it = pending_.back();
+      pending_.pop_back();
     }
-    const EvictItem it = fifo_[fifo_head_++];
     if (stale(it)) continue;
     erase_at(find(it.key));
     --evictable_;

@@ -16,10 +16,11 @@
 // is open addressing with linear probing over a power-of-two array, deletion by backward shift.
 // The evictor exploits that access times never decrease: blocks become evictable in time
 // order, so a FIFO in release order is LRU order. Blocks released at the same instant wait in a
-// pending batch that joins the FIFO sorted deepest-first once time moves on (or when the FIFO
-// runs dry), which makes the order exactly (last access, deepest first, hash). Deletion is
-// lazy: a revived entry's stamp changes, and FIFO items whose stamp no longer matches are
-// skipped, and purged when they outnumber the live ones.
+// pending batch, a binary heap in eviction order, that joins the FIFO sorted once time moves
+// on; when the FIFO runs dry mid-instant, evictions pop the heap directly, so blocks released
+// later at that instant still take their place. The order is exactly (last access, deepest
+// first, hash). Deletion is lazy: a revived entry's stamp changes, and items whose stamp no
+// longer matches are skipped, and purged from the FIFO when they outnumber the live ones.
 #pragma once
 
 #include <cstdint>
@@ -81,16 +82,18 @@ class KvCache {
     bool computed = false;
   };
   struct EvictItem {
-    TimeNs last_access_ns;
-    std::int32_t neg_depth;
-    std::uint32_t stamp;
-    std::uint64_t key;
+    TimeNs last_access_ns = 0;
+    std::int32_t neg_depth = 0;
+    std::uint32_t stamp = 0;
+    std::uint64_t key = 0;
     bool operator<(const EvictItem& o) const {  // eviction order: older, then deeper, then key
       if (last_access_ns != o.last_access_ns) return last_access_ns < o.last_access_ns;
       if (neg_depth != o.neg_depth) return neg_depth < o.neg_depth;
       return key < o.key;
     }
   };
+  // Heap order for the pending batch: its top is the item to evict first.
+  static bool evicts_later(const EvictItem& a, const EvictItem& b) { return b < a; }
 
   std::size_t find(std::uint64_t key) const;  // index, or npos
   std::size_t insert(std::uint64_t key);      // REQUIRES: absent

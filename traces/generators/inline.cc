@@ -25,6 +25,9 @@ class InlineSource final : public TraceSource {
                                                        InRange(1, std::numeric_limits<std::int32_t>::max()));
     client_ = cfg.get<std::vector<std::int64_t>>("client_id", {}, "client of each request (default 0)",
                                                   InRange(0, std::numeric_limits<std::uint32_t>::max()));
+    priority_ = cfg.get<std::vector<std::int64_t>>("priority", {}, "priority of each request (default 0; larger first)",
+                                                    InRange(std::numeric_limits<std::int32_t>::min(),
+                                                            std::numeric_limits<std::int32_t>::max()));
     group_ = cfg.get<std::vector<std::int64_t>>("prefix_group", {}, "prefix group of each request (0 = none)", NonNegative());
     shared_ = cfg.get<std::vector<std::int64_t>>("shared_prefix_tokens", {}, "tokens each request shares with its group",
                                                  NonNegative());
@@ -33,6 +36,7 @@ class InlineSource final : public TraceSource {
     if (prompt_.size() != arrival_s_.size()) cfg.fail("prompt_tokens", "needs one entry per arrival_s entry");
     if (output_.size() != arrival_s_.size()) cfg.fail("output_tokens", "needs one entry per arrival_s entry");
     if (!client_.empty() && client_.size() != arrival_s_.size()) cfg.fail("client_id", "needs one entry per arrival_s entry");
+    if (!priority_.empty() && priority_.size() != arrival_s_.size()) cfg.fail("priority", "needs one entry per arrival_s entry");
     for (std::size_t i = 1; i < arrival_s_.size(); ++i) {
       if (arrival_s_[i] < arrival_s_[i - 1]) cfg.fail("arrival_s", "arrival times must not decrease (entry " + std::to_string(i) + ")");
     }
@@ -46,6 +50,7 @@ class InlineSource final : public TraceSource {
     out.prompt_tokens = static_cast<std::int32_t>(prompt_[i_]);
     out.output_tokens = static_cast<std::int32_t>(output_[i_]);
     if (!client_.empty()) out.client_id = static_cast<std::uint32_t>(client_[i_]);
+    if (!priority_.empty()) out.priority = static_cast<std::int32_t>(priority_[i_]);
     if (!group_.empty()) {
       constexpr std::int32_t kBlock = 16;
       out.prefix_block_tokens = kBlock;
@@ -64,7 +69,7 @@ class InlineSource final : public TraceSource {
 
  private:
   std::vector<double> arrival_s_;
-  std::vector<std::int64_t> prompt_, output_, client_, group_, shared_;
+  std::vector<std::int64_t> prompt_, output_, client_, priority_, group_, shared_;
   std::size_t i_ = 0;
 };
 
