@@ -104,6 +104,16 @@ TEST(SwapPreemption, RoundTripRestoresStateAndChargesTheHostLink) {
           "policies: {batcher: {impl: vllm, watermark: 0.1}}\n",
       db2);
   EXPECT_EQ(query(db2, "SELECT prefill_tokens FROM iterations WHERE prefill_tokens > 0 ORDER BY start_s"), "128\n82\n");
+  // Swap mode whose host space (0.01 GiB = 5 blocks) cannot take B's 6 blocks falls back to
+  // recompute: the same run as recompute mode, with no host-link time.
+  const std::string db3 = dir.file("r3.db");
+  run("workload: {impl: inline, arrival_s: [0, 0], prompt_tokens: [64, 64], output_tokens: [100, 60]}\n"
+      "cluster:\n  max_model_len: 192\n  kv_cache: {num_blocks: 12, preemption_mode: swap, swap_space_gib: 0.01}\n" +
+          std::string(kFixedCost) + "policies: {batcher: {impl: vllm, watermark: 0.1}}\noutput: {consistency_every: 1}\n",
+      db3);
+  const char* rows = "SELECT request_id, preemptions, finish_s FROM requests ORDER BY request_id";
+  EXPECT_EQ(query(db3, rows), query(db2, rows));
+  EXPECT_EQ(query(db3, "SELECT prefill_tokens FROM iterations WHERE prefill_tokens > 0 ORDER BY start_s"), "128\n82\n");
 }
 
 // Tracks decoding requests from the signals and checks Sarathi's §2.5 properties 1 and 2.
@@ -178,6 +188,94 @@ TEST(Orca, ReservesMaximumKvAndNeverPreempts) {
             "0\n300\n");
   EXPECT_GT(std::stoi(query(db, "SELECT count(*) FROM iterations WHERE prefill_tokens > 0 AND decode_tokens > 0")), 10)
       << "Orca mixes whole prompts with decodes";
+  // Every running request holds exactly max_model_len (8192 tokens = 512 blocks), from admission on.
+  EXPECT_EQ(query(db, "SELECT count(*), sum(kv_blocks_used % 512 != 0) FROM iterations WHERE kv_blocks_used > 0"),
+            query(db, "SELECT count(*), 0 FROM iterations WHERE kv_blocks_used > 0"));
+}
+
+// Review §3.1 item 1: the reservation must be the admitted head's, not that of a head rejected
+// just before it.
+TEST(Orca, ReserveOutputIsTheAdmittedRequestsAfterARejection) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  run("workload: {impl: inline, arrival_s: [0, 0], prompt_tokens: [600, 100], output_tokens: [10, 1000]}\n"
+      "cluster:\n" + std::string(kFixedCost) +
+          "policies: {batcher: {impl: orca, max_num_batched_tokens: 512, reserve: output}}\noutput: {consistency_every: 1}\n",
+      db);
+  EXPECT_EQ(query(db, "SELECT request_id, status, reject_reason FROM requests ORDER BY request_id"),
+            "0\trejected\tprompt_too_long\n1\tfinished\tNULL\n");
+  EXPECT_EQ(query(db, "SELECT min(kv_blocks_used), max(kv_blocks_used) FROM iterations"), "69\t69\n")
+      << "ceil((100 + 1000) / 16) = 69 blocks from the first iteration, never growing";
+}
+
+// Review §3.1 item 2: a lone request that must preempt itself (vLLM's one-free-block rule on a
+// 4-block pool) used to leave the instance idle with the request queued.
+TEST(Liveness, AnInstanceThatPreemptedEverythingFormsTheNextBatch) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  run("workload: {impl: inline, arrival_s: [0], prompt_tokens: [47], output_tokens: [17]}\n"
+      "cluster:\n  max_model_len: 64\n  kv_cache: {num_blocks: 4}\n" + std::string(kFixedCost) +
+          "output: {consistency_every: 1}\n",
+      db);
+  EXPECT_EQ(query(db, "SELECT status, preemptions > 0 FROM requests"), "finished\t1\n");
+}
+
+// Review §3.1 item 3: decode-maximal batching keeps the prefill slot: at most B − 1 decodes.
+TEST(SarathiOriginal, AtMostBMinusOneDecodesPerIteration) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  run(loaded_scenario("{impl: sarathi-original, chunk_size: 256, max_num_seqs: 16}"), db);
+  EXPECT_EQ(query(db, "SELECT max(decode_tokens) FROM iterations"), "15\n");
+  EXPECT_GT(std::stoi(query(db, "SELECT count(*) FROM iterations WHERE decode_tokens = 15")), 100)
+      << "the cap binds under this load";
+}
+
+TEST(Sarathi, DynamicChunkScheduleShrinksChunksAsThePrefixGrows) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  // Sizes linspace(512, 128, 4) = 512, 384, 256, 128; stage = processed // ceil(2048 / 4).
+  run("workload: {impl: inline, arrival_s: [0], prompt_tokens: [2000], output_tokens: [2]}\n"
+      "cluster:\n" + std::string(kFixedCost) +
+          "policies: {batcher: {impl: sarathi, enable_dynamic_chunking_schedule: true, low_chunk_size: 128,"
+          " high_chunk_size: 512, chunk_schedule_max_tokens: 2048, chunk_schedule_stages: 4}}\n",
+      db);
+  EXPECT_EQ(query(db, "SELECT group_concat(prefill_tokens, ' ') FROM (SELECT prefill_tokens FROM iterations "
+                      "WHERE prefill_tokens > 0 ORDER BY iteration)"),
+            "512 384 384 256 128 128 128 80\n");
+}
+
+TEST(LeastLoaded, SendsToTheInstanceWithFewestUnfinishedRequests) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  // A→0 (tie: lowest id); B→1; C→0 (1 each; 0 has more free blocks than B's 2000-token
+  // instance); D at 1 s → 1 (A and C still decode on 0); E at 1.001 s → 1 again (D runs there,
+  // 2 still on 0) where round robin would say 0.
+  run("workload: {impl: inline, arrival_s: [0, 0.001, 0.002, 1.0, 1.001], prompt_tokens: [100, 2000, 100, 100, 100],"
+      " output_tokens: [1000, 10, 1000, 5, 5]}\n"
+      "cluster:\n  instances: 2\n" + std::string(kFixedCost) + "policies: {router: {impl: least_loaded}}\n",
+      db);
+  EXPECT_EQ(query(db, "SELECT group_concat(first_instance_id, ' ') FROM (SELECT first_instance_id FROM requests "
+                      "ORDER BY request_id)"),
+            "0 1 0 1 1\n");
+}
+
+TEST(PrefixCache, AdmissionDiscountAdmitsWhatReallyFits) {
+  // A holds 32 prompt blocks (512 tokens, prefix group 1) plus its decode growth in a 64-block
+  // pool; B shares the same 512 tokens. vLLM v1 demands 32 free blocks for B (it waits for A);
+  // with the discount B takes no new block beyond its last one and starts at once.
+  TempDir dir;
+  std::string base = "workload: {impl: inline, arrival_s: [0, 0.05], prompt_tokens: [512, 512], output_tokens: [300, 2],\n"
+                     "           prefix_group: [1, 1], shared_prefix_tokens: [512, 512]}\n"
+                     "cluster:\n  max_model_len: 1000\n" + std::string(kFixedCost);
+  run(base + "  kv_cache: {enable_prefix_caching: true, num_blocks: 64}\noutput: {consistency_every: 1}\n", dir.file("v1.db"));
+  run(base + "  kv_cache: {enable_prefix_caching: true, num_blocks: 64, apc_discount_cached_in_admission: true}\n"
+             "output: {consistency_every: 1}\n",
+      dir.file("d.db"));
+  const double wait_v1 = std::stod(query(dir.file("v1.db"), "SELECT sched_delay_s FROM requests WHERE request_id = 1"));
+  const double wait_d = std::stod(query(dir.file("d.db"), "SELECT sched_delay_s FROM requests WHERE request_id = 1"));
+  EXPECT_GT(wait_v1, 1.0) << "B waits for A's 300 tokens";
+  EXPECT_LT(wait_d, 0.01);
+  EXPECT_EQ(query(dir.file("d.db"), "SELECT cached_tokens FROM requests WHERE request_id = 1"), "496\n");
 }
 
 }  // namespace

@@ -89,8 +89,11 @@ class VllmRules final : public Observer {
     // Rule 3: only the head of the FCFS queue is ever admitted.
     ASSERT_FALSE(waiting_.empty());
     EXPECT_EQ(r.request_id, *waiting_.begin()) << "admitted past the head of the queue";
-    // Recompute preemption re-prefills the prompt plus the tokens already generated.
-    EXPECT_EQ(r.prefill_target_tokens, r.req.prompt_tokens + r.generated_tokens);
+    // Recompute preemption re-prefills the prompt plus the tokens generated before it (as
+    // recorded here when the preemption was signalled).
+    const auto it = generated_at_preemption_.find(r.request_id);
+    EXPECT_EQ(r.prefill_target_tokens, r.req.prompt_tokens + (it == generated_at_preemption_.end() ? 0 : it->second))
+        << "request " << r.request_id;
     waiting_.erase(r.request_id);
     running_.insert(r.request_id);
     ++admits_;
@@ -101,6 +104,7 @@ class VllmRules final : public Observer {
     EXPECT_EQ(r.request_id, *running_.rbegin()) << "preempted a request that is not the newest";
     running_.erase(r.request_id);
     waiting_.insert(r.request_id);
+    generated_at_preemption_[r.request_id] = r.generated_tokens;
     ++preemptions_;
   }
   void on_finish(const RequestState& r) override { running_.erase(r.request_id); ++finished_; }
@@ -113,6 +117,7 @@ class VllmRules final : public Observer {
 
  private:
   std::set<std::uint64_t> waiting_, running_;
+  std::map<std::uint64_t, std::int32_t> generated_at_preemption_;
 };
 
 TEST(VllmBatcher, PropertiesHoldUnderMemoryPressure) {
