@@ -16,17 +16,25 @@ HardwareSpec read_hardware(ConfigNode c, const std::string& file) {
   h.vendor = c.required<std::string>("vendor", "vendor");
   h.description = c.get<std::string>("description", "", "one-line description");
   h.memory_gib = c.required<double>("memory_gib", "device memory, GiB", Positive());
-  h.memory_bandwidth_gbps = c.required<double>("memory_bandwidth_gbps", "peak memory bandwidth, GB/s", Positive());
-  h.bf16_tflops = c.required<double>("bf16_tflops", "dense BF16 (or FP16) peak, TFLOP/s", Positive());
-  h.fp8_tflops = c.get<double>("fp8_tflops", 0.0, "dense FP8 peak, TFLOP/s (0 = none)", NonNegative());
-  h.int8_tops = c.get<double>("int8_tops", 0.0, "dense INT8 peak, TOP/s (0 = unknown)", NonNegative());
-  h.intra_node_link_gbps = c.required<double>("intra_node_link_gbps", "scale-up link per device per direction, GB/s", Positive());
+  h.memory_bandwidth_gbps =
+      c.required<double>("memory_bandwidth_gbps", "peak memory bandwidth, GB/s", Positive());
+  h.bf16_tflops =
+      c.required<double>("bf16_tflops", "dense BF16 (or FP16) peak, TFLOP/s", Positive());
+  h.fp8_tflops =
+      c.get<double>("fp8_tflops", 0.0, "dense FP8 peak, TFLOP/s (0 = none)", NonNegative());
+  h.int8_tops =
+      c.get<double>("int8_tops", 0.0, "dense INT8 peak, TOP/s (0 = unknown)", NonNegative());
+  h.intra_node_link_gbps = c.required<double>(
+      "intra_node_link_gbps", "scale-up link per device per direction, GB/s", Positive());
   h.intra_node_link = c.required<std::string>("intra_node_link", "scale-up link name");
   h.devices_per_node = c.get<int>("devices_per_node", 8, "devices in one node", AtLeast(1));
   h.nic_gbps = c.required<double>("nic_gbps", "scale-out NIC per device, GB/s", Positive());
-  h.host_link_gbps = c.required<double>("host_link_gbps", "host link (PCIe) per direction, GB/s", Positive());
-  h.kernel_launch_us = c.required<double>("kernel_launch_us", "kernel launch latency, us", NonNegative());
-  h.step_overhead_us = c.required<double>("step_overhead_us", "per-iteration framework overhead, us", NonNegative());
+  h.host_link_gbps =
+      c.required<double>("host_link_gbps", "host link (PCIe) per direction, GB/s", Positive());
+  h.kernel_launch_us =
+      c.required<double>("kernel_launch_us", "kernel launch latency, us", NonNegative());
+  h.step_overhead_us =
+      c.required<double>("step_overhead_us", "per-iteration framework overhead, us", NonNegative());
   h.tdp_w = c.required<double>("tdp_w", "board power, W", Positive());
   return h;
 }
@@ -47,14 +55,16 @@ ModelSpec read_model(ConfigNode c, const std::string& file) {
   m.vocab_size = c.required<int>("vocab_size", "vocabulary size", AtLeast(1));
   m.num_experts = c.get<int>("num_experts", 1, "experts per MoE layer (1 = dense)", AtLeast(1));
   m.experts_top_k = c.get<int>("experts_top_k", 1, "experts per token", AtLeast(1));
-  m.max_context_tokens = c.required<std::int64_t>("max_context_tokens", "maximum context length", AtLeast(1));
+  m.max_context_tokens =
+      c.required<std::int64_t>("max_context_tokens", "maximum context length", AtLeast(1));
   m.tied_embeddings = c.get<bool>("tied_embeddings", false, "LM head shares the embedding matrix");
   m.norm = c.choice("norm", "rmsnorm", {"rmsnorm", "layernorm"}, "normalisation layer");
   m.attention_bias = c.get<bool>("attention_bias", false, "QKV projections have biases");
   m.dtype = c.choice("dtype", "bf16", {"bf16", "fp16", "fp8"}, "weight dtype when served");
   m.dtype_bytes = m.dtype == "fp8" ? 1 : 2;
   if (m.num_attention_heads % m.num_kv_heads != 0) {
-    c.fail("num_kv_heads", "must divide num_attention_heads (" + std::to_string(m.num_attention_heads) + ")");
+    c.fail("num_kv_heads",
+           "must divide num_attention_heads (" + std::to_string(m.num_attention_heads) + ")");
   }
   if (m.experts_top_k > m.num_experts) c.fail("experts_top_k", "must be <= num_experts");
   return m;
@@ -64,7 +74,8 @@ ModelSpec read_model(ConfigNode c, const std::string& file) {
 
 double ModelSpec::layer_params() const {
   const double h = hidden_size, hd = head_dim;
-  const double attn = h * (num_attention_heads + 2.0 * num_kv_heads) * hd + num_attention_heads * hd * h +
+  const double attn = h * (num_attention_heads + 2.0 * num_kv_heads) * hd +
+                      num_attention_heads * hd * h +
                       (attention_bias ? (num_attention_heads + 2.0 * num_kv_heads) * hd : 0.0);
   const double mlp_one = (gated_mlp ? 3.0 : 2.0) * h * ffn_size;
   const double router = is_moe() ? h * num_experts : 0.0;
@@ -86,12 +97,14 @@ Catalog Catalog::from_files(const std::vector<std::pair<std::string, std::string
       HardwareSpec h = read_hardware(tree->root(), path);
       tree->check_all_consumed();
       const std::string name = h.name;
-      if (!cat.hardware_.emplace(name, std::move(h)).second) throw ConfigError(path + ": duplicate hardware name '" + name + "'");
+      if (!cat.hardware_.emplace(name, std::move(h)).second)
+        throw ConfigError(path + ": duplicate hardware name '" + name + "'");
     } else {
       ModelSpec m = read_model(tree->root(), path);
       tree->check_all_consumed();
       const std::string name = m.name;
-      if (!cat.models_.emplace(name, std::move(m)).second) throw ConfigError(path + ": duplicate model name '" + name + "'");
+      if (!cat.models_.emplace(name, std::move(m)).second)
+        throw ConfigError(path + ": duplicate model name '" + name + "'");
     }
   }
   return cat;
@@ -117,13 +130,16 @@ std::string valid_names(const Map& m) {
 
 const HardwareSpec& Catalog::hardware(const std::string& name) const {
   auto it = hardware_.find(name);
-  if (it == hardware_.end()) throw ConfigError("unknown hardware '" + name + "'; valid values are: " + valid_names(hardware_));
+  if (it == hardware_.end())
+    throw ConfigError("unknown hardware '" + name +
+                      "'; valid values are: " + valid_names(hardware_));
   return it->second;
 }
 
 const ModelSpec& Catalog::model(const std::string& name) const {
   auto it = models_.find(name);
-  if (it == models_.end()) throw ConfigError("unknown model '" + name + "'; valid values are: " + valid_names(models_));
+  if (it == models_.end())
+    throw ConfigError("unknown model '" + name + "'; valid values are: " + valid_names(models_));
   return it->second;
 }
 

@@ -1,8 +1,9 @@
 // tests/config_test.cc — the strict configuration reader: every mistake names file, line and
 // key path; defaults are filled into the resolved tree; --set overrides any key.
+#include "sim/config/config.h"
+
 #include <gtest/gtest.h>
 
-#include "sim/config/config.h"
 #include "tests/test_util.h"
 
 namespace servesim {
@@ -55,13 +56,15 @@ TEST(Config, WrongTypeNamesKeyAndLine) {
 
 TEST(Config, OutOfRangeNamesBound) {
   auto t = parse_yaml("workload:\n  rate: -3\n", "s.yaml");
-  const std::string e = error_of([&] { t->root().child("workload").get<double>("rate", 1.0, "doc", Positive()); });
+  const std::string e =
+      error_of([&] { t->root().child("workload").get<double>("rate", 1.0, "doc", Positive()); });
   EXPECT_EQ(e, "s.yaml:2: workload.rate: must be > 0 (got -3)");
 }
 
 TEST(Config, MissingRequiredKeyPointsAtParent) {
   auto t = parse_yaml("arrival:\n  impl: poisson\n", "s.yaml");
-  const std::string e = error_of([&] { t->root().child("arrival").required<double>("rate_per_s", "rate"); });
+  const std::string e =
+      error_of([&] { t->root().child("arrival").required<double>("rate_per_s", "rate"); });
   EXPECT_NE(e.find("arrival.rate_per_s: required key is missing"), std::string::npos) << e;
 }
 
@@ -73,7 +76,9 @@ TEST(Config, IntegersAcceptIntegralFloatsOnly) {
 
 TEST(Config, ChoiceListsValidValues) {
   auto t = parse_yaml("mode: swop\n", "s.yaml");
-  const std::string e = error_of([&] { t->root().choice("mode", "recompute", {"recompute", "swap"}, "doc"); });
+  const std::string e = error_of([&] {
+    t->root().choice("mode", "recompute", {"recompute", "swap"}, "doc");
+  });
   EXPECT_EQ(e, "s.yaml:1: mode: 'swop' is not valid; valid values are: recompute, swap");
 }
 
@@ -86,14 +91,16 @@ TEST(Config, SetOverridesExistingAndCreatesMissingKeys) {
   ConfigNode w = r.child("w");
   EXPECT_DOUBLE_EQ(w.get<double>("rate", 0, "doc"), 5.5);
   EXPECT_EQ(w.child("arrival").get<std::string>("impl", "", "doc"), "gamma");
-  EXPECT_EQ(r.get<std::vector<std::int64_t>>("list", {}, "doc"), (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(r.get<std::vector<std::int64_t>>("list", {}, "doc"),
+            (std::vector<std::int64_t>{1, 2, 3}));
   t->check_all_consumed();
 }
 
 TEST(Config, ErrorsInOverridesNameTheOverride) {
   auto t = parse_yaml("w:\n  rate: 1\n");
   t->apply_override("w.rate=-2");
-  const std::string e = error_of([&] { t->root().child("w").get<double>("rate", 1, "doc", Positive()); });
+  const std::string e =
+      error_of([&] { t->root().child("w").get<double>("rate", 1, "doc", Positive()); });
   EXPECT_EQ(e, "--set w.rate: must be > 0 (got -2)");
   EXPECT_THROW(t->apply_override("noequals"), ConfigError);
   EXPECT_THROW(t->apply_override("w.rate.x=1"), ConfigError);  // rate is a scalar

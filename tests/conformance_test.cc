@@ -44,8 +44,10 @@ std::string test_name(std::string n) {
 // Small scenarios that exercise preemption, swap, prefix caching, priorities and clients.
 std::vector<std::pair<std::string, std::string>> scenarios() {
   const std::string synthetic =
-      "workload:\n  num_requests: 160\n  clients: 3\n  priorities: [0, 1]\n  arrival: {impl: poisson, rate_per_s: 40}\n"
-      "  prompt_tokens: {impl: uniform, min: 16, max: 600}\n  output_tokens: {impl: uniform, min: 1, max: 250}\n";
+      "workload:\n  num_requests: 160\n  clients: 3\n  priorities: [0, 1]\n  arrival: {impl: "
+      "poisson, rate_per_s: 40}\n"
+      "  prompt_tokens: {impl: uniform, min: 16, max: 600}\n  output_tokens: {impl: uniform, min: "
+      "1, max: 250}\n";
   std::string arrivals, prompts, outputs, groups, shared;
   for (int i = 0; i < 80; ++i) {
     const std::string sep = i ? ", " : "";
@@ -55,13 +57,16 @@ std::vector<std::pair<std::string, std::string>> scenarios() {
     groups += sep + std::to_string(1 + i % 3);
     shared += sep + "256";
   }
-  const std::string prefix = "workload: {impl: inline, arrival_s: [" + arrivals + "], prompt_tokens: [" + prompts +
-                             "], output_tokens: [" + outputs + "], prefix_group: [" + groups +
-                             "], shared_prefix_tokens: [" + shared + "]}\n";
+  const std::string prefix = "workload: {impl: inline, arrival_s: [" + arrivals +
+                             "], prompt_tokens: [" + prompts + "], output_tokens: [" + outputs +
+                             "], prefix_group: [" + groups + "], shared_prefix_tokens: [" + shared +
+                             "]}\n";
   return {
-      {"pressure", synthetic + "cluster: {instances: 2, max_model_len: 1024, kv_cache: {num_blocks: 110}}\n"},
-      {"swap", synthetic + "cluster: {instances: 1, max_model_len: 1024,"
-                           " kv_cache: {num_blocks: 110, preemption_mode: swap, swap_space_gib: 0.05}}\n"},
+      {"pressure",
+       synthetic + "cluster: {instances: 2, max_model_len: 1024, kv_cache: {num_blocks: 110}}\n"},
+      {"swap", synthetic +
+                   "cluster: {instances: 1, max_model_len: 1024,"
+                   " kv_cache: {num_blocks: 110, preemption_mode: swap, swap_space_gib: 0.05}}\n"},
       {"prefix", prefix + "cluster: {instances: 1, max_model_len: 1024,"
                           " kv_cache: {num_blocks: 120, enable_prefix_caching: true}}\n"},
   };
@@ -69,17 +74,22 @@ std::vector<std::pair<std::string, std::string>> scenarios() {
 
 // Runs `yaml` twice with the contract's checks on; returns the first database's path.
 std::string run_twice_and_compare(const std::string& yaml, const TempDir& dir) {
-  const std::string full = "seed: 11\n" + yaml + "output: {consistency_every: 1, check_invariants: true}\n";
+  const std::string full =
+      "seed: 11\n" + yaml + "output: {consistency_every: 1, check_invariants: true}\n";
   const std::string a = dir.file("a.db"), b = dir.file("b.db");
   RunOutcome out;
   EXPECT_NO_THROW(out = testing::run_yaml(full, a)) << full;
   EXPECT_NO_THROW(testing::run_yaml(full, b));
-  for (const char* sql : {"SELECT * FROM requests ORDER BY request_id", "SELECT * FROM iterations ORDER BY instance_id, iteration",
+  for (const char* sql : {"SELECT * FROM requests ORDER BY request_id",
+                          "SELECT * FROM iterations ORDER BY instance_id, iteration",
                           "SELECT scope, metric, value FROM summary ORDER BY scope, metric"}) {
     EXPECT_EQ(query(a, sql), query(b, sql)) << "not deterministic: " << sql;
   }
-  EXPECT_EQ(query(a, "SELECT count(*) FROM requests"), std::to_string(out.requests) + "\n") << "a request went missing";
-  EXPECT_EQ(query(a, "SELECT count(*) FROM requests WHERE status = 'rejected' AND reject_reason IS NULL"), "0\n");
+  EXPECT_EQ(query(a, "SELECT count(*) FROM requests"), std::to_string(out.requests) + "\n")
+      << "a request went missing";
+  EXPECT_EQ(
+      query(a, "SELECT count(*) FROM requests WHERE status = 'rejected' AND reject_reason IS NULL"),
+      "0\n");
   return a;
 }
 
@@ -91,15 +101,18 @@ TEST_P(BatcherQueueOrder, KeepsTheSharedContract) {
     SCOPED_TRACE("scenario " + name);
     TempDir dir;
     const std::string db = run_twice_and_compare(
-        yaml + "policies: {batcher: {impl: " + batcher + "}, queue_order: {impl: " + order + "}}\n", dir);
-    EXPECT_GT(std::stoi(query(db, "SELECT count(*) FROM requests WHERE status = 'finished'")), 40) << "too few finished";
+        yaml + "policies: {batcher: {impl: " + batcher + "}, queue_order: {impl: " + order + "}}\n",
+        dir);
+    EXPECT_GT(std::stoi(query(db, "SELECT count(*) FROM requests WHERE status = 'finished'")), 40)
+        << "too few finished";
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Every, BatcherQueueOrder,
-                         ::testing::Combine(::testing::ValuesIn(names(Registry<Batcher>::instance().list())),
-                                            ::testing::ValuesIn(names(Registry<QueueOrder>::instance().list()))),
-                         [](const auto& p) { return test_name(std::get<0>(p.param) + "_" + std::get<1>(p.param)); });
+INSTANTIATE_TEST_SUITE_P(
+    Every, BatcherQueueOrder,
+    ::testing::Combine(::testing::ValuesIn(names(Registry<Batcher>::instance().list())),
+                       ::testing::ValuesIn(names(Registry<QueueOrder>::instance().list()))),
+    [](const auto& p) { return test_name(std::get<0>(p.param) + "_" + std::get<1>(p.param)); });
 
 class RouterContract : public ::testing::TestWithParam<std::string> {};
 
@@ -107,14 +120,17 @@ TEST_P(RouterContract, KeepsTheSharedContractAndUsesEveryInstance) {
   TempDir dir;
   const std::string db = run_twice_and_compare(
       "workload:\n  num_requests: 200\n  arrival: {impl: poisson, rate_per_s: 60}\n"
-      "  prompt_tokens: {impl: uniform, min: 16, max: 600}\n  output_tokens: {impl: uniform, min: 1, max: 250}\n"
+      "  prompt_tokens: {impl: uniform, min: 16, max: 600}\n  output_tokens: {impl: uniform, min: "
+      "1, max: 250}\n"
       "cluster: {instances: 3, max_model_len: 1024, kv_cache: {num_blocks: 110}}\n"
-      "policies: {router: {impl: " + GetParam() + "}}\n",
+      "policies: {router: {impl: " +
+          GetParam() + "}}\n",
       dir);
   EXPECT_EQ(query(db, "SELECT count(DISTINCT first_instance_id) FROM requests"), "3\n");
 }
 
-INSTANTIATE_TEST_SUITE_P(Every, RouterContract, ::testing::ValuesIn(names(Registry<Router>::instance().list())),
+INSTANTIATE_TEST_SUITE_P(Every, RouterContract,
+                         ::testing::ValuesIn(names(Registry<Router>::instance().list())),
                          [](const auto& p) { return test_name(p.param); });
 
 class QueueOrderUnit : public ::testing::TestWithParam<std::string> {};
@@ -140,11 +156,13 @@ TEST_P(QueueOrderUnit, HoldsEveryRequestExactlyOnce) {
     order->pop_head();
     ++seen[h];
   }
-  for (std::uint32_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i == 4 ? 0 : 1) << "slot " << i;
+  for (std::uint32_t i = 0; i < seen.size(); ++i)
+    EXPECT_EQ(seen[i], i == 4 ? 0 : 1) << "slot " << i;
   EXPECT_EQ(order->size(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Every, QueueOrderUnit, ::testing::ValuesIn(names(Registry<QueueOrder>::instance().list())),
+INSTANTIATE_TEST_SUITE_P(Every, QueueOrderUnit,
+                         ::testing::ValuesIn(names(Registry<QueueOrder>::instance().list())),
                          [](const auto& p) { return test_name(p.param); });
 
 }  // namespace

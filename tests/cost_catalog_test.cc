@@ -59,7 +59,8 @@ TEST(CostCatalog, EveryPairThatFitsEstimatesWithTheRoofline) {
       const IterationCost more_ctx = r.estimate(BatchShape{segs, 32, 32 * 4096});
       EXPECT_GE(more_ctx.duration_ns, mixed.duration_ns) << what;
       const PrefillSegment longer[2] = {{1024, 0}, {256, 2048}};
-      EXPECT_GE(r.estimate(BatchShape{longer, 32, 32 * 1024}).duration_ns, mixed.duration_ns) << what;
+      EXPECT_GE(r.estimate(BatchShape{longer, 32, 32 * 1024}).duration_ns, mixed.duration_ns)
+          << what;
       if (tp > 1) {
         EXPECT_GT(mixed.comm_ns, 0) << what;
       }
@@ -67,7 +68,9 @@ TEST(CostCatalog, EveryPairThatFitsEstimatesWithTheRoofline) {
       if (m.num_layers >= 2) {
         Deployment dp = d;
         dp.pipeline_parallel = 2;
-        expect_sane(RooflineCostModel(dp, RooflineParams{}).estimate(BatchShape{segs, 32, 32 * 1024}), what + " PP 2");
+        expect_sane(
+            RooflineCostModel(dp, RooflineParams{}).estimate(BatchShape{segs, 32, 32 * 1024}),
+            what + " PP 2");
       }
     }
   }
@@ -83,10 +86,11 @@ TEST(CostCatalog, EveryModelOnH100EstimatesWithTheMeasuredTables) {
   for (const auto& [name, m] : cat.all_models()) {
     const int tp = smallest_fitting_tp(hw, m);
     if (tp == 0) continue;
-    const MeasuredCostModel mm(testing::deployment(name.c_str(), "h100-sxm", tp), tables, RooflineParams{},
-                               MeasuredOptions{});
+    const MeasuredCostModel mm(testing::deployment(name.c_str(), "h100-sxm", tp), tables,
+                               RooflineParams{}, MeasuredOptions{});
     const PrefillSegment seg{1024, 0};
-    const IterationCost c = mm.estimate(BatchShape{std::span<const PrefillSegment>(&seg, 1), 64, 64 * 2048});
+    const IterationCost c =
+        mm.estimate(BatchShape{std::span<const PrefillSegment>(&seg, 1), 64, 64 * 2048});
     expect_sane(c, name);
     // GEMM shapes of every dense catalog model lie inside the aiconfigurator (k, n) grid (or split
     // into it); an MoE router (n = experts < 32) is below the grid and falls back.

@@ -15,19 +15,24 @@ namespace {
 using testing::run_cli;
 using testing::TempDir;
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 nlohmann::json json_of(const testing::CliResult& r) {
   const auto start = r.output.find('{');
-  return nlohmann::json::parse(start == std::string::npos ? std::string("null") : r.output.substr(start));
+  return nlohmann::json::parse(start == std::string::npos ? std::string("null")
+                                                          : r.output.substr(start));
 }
 
 TEST(EstimateCli, JsonHasTheDocumentedKeysAndTheyAddUp) {
-  const auto r = run_cli("estimate --model llama-3-70b --hardware h100-sxm --tp 4 --prefill 512@1024 "
-                         "--prefill 300 --decode 16x2048 --decode 8x512 --json");
+  const auto r = run_cli(
+      "estimate --model llama-3-70b --hardware h100-sxm --tp 4 --prefill 512@1024 "
+      "--prefill 300 --decode 16x2048 --decode 8x512 --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = json_of(r);
-  for (const char* k : {"iteration_ms", "per_layer_ms", "comm_ms", "overhead_ms", "breakdown", "fallback", "ops", "memory"}) {
+  for (const char* k : {"iteration_ms", "per_layer_ms", "comm_ms", "overhead_ms", "breakdown",
+                        "fallback", "ops", "memory"}) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
   double sum = 0;
@@ -40,7 +45,8 @@ TEST(EstimateCli, JsonHasTheDocumentedKeysAndTheyAddUp) {
   EXPECT_EQ(j["batch"]["prefill"][0]["prior_tokens"], 1024);
   EXPECT_TRUE(j["fallback"].empty());  // the roofline never falls back
   // The readable table names the same quantities.
-  const auto t = run_cli("estimate --model llama-3-8b --hardware h100-sxm --prefill 128 --decode 4x100");
+  const auto t =
+      run_cli("estimate --model llama-3-8b --hardware h100-sxm --prefill 128 --decode 4x100");
   ASSERT_EQ(t.exit_code, 0) << t.output;
   EXPECT_TRUE(contains(t.output, "iteration"));
   EXPECT_TRUE(contains(t.output, "attention_decode"));
@@ -60,23 +66,34 @@ TEST(EstimateCli, BadInputExitsTwoNamingIt) {
   EXPECT_TRUE(contains(fit.output, "does not fit")) << fit.output;
   EXPECT_TRUE(contains(fit.output, "weights per device")) << fit.output;
   // A batch larger than the KV cache does not fit either.
-  EXPECT_EQ(run_cli("estimate --model llama-3-8b --hardware h100-sxm --decode 1000x8000").exit_code, 2);
-  EXPECT_EQ(run_cli("estimate --model llama-3-8b --hardware h100-sxm").exit_code, 2);              // empty batch
-  EXPECT_EQ(run_cli("estimate --model llama-3-8b --hardware h100-sxm --decode 8").exit_code, 2);   // not BxCTX
+  EXPECT_EQ(run_cli("estimate --model llama-3-8b --hardware h100-sxm --decode 1000x8000").exit_code,
+            2);
+  EXPECT_EQ(run_cli("estimate --model llama-3-8b --hardware h100-sxm").exit_code,
+            2);  // empty batch
+  EXPECT_EQ(run_cli("estimate --model llama-3-8b --hardware h100-sxm --decode 8").exit_code,
+            2);  // not BxCTX
   EXPECT_EQ(run_cli("estimate --model llama-3-8b --hardware h100-sxm --prefill x@1").exit_code, 2);
-  EXPECT_EQ(run_cli("estimate --model llama-3-8b --hardware h100-sxm --tp 16 --decode 1x10").exit_code, 2);
-  const auto key = run_cli("estimate --model llama-3-8b --hardware h100-sxm --decode 1x10 --set no_such_key=1");
+  EXPECT_EQ(
+      run_cli("estimate --model llama-3-8b --hardware h100-sxm --tp 16 --decode 1x10").exit_code,
+      2);
+  const auto key =
+      run_cli("estimate --model llama-3-8b --hardware h100-sxm --decode 1x10 --set no_such_key=1");
   EXPECT_EQ(key.exit_code, 2);
   EXPECT_TRUE(contains(key.output, "no_such_key")) << key.output;
   // A malformed profile row: exit 2 with file:line.
   TempDir dir;
-  const std::string csv = dir.write("gemm_perf.csv",
-                                    "framework,version,device,op_name,kernel_source,gemm_dtype,m,n,k,latency\n"
-                                    "VLLM,0.1,NVIDIA H100 80GB HBM3,gemm,x,bfloat16,16,4096,4096,zero\n");
-  const auto bad = run_cli("estimate --model llama-3-8b --hardware h100-sxm --decode 1x10 --cost measured --profile '" + csv + "'");
+  const std::string csv =
+      dir.write("gemm_perf.csv",
+                "framework,version,device,op_name,kernel_source,gemm_dtype,m,n,k,latency\n"
+                "VLLM,0.1,NVIDIA H100 80GB HBM3,gemm,x,bfloat16,16,4096,4096,zero\n");
+  const auto bad = run_cli(
+      "estimate --model llama-3-8b --hardware h100-sxm --decode 1x10 --cost measured --profile '" +
+      csv + "'");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_TRUE(contains(bad.output, csv + ":2: column 'latency'")) << bad.output;
-  const auto missing = run_cli("estimate --model llama-3-8b --hardware h100-sxm --decode 1x10 --cost measured --profile /no/such/table.csv");
+  const auto missing = run_cli(
+      "estimate --model llama-3-8b --hardware h100-sxm --decode 1x10 --cost measured --profile "
+      "/no/such/table.csv");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_TRUE(contains(missing.output, "/no/such/table.csv")) << missing.output;
 }
@@ -84,15 +101,17 @@ TEST(EstimateCli, BadInputExitsTwoNamingIt) {
 TEST(EstimateCli, MeasuredWithAKernelProfileReportsItsTables) {
   TempDir dir;
   const std::string p = dir.write("profile.json", testing::synthetic_profile().dump());
-  const auto r = run_cli("estimate --model llama-3-8b --hardware h100-sxm --cost measured --profile '" + p +
-                         "' --decode 16x1024 --json");
+  const auto r =
+      run_cli("estimate --model llama-3-8b --hardware h100-sxm --cost measured --profile '" + p +
+              "' --decode 16x1024 --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = json_of(r);
   EXPECT_TRUE(j["fallback"].empty()) << j.dump();
   EXPECT_TRUE(j.contains("tables"));
   // Beyond the profile's GEMM range (4096 tokens), GEMM falls back and says so.
-  const auto big = json_of(run_cli("estimate --model llama-3-8b --hardware h100-sxm --cost measured --profile '" + p +
-                                   "' --prefill 6000 --json"));
+  const auto big = json_of(
+      run_cli("estimate --model llama-3-8b --hardware h100-sxm --cost measured --profile '" + p +
+              "' --prefill 6000 --json"));
   bool gemm_fb = false;
   for (const auto& c : big["fallback"]) gemm_fb = gemm_fb || c == "gemm";
   EXPECT_TRUE(gemm_fb) << big.dump();
@@ -112,7 +131,8 @@ TEST(CalibrateCli, ReportsFitAndCrossValidatedErrorByOpClass) {
   EXPECT_EQ(j["hardware"], "h100-sxm");
   ASSERT_FALSE(j["op_classes"].empty());
   for (const auto& c : j["op_classes"]) {
-    EXPECT_NEAR(c["fit_mape"].get<double>(), 0.0, 1e-6) << c.dump();  // interpolation reproduces its points
+    EXPECT_NEAR(c["fit_mape"].get<double>(), 0.0, 1e-6)
+        << c.dump();  // interpolation reproduces its points
     EXPECT_GT(c["cv_points"].get<int>(), 0) << c.dump();
   }
   EXPECT_TRUE(j["roofline_params"].contains("gemm_compute_efficiency"));
@@ -137,14 +157,16 @@ TEST(ValidateCostCli, SyntheticProfileAndSharedTables) {
     }
   }
   SKIP_WITHOUT_SHARED_DATA(data);
-  const auto v = run_cli("validate-cost --profile profiles/aiconfigurator/h100_sxm --json --no-calibrate");
+  const auto v =
+      run_cli("validate-cost --profile profiles/aiconfigurator/h100_sxm --json --no-calibrate");
   ASSERT_EQ(v.exit_code, 0) << v.output;
   const auto s = json_of(v);
   for (const auto& row : s["summary"]) {
     const std::string c = row["op_class"];
     if (c == "gemm" || c == "attention_prefill" || c == "attention_decode") {
       EXPECT_LT(row["measured_mape_in_range"].get<double>(), 8.0) << row.dump();
-      EXPECT_LT(row["measured_mape_in_range"].get<double>(), row["roofline_mape"].get<double>()) << row.dump();
+      EXPECT_LT(row["measured_mape_in_range"].get<double>(), row["roofline_mape"].get<double>())
+          << row.dump();
     }
   }
 }
@@ -152,15 +174,16 @@ TEST(ValidateCostCli, SyntheticProfileAndSharedTables) {
 TEST(ScenarioCli, RunsWithTheMeasuredCostModel) {
   TempDir dir;
   dir.write("profile.json", testing::synthetic_profile().dump());
-  const std::string scenario = dir.write("s.yaml",
-                                         "name: measured-smoke\nseed: 1\ndata_dir: " + dir.file("") +
-                                             "\nworkload:\n  impl: synthetic\n  num_requests: 30\n"
-                                             "  arrival: {impl: poisson, rate_per_s: 5}\n"
-                                             "  prompt_tokens: {impl: lognormal, mean: 300, cv: 0.5, max: 2000}\n"
-                                             "  output_tokens: {impl: lognormal, mean: 20, cv: 0.5, max: 100}\n"
-                                             "cluster:\n  hardware: h100-sxm\n  model: llama-3-8b\n"
-                                             "  cost_model: {impl: measured, profiles: [profile.json]}\n"
-                                             "output: {path: " + dir.file("r.db") + "}\n");
+  const std::string scenario =
+      dir.write("s.yaml", "name: measured-smoke\nseed: 1\ndata_dir: " + dir.file("") +
+                              "\nworkload:\n  impl: synthetic\n  num_requests: 30\n"
+                              "  arrival: {impl: poisson, rate_per_s: 5}\n"
+                              "  prompt_tokens: {impl: lognormal, mean: 300, cv: 0.5, max: 2000}\n"
+                              "  output_tokens: {impl: lognormal, mean: 20, cv: 0.5, max: 100}\n"
+                              "cluster:\n  hardware: h100-sxm\n  model: llama-3-8b\n"
+                              "  cost_model: {impl: measured, profiles: [profile.json]}\n"
+                              "output: {path: " +
+                              dir.file("r.db") + "}\n");
   const auto r = run_cli("run '" + scenario + "' --quiet");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(testing::query(dir.file("r.db"), "SELECT COUNT(*) FROM requests"), "30\n");

@@ -46,7 +46,8 @@ TEST(LogGrid, ExactAtGridPointsAndLogBlendBetween) {
   EXPECT_FALSE(fb);
   const double q[1] = {31.0};
   const double w = (std::log1p(31.0) - std::log1p(10.0)) / (std::log1p(100.0) - std::log1p(10.0));
-  const double want = std::exp((1 - w) * std::log(5 * std::pow(10.0, 0.7)) + w * std::log(5 * std::pow(100.0, 0.7)));
+  const double want = std::exp((1 - w) * std::log(5 * std::pow(10.0, 0.7)) +
+                               w * std::log(5 * std::pow(100.0, 0.7)));
   EXPECT_NEAR(g.lookup(q, &fb), want, want * kRel);
   EXPECT_FALSE(fb);
 }
@@ -68,9 +69,11 @@ TEST(LogGrid, RaggedGridUsesNearestPointsPerLevel) {
   // Context 1000 exists for batch 1 only: batch 10 clamps (fallback), anchored by r ≡ x0·x1.
   const double far[2] = {10, 1000};
   fb = false;
-  const double v = g.lookup(far, [](const double* c) { return std::log(c[0] * c[1]); }, &fb);
+  const double v = g.lookup(
+      far, [](const double* c) { return std::log(c[0] * c[1]); }, &fb);
   EXPECT_TRUE(fb);
-  EXPECT_NEAR(v, 6.0 * (10.0 * 1000.0) / (10.0 * 100.0), 1e-9);  // t(10,100) · r(10,1000) / r(10,100)
+  EXPECT_NEAR(v, 6.0 * (10.0 * 1000.0) / (10.0 * 100.0),
+              1e-9);  // t(10,100) · r(10,1000) / r(10,100)
 }
 
 TEST(LogGrid, AnchoredExtrapolationBeyondBothEnds) {
@@ -89,7 +92,8 @@ TEST(LogGrid, AnchoredExtrapolationBeyondBothEnds) {
 }
 
 TEST(LogGrid, DuplicatesMergeByGeometricMeanAndViewsFixAPrefix) {
-  const LogGrid g(2, {pt({4, 1}, 2.0), pt({4, 1}, 8.0), pt({4, 100}, 16.0), pt({8, 1}, 1.0), pt({8, 100}, 1.0)});
+  const LogGrid g(2, {pt({4, 1}, 2.0), pt({4, 1}, 8.0), pt({4, 100}, 16.0), pt({8, 1}, 1.0),
+                      pt({8, 100}, 1.0)});
   EXPECT_EQ(g.size(), 4u);
   bool fb = false;
   const double q[2] = {4, 1};
@@ -97,7 +101,9 @@ TEST(LogGrid, DuplicatesMergeByGeometricMeanAndViewsFixAPrefix) {
   const double prefix[1] = {4};
   const LogGrid::View v = g.view(prefix);
   const double rest[1] = {100};
-  EXPECT_NEAR(v.lookup(rest, [](const double*) { return 0.0; }, &fb), 16.0, 1e-12);
+  EXPECT_NEAR(v.lookup(
+                  rest, [](const double*) { return 0.0; }, &fb),
+              16.0, 1e-12);
   EXPECT_FALSE(fb);
   EXPECT_FALSE(v.clamped());
   const double outside[1] = {2};
@@ -108,7 +114,8 @@ TEST(LogGrid, DuplicatesMergeByGeometricMeanAndViewsFixAPrefix) {
 
 TEST(LogGrid, SmoothLastAxisIsExactAtPointsAndMonotone) {
   std::vector<LogGrid::Point> pts;
-  for (double x : {1.0, 16.0, 64.0, 256.0, 1024.0, 4096.0}) pts.push_back(pt({x}, 10.0 + x * x / 1000.0));
+  for (double x : {1.0, 16.0, 64.0, 256.0, 1024.0, 4096.0})
+    pts.push_back(pt({x}, 10.0 + x * x / 1000.0));
   const LogGrid g(1, pts, true);
   bool fb = false;
   double prev = 0;
@@ -159,7 +166,8 @@ TEST_F(SyntheticProfile, GemmsAtAndBetweenGridPoints) {
   m.explain(b100, &t2);
   const double w = (std::log1p(100.0) - std::log1p(16.0)) / (std::log1p(256.0) - std::log1p(16.0));
   const double want = std::exp((1 - w) * std::log(testing::synth_gemm_ms(16, 4096, 4096)) +
-                               w * std::log(testing::synth_gemm_ms(256, 4096, 4096))) * 1e6;
+                               w * std::log(testing::synth_gemm_ms(256, 4096, 4096))) *
+                      1e6;
   EXPECT_NEAR(op_ns(t2, Op::kOProj), want, want * 1e-9);
   EXPECT_FALSE(op_fb(t2, Op::kOProj));
 }
@@ -170,7 +178,8 @@ TEST_F(SyntheticProfile, AttentionDecodeAndPrefillFromTheTables) {
   m.explain(BatchShape{{}, 16, 16 * 1024}, &t);  // mean context 1024, batch 16: a grid point
   EXPECT_NEAR(op_ns(t, Op::kAttnDecode), testing::synth_decode_ms(16, 1024) * 1e6, 1e-3);
   EXPECT_FALSE(op_fb(t, Op::kAttnDecode));
-  // One chunk of 512 after 4096 cached: the prefill table varies prior context, so it is a grid point.
+  // One chunk of 512 after 4096 cached: the prefill table varies prior context, so it is a grid
+  // point.
   const PrefillSegment chunk{512, 4096};
   OpTimes p;
   m.explain(BatchShape{std::span<const PrefillSegment>(&chunk, 1), 0, 0}, &p);
@@ -191,7 +200,8 @@ TEST_F(SyntheticProfile, OutsideTheRangeFallsBackAndSaysWhich) {
   EXPECT_TRUE(c.fallback_mask & (1u << static_cast<int>(OpClass::kGemm)));
   EXPECT_TRUE(op_fb(t, Op::kQkv));
   const RooflineCostModel& r = m.roofline();
-  const double want = testing::synth_gemm_ms(4096, 6144, 4096) * 1e6 * r.gemm_ns(8192, 6144, 4096) / r.gemm_ns(4096, 6144, 4096);
+  const double want = testing::synth_gemm_ms(4096, 6144, 4096) * 1e6 * r.gemm_ns(8192, 6144, 4096) /
+                      r.gemm_ns(4096, 6144, 4096);
   EXPECT_NEAR(op_ns(t, Op::kQkv), want, want * 1e-9);
   // Prefill of 8192 tokens also exceeds the prefill grid (max 4096 tokens).
   EXPECT_TRUE(c.fallback_mask & (1u << static_cast<int>(OpClass::kAttentionPrefill)));
@@ -218,12 +228,15 @@ TEST_F(SyntheticProfile, IterationSumsLayersAndIsPureInTheShape) {
   m.explain(b, &t);
   double per_layer = 0;
   for (int i = 0; i < kNumOps; ++i) {
-    if (op_spec(static_cast<Op>(i)).per_layer && op_spec(static_cast<Op>(i)).op_class != OpClass::kCommunication) {
+    if (op_spec(static_cast<Op>(i)).per_layer &&
+        op_spec(static_cast<Op>(i)).op_class != OpClass::kCommunication) {
       per_layer += t.ns[i];
     }
   }
   EXPECT_NEAR(c1.per_layer_ns, per_layer, 1e-6);
-  EXPECT_NEAR(sum, 32 * per_layer + op_ns(t, Op::kLmHead) + op_ns(t, Op::kEmbed) + op_ns(t, Op::kSample), 1.0);
+  EXPECT_NEAR(sum,
+              32 * per_layer + op_ns(t, Op::kLmHead) + op_ns(t, Op::kEmbed) + op_ns(t, Op::kSample),
+              1.0);
   EXPECT_EQ(m.estimate(BatchShape{}).duration_ns, 0);
 }
 
@@ -238,7 +251,8 @@ TEST_F(SyntheticProfile, DeviceCheckRejectsTablesOfAnotherGpu) {
 }
 
 TEST_F(SyntheticProfile, ScenarioReadsProfilesRelativeToDataDir) {
-  auto tree = testing::parse_yaml("impl: measured\nprofiles: [h100_llama-3-8b_tp1.json]\nstep_overhead_us: 0\n");
+  auto tree = testing::parse_yaml(
+      "impl: measured\nprofiles: [h100_llama-3-8b_tp1.json]\nstep_overhead_us: 0\n");
   Deployment d = deployment("llama-3-8b", "h100-sxm");
   d.data_dir = std::filesystem::path(path_).parent_path().string();
   auto cm = make_cost_model(tree->root(), d);
@@ -259,25 +273,33 @@ TEST_F(SyntheticProfile, ScenarioReadsProfilesRelativeToDataDir) {
 
 TEST(ProfileImport, MalformedRowsNameFileAndLine) {
   TempDir dir;
-  const std::string header = "framework,version,device,op_name,kernel_source,gemm_dtype,m,n,k,latency\n";
+  const std::string header =
+      "framework,version,device,op_name,kernel_source,gemm_dtype,m,n,k,latency\n";
   const std::string good = "VLLM,0.1,NVIDIA H100 80GB HBM3,gemm,x,bfloat16,16,4096,4096,0.02\n";
-  const std::string bad_num = dir.write("gemm_perf.csv", header + good + "VLLM,0.1,NVIDIA H100 80GB HBM3,gemm,x,bfloat16,abc,4096,4096,0.02\n");
+  const std::string bad_num = dir.write(
+      "gemm_perf.csv",
+      header + good + "VLLM,0.1,NVIDIA H100 80GB HBM3,gemm,x,bfloat16,abc,4096,4096,0.02\n");
   try {
     import_profile(bad_num);
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(bad_num + ":3: column 'm': 'abc' is not a number"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(bad_num + ":3: column 'm': 'abc' is not a number"),
+              std::string::npos)
+        << e.what();
   }
   TempDir d2;
-  const std::string neg = d2.write("gemm_perf.csv", header + good + good + "VLLM,0.1,dev,gemm,x,bfloat16,16,4096,4096,-1\n");
+  const std::string neg = d2.write(
+      "gemm_perf.csv", header + good + good + "VLLM,0.1,dev,gemm,x,bfloat16,16,4096,4096,-1\n");
   EXPECT_THROW(import_profile(neg), InputError);
   TempDir d3;
-  const std::string short_row = d3.write("gemm_perf.csv", header + "VLLM,0.1,dev,gemm,x,bfloat16,16,4096\n");
+  const std::string short_row =
+      d3.write("gemm_perf.csv", header + "VLLM,0.1,dev,gemm,x,bfloat16,16,4096\n");
   try {
     import_profile(short_row);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(":2: expected 10 fields, found 8"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(":2: expected 10 fields, found 8"), std::string::npos)
+        << e.what();
   }
   TempDir d4;
   const std::string no_col = d4.write("gemm_perf.csv", "m,n,k\n1,2,3\n");
@@ -285,7 +307,8 @@ TEST(ProfileImport, MalformedRowsNameFileAndLine) {
     import_profile(no_col);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(":1: missing column 'gemm_dtype'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(":1: missing column 'gemm_dtype'"), std::string::npos)
+        << e.what();
   }
   // Kernel profile: a record without median_ms names its index.
   nlohmann::json doc = testing::synthetic_profile();
@@ -295,7 +318,9 @@ TEST(ProfileImport, MalformedRowsNameFileAndLine) {
     import_profile(j);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("ops[1] (gemm_qkv): missing 'median_ms'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("ops[1] (gemm_qkv): missing 'median_ms'"),
+              std::string::npos)
+        << e.what();
   }
   doc = testing::synthetic_profile();
   doc["version"] = 2;
@@ -309,7 +334,8 @@ TEST(ProfileImport, VidurAndAiconfiguratorFormatsByHand) {
   std::filesystem::create_directories(dir.file("compute/a100/meta-llama/Meta-Llama-3-8B"));
   const std::string mlp = dir.write(
       "compute/a100/meta-llama/Meta-Llama-3-8B/mlp.csv",
-      "time_stats.attn_pre_proj.median,time_stats.mlp_up_proj.median,time_stats.mlp_act.median,n_head,n_kv_head,"
+      "time_stats.attn_pre_proj.median,time_stats.mlp_up_proj.median,time_stats.mlp_act.median,n_"
+      "head,n_kv_head,"
       "n_embd,n_expanded_embd,vocab_size,use_gated_mlp,num_tokens,num_tensor_parallel_workers\n"
       "0.1,0.2,0.01,32,8,4096,14336,128256,True,64,2\n");
   (void)mlp;
@@ -327,11 +353,13 @@ TEST(ProfileImport, VidurAndAiconfiguratorFormatsByHand) {
   EXPECT_EQ(v.elementwise.at("act_gated")[0].x[0], 7168);
   // aiconfigurator generation attention: context = isl + step; heads keyed by group size.
   TempDir d2;
-  const std::string gen = d2.write(
-      "generation_attention_perf.csv",
-      "framework,version,device,op_name,kernel_source,batch_size,isl,num_heads,num_key_value_heads,head_dim,"
-      "beam_width,attn_dtype,kv_cache_dtype,step,latency\n"
-      "VLLM,0.14.0,NVIDIA A100-SXM4-80GB,generation_attention,vllm_flash_attn,8,1,32,8,128,1,bfloat16,bfloat16,1023,0.05\n");
+  const std::string gen = d2.write("generation_attention_perf.csv",
+                                   "framework,version,device,op_name,kernel_source,batch_size,isl,"
+                                   "num_heads,num_key_value_heads,head_dim,"
+                                   "beam_width,attn_dtype,kv_cache_dtype,step,latency\n"
+                                   "VLLM,0.14.0,NVIDIA "
+                                   "A100-SXM4-80GB,generation_attention,vllm_flash_attn,8,1,32,8,"
+                                   "128,1,bfloat16,bfloat16,1023,0.05\n");
   const ProfileData a = import_profile(gen);
   const auto& pts = a.decode.at(AttnKey{128, 2});
   ASSERT_EQ(pts.size(), 1u);
@@ -341,10 +369,12 @@ TEST(ProfileImport, VidurAndAiconfiguratorFormatsByHand) {
   EXPECT_EQ(pts[0].x[3], 1024);  // context
   // Custom all-reduce message_size counts bf16 elements.
   TempDir d3;
-  const ProfileData c = import_profile(d3.write(
-      "custom_allreduce_perf.csv",
-      "framework,version,device,op_name,kernel_source,allreduce_dtype,num_gpus,message_size,latency,backend\n"
-      "vLLM,0.24.0,NVIDIA H100 80GB HBM3,all_reduce,vLLM_custom_graph,bfloat16,4,1024,0.005,vllm_graph\n"));
+  const ProfileData c = import_profile(
+      d3.write("custom_allreduce_perf.csv",
+               "framework,version,device,op_name,kernel_source,allreduce_dtype,num_gpus,message_"
+               "size,latency,backend\n"
+               "vLLM,0.24.0,NVIDIA H100 80GB "
+               "HBM3,all_reduce,vLLM_custom_graph,bfloat16,4,1024,0.005,vllm_graph\n"));
   EXPECT_EQ(c.comm.at(CommKey{"all_reduce", "vllm_graph"})[0].x[1], 2048);
 }
 
@@ -353,14 +383,16 @@ TEST(MeasuredRealTables, AiconfiguratorH100) {
   auto tables = load_profile_tables({data + "/profiles/aiconfigurator/h100_sxm"}, ImportOptions{});
   RooflineParams p;
   MeasuredOptions o;
-  // llama-3-8b TP 1: GEMM (k, n) and 32/8 heads of 128 are measured; there are no elementwise tables.
+  // llama-3-8b TP 1: GEMM (k, n) and 32/8 heads of 128 are measured; there are no elementwise
+  // tables.
   const MeasuredCostModel m(deployment("llama-3-8b", "h100-sxm"), tables, p, o);
   const IterationCost c = m.estimate(BatchShape{{}, 64, 64 * 1000});
   EXPECT_FALSE(c.fallback_mask & (1u << static_cast<int>(OpClass::kGemm)));
   EXPECT_FALSE(c.fallback_mask & (1u << static_cast<int>(OpClass::kAttentionDecode)));
   EXPECT_TRUE(c.fallback_mask & (1u << static_cast<int>(OpClass::kElementwise)));
   const RooflineCostModel r(deployment("llama-3-8b", "h100-sxm"), p);
-  const double ratio = static_cast<double>(c.duration_ns) / static_cast<double>(r.estimate(BatchShape{{}, 64, 64 * 1000}).duration_ns);
+  const double ratio = static_cast<double>(c.duration_ns) /
+                       static_cast<double>(r.estimate(BatchShape{{}, 64, 64 * 1000}).duration_ns);
   EXPECT_GT(ratio, 0.8);
   EXPECT_LT(ratio, 3.0);
   // TP 4 of llama-3-70b: the vLLM all-reduce tables at 4 GPUs serve communication.
@@ -376,10 +408,12 @@ TEST(MeasuredRealTables, VidurA100SideBySide) {
   SKIP_WITHOUT_SHARED_DATA(data);
   // Vidur's A100 tables for Llama-3-8B (mlp.csv) and the DGX all-reduce: the same tables a Vidur
   // run of this model reads. GEMMs and elementwise ops of TP 2 come from them.
-  auto tables = load_profile_tables({data + "/profiles/vidur/compute/a100/meta-llama/Meta-Llama-3-8B/mlp.csv",
-                                     data + "/profiles/vidur/network/a100_dgx/all_reduce.csv"},
-                                    ImportOptions{});
-  const MeasuredCostModel m(deployment("llama-3-8b", "a100-80g", 2), tables, RooflineParams{}, MeasuredOptions{});
+  auto tables =
+      load_profile_tables({data + "/profiles/vidur/compute/a100/meta-llama/Meta-Llama-3-8B/mlp.csv",
+                           data + "/profiles/vidur/network/a100_dgx/all_reduce.csv"},
+                          ImportOptions{});
+  const MeasuredCostModel m(deployment("llama-3-8b", "a100-80g", 2), tables, RooflineParams{},
+                            MeasuredOptions{});
   OpTimes t;
   const IterationCost c = m.explain(BatchShape{{}, 64, 64 * 1000}, &t);
   EXPECT_FALSE(op_fb(t, Op::kQkv));
@@ -387,7 +421,8 @@ TEST(MeasuredRealTables, VidurA100SideBySide) {
   EXPECT_FALSE(op_fb(t, Op::kAddNorm));
   EXPECT_FALSE(op_fb(t, Op::kAct));
   EXPECT_FALSE(op_fb(t, Op::kTpAllReduce));
-  EXPECT_TRUE(c.fallback_mask & (1u << static_cast<int>(OpClass::kAttentionDecode)));  // no attention table given
+  EXPECT_TRUE(c.fallback_mask &
+              (1u << static_cast<int>(OpClass::kAttentionDecode)));  // no attention table given
 }
 
 }  // namespace

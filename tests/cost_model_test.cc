@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "models/catalog.h"
-#include "models/cost/memory.h"
 #include "models/cost/iteration.h"
+#include "models/cost/memory.h"
 #include "models/cost/roofline.h"
 #include "tests/cost_test_util.h"
 #include "tests/test_util.h"
@@ -16,7 +16,9 @@ namespace servesim {
 namespace {
 
 using testing::deployment;
-Deployment deploy(const char* model, const char* hw, int tp = 1, int pp = 1) { return deployment(model, hw, tp, pp); }
+Deployment deploy(const char* model, const char* hw, int tp = 1, int pp = 1) {
+  return deployment(model, hw, tp, pp);
+}
 
 TEST(Catalog, EveryEntryLoadsWithSaneNumbers) {
   const Catalog& c = Catalog::builtin();
@@ -37,7 +39,9 @@ TEST(Catalog, MalformedEntryNamesFileLineAndKey) {
     Catalog::from_files({{"models/llm/broken.yaml", "name: x\nsource: s\nnum_layers: -1\n"}});
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("models/llm/broken.yaml:3: num_layers: must be >= 1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("models/llm/broken.yaml:3: num_layers: must be >= 1"),
+              std::string::npos)
+        << e.what();
   }
 }
 
@@ -46,14 +50,16 @@ TEST(Memory, Llama3_8bOnH100ByHand) {
   // per layer: attention 4096·48·128 + 32·128·4096 = 41,943,040; MLP 3·4096·14336 = 176,160,768;
   // norms 8,192 → 218,112,000 × 32 layers + embedding and LM head 2·128256·4096.
   EXPECT_DOUBLE_EQ(p.weight_bytes_per_device, 2.0 * (32.0 * 218112000.0 + 2.0 * 128256.0 * 4096.0));
-  EXPECT_DOUBLE_EQ(p.kv_bytes_per_token, 131072.0);  // 2 (K,V) · 32 layers · 8 heads · 128 · 2 bytes
-  EXPECT_EQ(p.kv_blocks, 28181);                      // floor((72 GiB − 16.06 GB − 2 GiB) / 2 MiB)
+  EXPECT_DOUBLE_EQ(p.kv_bytes_per_token,
+                   131072.0);     // 2 (K,V) · 32 layers · 8 heads · 128 · 2 bytes
+  EXPECT_EQ(p.kv_blocks, 28181);  // floor((72 GiB − 16.06 GB − 2 GiB) / 2 MiB)
   EXPECT_EQ(p.kv_capacity_tokens(), 28181 * 16);
 }
 
 TEST(Memory, TensorAndPipelineParallelShards) {
   const MemoryPlan tp2 = plan_memory(deploy("llama-3-8b", "h100-sxm", 2), 0.9, 0, 16);
-  EXPECT_DOUBLE_EQ(tp2.weight_bytes_per_device, 2.0 * (32.0 * 109060096.0 + 2.0 * 64128.0 * 4096.0));
+  EXPECT_DOUBLE_EQ(tp2.weight_bytes_per_device,
+                   2.0 * (32.0 * 109060096.0 + 2.0 * 64128.0 * 4096.0));
   EXPECT_DOUBLE_EQ(tp2.kv_bytes_per_token, 65536.0);
   const MemoryPlan pp2 = plan_memory(deploy("llama-3-8b", "h100-sxm", 1, 2), 0.9, 0, 16);
   EXPECT_EQ(pp2.layers_per_device, 16);
@@ -67,7 +73,8 @@ TEST(Memory, TensorAndPipelineParallelShards) {
 
 RooflineParams ideal() {
   RooflineParams p;
-  p.gemm_compute_efficiency = p.attention_compute_efficiency = p.memory_efficiency = p.link_efficiency = 1.0;
+  p.gemm_compute_efficiency = p.attention_compute_efficiency = p.memory_efficiency =
+      p.link_efficiency = 1.0;
   p.min_kernel_us = 0;
   p.step_overhead_us = 0;
   p.comm_latency_us = 0;
@@ -134,11 +141,14 @@ TEST(Roofline, MoeReadsOnlyActiveExperts) {
 // 128, FFN 13824 gated, vocab 32000 untied) on a100-80g (2039 GB/s, 312 TFLOP/s, NVLink 300 GB/s).
 
 TEST(Memory, Llama2_13bOnA100Tp2ByHand) {
-  const MemoryPlan p = plan_memory(deploy("llama-2-13b", "a100-80g", 2), 0.9, 2.0 * 1073741824.0, 16);
+  const MemoryPlan p =
+      plan_memory(deploy("llama-2-13b", "a100-80g", 2), 0.9, 2.0 * 1073741824.0, 16);
   // Per layer on one of 2 devices: attention 5120·(20+40)·128 + 20·128·5120 = 52,428,800; MLP
-  // 3·5120·6912 = 106,168,320; norms 10,240 → 158,607,360 × 40 + embedding and LM head 2·16000·5120.
+  // 3·5120·6912 = 106,168,320; norms 10,240 → 158,607,360 × 40 + embedding and LM head
+  // 2·16000·5120.
   EXPECT_DOUBLE_EQ(p.weight_bytes_per_device, 2.0 * (40.0 * 158607360.0 + 2.0 * 16000.0 * 5120.0));
-  EXPECT_DOUBLE_EQ(p.kv_bytes_per_token, 2.0 * 40 * 20 * 128 * 2);  // 409,600: MHA, 20 KV heads per device
+  EXPECT_DOUBLE_EQ(p.kv_bytes_per_token,
+                   2.0 * 40 * 20 * 128 * 2);  // 409,600: MHA, 20 KV heads per device
   // floor((72 GiB − 13,016,268,800 B − 2 GiB) / (16 · 409,600 B)) = 9482 blocks.
   EXPECT_EQ(p.kv_blocks, 9482);
   EXPECT_EQ(p.kv_capacity_tokens(), 9482 * 16);
@@ -150,10 +160,12 @@ TEST(Roofline, GemmFlopsAndBytesByHand) {
   EXPECT_DOUBLE_EQ(op.flops, 2.0 * 8 * 7680 * 5120);
   EXPECT_DOUBLE_EQ(op.bytes, (8.0 * 5120 + 5120.0 * 7680 + 8.0 * 7680) * 2);
   RooflineCostModel m(deploy("llama-2-13b", "a100-80g", 2), ideal());
-  EXPECT_NEAR(m.gemm_ns(8, 7680, 5120), op.bytes / 2039.0, 1e-6);                    // memory-bound
-  EXPECT_NEAR(m.gemm_ns(4096, 7680, 5120), 2.0 * 4096 * 7680 * 5120 / 312000.0, 1e-6);  // compute-bound
+  EXPECT_NEAR(m.gemm_ns(8, 7680, 5120), op.bytes / 2039.0, 1e-6);  // memory-bound
+  EXPECT_NEAR(m.gemm_ns(4096, 7680, 5120), 2.0 * 4096 * 7680 * 5120 / 312000.0,
+              1e-6);  // compute-bound
   // Prefill attention of one 2048-token prompt, 20 heads: 4·128·20·(2048·2049/2) FLOPs.
-  EXPECT_NEAR(m.prefill_attention_ns({2048, 0}), 4.0 * 128 * 20 * (2048.0 * 2049 / 2) / 312000.0, 1e-6);
+  EXPECT_NEAR(m.prefill_attention_ns({2048, 0}), 4.0 * 128 * 20 * (2048.0 * 2049 / 2) / 312000.0,
+              1e-6);
 }
 
 TEST(Roofline, TensorParallelCommunicationOfAnIterationByHand) {
@@ -182,11 +194,13 @@ TEST(Roofline, PipelineSendsAndModes) {
   const double lm_head = lt.ns[static_cast<int>(Op::kLmHead)];
   EXPECT_NEAR(cs.breakdown_ns[gemm] - lm_head, (cl.breakdown_ns[gemm] - lm_head) / 2, 1e-6);
   EXPECT_DOUBLE_EQ(cs.per_layer_ns, cl.per_layer_ns);
-  // PP 3 on 40 layers: the slowest stage has ceil(40/3) = 14 layers; sends: 2 per batch, 1 per stage.
+  // PP 3 on 40 layers: the slowest stage has ceil(40/3) = 14 layers; sends: 2 per batch, 1 per
+  // stage.
   RooflineCostModel pp3(deploy("llama-2-13b", "a100-80g", 1, 3), p);
   OpTimes t3;
   const IterationCost c3 = pp3.explain(b, &t3);
-  EXPECT_NEAR(c3.breakdown_ns[gemm] - t3.ns[static_cast<int>(Op::kLmHead)], 14 * (cl.breakdown_ns[gemm] - lm_head) / 40, 1e-6);
+  EXPECT_NEAR(c3.breakdown_ns[gemm] - t3.ns[static_cast<int>(Op::kLmHead)],
+              14 * (cl.breakdown_ns[gemm] - lm_head) / 40, 1e-6);
   EXPECT_EQ(t3.calls[static_cast<int>(Op::kPpSend)], 1.0);
   EXPECT_EQ(lt.calls[static_cast<int>(Op::kPpSend)], 1.0);
   p.pipeline_mode = PipelineMode::kLatency;
@@ -199,7 +213,8 @@ TEST(Roofline, PerLayerIsOneBlockWithoutCommunication) {
   RooflineCostModel m(deploy("llama-3-8b", "h100-sxm", 2), RooflineParams{});
   const PrefillSegment seg{700, 300};
   OpTimes t;
-  const IterationCost c = m.explain(BatchShape{std::span<const PrefillSegment>(&seg, 1), 12, 12 * 900}, &t);
+  const IterationCost c =
+      m.explain(BatchShape{std::span<const PrefillSegment>(&seg, 1), 12, 12 * 900}, &t);
   double block = 0;
   for (int i = 0; i < kNumOps; ++i) {
     const OpSpec& s = op_spec(static_cast<Op>(i));

@@ -32,18 +32,23 @@ inline std::string shared_data_dir() {
   return std::filesystem::exists(dir + "/profiles/aiconfigurator/h100_sxm") ? dir : "";
 }
 
-#define SKIP_WITHOUT_SHARED_DATA(dir)                                                                   \
-  const std::string dir = ::servesim::testing::shared_data_dir();                                     \
-  if (dir.empty()) GTEST_SKIP() << "../shared/data/profiles (aiconfigurator, Vidur tables) is absent; " \
-                                   "set SERVESIM_DATA_DIR to run this test"
+#define SKIP_WITHOUT_SHARED_DATA(dir)                                                  \
+  const std::string dir = ::servesim::testing::shared_data_dir();                      \
+  if (dir.empty())                                                                     \
+  GTEST_SKIP() << "../shared/data/profiles (aiconfigurator, Vidur tables) is absent; " \
+                  "set SERVESIM_DATA_DIR to run this test"
 
 // Synthetic kernel-profile times (ms), power laws in the swept size:
 //   GEMM          t = 0.01 · (m/16)^0.5 · (n·k / 2^24)
 //   attn_decode   t = 0.02 · batch^0.5 · (context/128)^0.75
 //   attn_prefill  t = 0.03 · batch · (tokens/64)^1.5 · (1 + prior/1024)
 //   norms/act/rope t = 0.002 · (tokens/16)^0.5
-inline double synth_gemm_ms(double m, double n, double k) { return 0.01 * std::sqrt(m / 16.0) * (n * k / 16777216.0); }
-inline double synth_decode_ms(double b, double ctx) { return 0.02 * std::sqrt(b) * std::pow(ctx / 128.0, 0.75); }
+inline double synth_gemm_ms(double m, double n, double k) {
+  return 0.01 * std::sqrt(m / 16.0) * (n * k / 16777216.0);
+}
+inline double synth_decode_ms(double b, double ctx) {
+  return 0.02 * std::sqrt(b) * std::pow(ctx / 128.0, 0.75);
+}
 inline double synth_prefill_ms(double b, double tokens, double prior) {
   return 0.03 * b * std::pow(tokens / 64.0, 1.5) * (1.0 + prior / 1024.0);
 }
@@ -60,34 +65,44 @@ inline nlohmann::json synthetic_profile(const std::string& device = "NVIDIA H100
   doc["version"] = 1;
   doc["backend"] = "cuda";
   doc["device"] = {{"name", device}};
-  const json shard = {{"name", "llama-3-8b"}, {"hidden", 4096}, {"heads", 32}, {"kv_heads", 8}, {"head_dim", 128},
-                      {"ffn", 14336},         {"gated", true},  {"vocab", 128256}};
+  const json shard = {{"name", "llama-3-8b"}, {"hidden", 4096}, {"heads", 32},   {"kv_heads", 8},
+                      {"head_dim", 128},      {"ffn", 14336},   {"gated", true}, {"vocab", 128256}};
   doc["model"] = shard;
   doc["tp"] = 1;
   doc["shard"] = shard;
   json ops = json::array();
   auto rec = [&](const std::string& op, json shape, double ms) {
-    ops.push_back({{"op", op}, {"kernel", "synthetic"}, {"dtype", "bf16"}, {"shape", shape}, {"median_ms", ms}});
+    ops.push_back({{"op", op},
+                   {"kernel", "synthetic"},
+                   {"dtype", "bf16"},
+                   {"shape", shape},
+                   {"median_ms", ms}});
   };
   struct G {
     const char* op;
     int n, k;
   };
-  const G gemms[] = {{"gemm_qkv", 6144, 4096}, {"gemm_o", 4096, 4096}, {"gemm_gate_up", 28672, 4096}, {"gemm_down", 4096, 14336}};
+  const G gemms[] = {{"gemm_qkv", 6144, 4096},
+                     {"gemm_o", 4096, 4096},
+                     {"gemm_gate_up", 28672, 4096},
+                     {"gemm_down", 4096, 14336}};
   for (const G& g : gemms) {
     for (int m : {1, 16, 256, 4096}) {
       rec(g.op, {{"tokens", m}, {"m", m}, {"n", g.n}, {"k", g.k}}, synth_gemm_ms(m, g.n, g.k));
     }
   }
   for (int m : {1, 16, 256}) {
-    rec("gemm_lm_head", {{"tokens", m}, {"m", m}, {"n", 128256}, {"k", 4096}}, synth_gemm_ms(m, 128256, 4096));
+    rec("gemm_lm_head", {{"tokens", m}, {"m", m}, {"n", 128256}, {"k", 4096}},
+        synth_gemm_ms(m, 128256, 4096));
   }
   for (int b : {1, 16, 64}) {
-    for (int c : {128, 1024, 8192}) rec("attn_decode", {{"tokens", b}, {"batch", b}, {"context", c}}, synth_decode_ms(b, c));
+    for (int c : {128, 1024, 8192})
+      rec("attn_decode", {{"tokens", b}, {"batch", b}, {"context", c}}, synth_decode_ms(b, c));
   }
   for (int t : {64, 512, 4096}) {
     for (int p : {0, 4096}) {
-      rec("attn_prefill", {{"tokens", t}, {"batch", 1}, {"prior", p}, {"context", t + p}}, synth_prefill_ms(1, t, p));
+      rec("attn_prefill", {{"tokens", t}, {"batch", 1}, {"prior", p}, {"context", t + p}},
+          synth_prefill_ms(1, t, p));
     }
   }
   for (int t : {1, 16, 256, 4096}) {

@@ -14,9 +14,9 @@
 namespace servesim {
 namespace {
 
-using testing::TempDir;
 using testing::query;
 using testing::run_cli;
+using testing::TempDir;
 
 const char* kRowsSql[] = {
     "SELECT * FROM requests ORDER BY request_id",
@@ -35,10 +35,12 @@ TEST(EndToEnd, SameScenarioAndSeedGiveIdenticalRowsAndBytes) {
     EXPECT_GT(ra.size(), 100u);
     EXPECT_EQ(ra, query(b, sql)) << sql;
   }
-  EXPECT_TRUE(testing::read_file(a) == testing::read_file(b)) << "database files differ byte for byte";
+  EXPECT_TRUE(testing::read_file(a) == testing::read_file(b))
+      << "database files differ byte for byte";
   // A different seed changes the rows.
   const std::string c = dir.file("c.db");
-  ASSERT_EQ(run_cli("run scenarios/quickstart.yaml -o '" + c + "'" + args + " --seed 7").exit_code, 0);
+  ASSERT_EQ(run_cli("run scenarios/quickstart.yaml -o '" + c + "'" + args + " --seed 7").exit_code,
+            0);
   EXPECT_NE(query(a, kRowsSql[0]), query(c, kRowsSql[0]));
 }
 
@@ -47,22 +49,27 @@ TEST(EndToEnd, SameScenarioAndSeedGiveIdenticalRowsAndBytes) {
 TEST(EndToEnd, GoldenQuickstartDump) {
   TempDir dir;
   const std::string db = dir.file("q.db");
-  const auto r = run_cli("run scenarios/quickstart.yaml -o '" + db + "' --quiet --reproducible --set workload.num_requests=200");
+  const auto r = run_cli("run scenarios/quickstart.yaml -o '" + db +
+                         "' --quiet --reproducible --set workload.num_requests=200");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  std::string dump = "# runs\n" + query(db, "SELECT run_id, scenario, seed, status FROM runs") + "# summary\n" +
-                     query(db, "SELECT metric, value FROM summary ORDER BY metric") + "# requests\n" +
-                     query(db, "SELECT request_id, arrival_s, prompt_tokens, output_tokens, instance_id, ttft_s, "
-                               "tpot_s, e2e_s, max_tbt_s, preemptions, status FROM requests ORDER BY request_id") +
-                     "# iterations (first 50)\n" +
-                     query(db, "SELECT instance_id, iteration, start_s, duration_s, prefill_tokens, decode_tokens, "
-                               "batch_size, kv_blocks_used FROM iterations ORDER BY instance_id, iteration LIMIT 50");
+  std::string dump =
+      "# runs\n" + query(db, "SELECT run_id, scenario, seed, status FROM runs") + "# summary\n" +
+      query(db, "SELECT metric, value FROM summary ORDER BY metric") + "# requests\n" +
+      query(db,
+            "SELECT request_id, arrival_s, prompt_tokens, output_tokens, instance_id, ttft_s, "
+            "tpot_s, e2e_s, max_tbt_s, preemptions, status FROM requests ORDER BY request_id") +
+      "# iterations (first 50)\n" +
+      query(db,
+            "SELECT instance_id, iteration, start_s, duration_s, prefill_tokens, decode_tokens, "
+            "batch_size, kv_blocks_used FROM iterations ORDER BY instance_id, iteration LIMIT 50");
   const std::string golden_path = std::string(SERVESIM_SOURCE_DIR) + "/tests/golden/quickstart.txt";
   if (std::getenv("SERVESIM_UPDATE_GOLDEN")) {
     std::ofstream(golden_path, std::ios::binary) << dump;
     GTEST_SKIP() << "golden file rewritten: " << golden_path;
   }
   const std::string golden = testing::read_file(golden_path);
-  ASSERT_FALSE(golden.empty()) << "missing " << golden_path << " (run with SERVESIM_UPDATE_GOLDEN=1)";
+  ASSERT_FALSE(golden.empty()) << "missing " << golden_path
+                               << " (run with SERVESIM_UPDATE_GOLDEN=1)";
   if (dump != golden) {
     // Report the first few differing lines, not two whole dumps.
     std::istringstream got(dump), want(golden);
@@ -77,7 +84,9 @@ TEST(EndToEnd, GoldenQuickstartDump) {
       g.clear();
       w.clear();
     }
-    ADD_FAILURE() << "the quickstart results changed (SERVESIM_UPDATE_GOLDEN=1 regenerates if intended):\n" << report;
+    ADD_FAILURE()
+        << "the quickstart results changed (SERVESIM_UPDATE_GOLDEN=1 regenerates if intended):\n"
+        << report;
   }
 }
 
@@ -85,24 +94,28 @@ TEST(EndToEnd, RunsShareADatabase) {
   TempDir dir;
   const std::string db = dir.file("s.db");
   for (int seed : {1, 2}) {
-    ASSERT_EQ(run_cli("run scenarios/quickstart.yaml -o '" + db + "' --quiet --set workload.num_requests=50 --seed " +
-                      std::to_string(seed))
+    ASSERT_EQ(run_cli("run scenarios/quickstart.yaml -o '" + db +
+                      "' --quiet --set workload.num_requests=50 --seed " + std::to_string(seed))
                   .exit_code,
               0);
   }
-  EXPECT_EQ(query(db, "SELECT run_id, seed, status FROM runs ORDER BY run_id"), "1\t1\tok\n2\t2\tok\n");
+  EXPECT_EQ(query(db, "SELECT run_id, seed, status FROM runs ORDER BY run_id"),
+            "1\t1\tok\n2\t2\tok\n");
   EXPECT_EQ(query(db, "SELECT run_id, count(*) FROM requests GROUP BY run_id"), "1\t50\n2\t50\n");
   const std::string yaml = query(db, "SELECT scenario_yaml FROM runs WHERE run_id = 2");
   EXPECT_NE(yaml.find("seed: 2"), std::string::npos);
-  EXPECT_NE(yaml.find("gpu_memory_utilization: 0.9"), std::string::npos) << "resolved scenario must hold defaults";
+  EXPECT_NE(yaml.find("gpu_memory_utilization: 0.9"), std::string::npos)
+      << "resolved scenario must hold defaults";
 }
 
 // A workload that fails after `fail_after` requests, as a corrupt trace file would.
 class FailingSource final : public TraceSource {
  public:
-  FailingSource(ConfigNode& cfg, const TraceContext&) : fail_after_(cfg.get<std::int64_t>("fail_after", 10, "doc")) {}
+  FailingSource(ConfigNode& cfg, const TraceContext&)
+      : fail_after_(cfg.get<std::int64_t>("fail_after", 10, "doc")) {}
   bool next(Request& out) override {
-    if (n_ == fail_after_) throw InputError("failing.csv:" + std::to_string(n_ + 2) + ": corrupt row");
+    if (n_ == fail_after_)
+      throw InputError("failing.csv:" + std::to_string(n_ + 2) + ": corrupt row");
     out = Request{};
     out.arrival_ns = n_ * 100'000'000;
     out.prompt_tokens = 100;
@@ -115,24 +128,32 @@ class FailingSource final : public TraceSource {
   std::int64_t fail_after_;
   std::int64_t n_ = 0;
 };
-SERVESIM_REGISTER(TraceSource, FailingSource, "test_failing", "test only: throws InputError after fail_after requests")
+SERVESIM_REGISTER(TraceSource, FailingSource, "test_failing",
+                  "test only: throws InputError after fail_after requests")
 
 TEST(EndToEnd, FailedRunLeavesOnlyAFailedRunRowAndKeepsEarlierRuns) {
   TempDir dir;
   const std::string db = dir.file("f.db");
-  ASSERT_EQ(run_cli("run scenarios/quickstart.yaml -o '" + db + "' --quiet --set workload.num_requests=20").exit_code, 0);
-  auto tree = testing::parse_yaml("name: failing\nworkload: {impl: test_failing, fail_after: 30}\noutput: {path: '" + db + "'}\n");
+  ASSERT_EQ(run_cli("run scenarios/quickstart.yaml -o '" + db +
+                    "' --quiet --set workload.num_requests=20")
+                .exit_code,
+            0);
+  auto tree = testing::parse_yaml(
+      "name: failing\nworkload: {impl: test_failing, fail_after: 30}\noutput: {path: '" + db +
+      "'}\n");
   tree->apply_override("cluster.instances=3");
   RunOptions opt;
   opt.quiet = true;
   EXPECT_THROW(run_scenario(*tree, opt), InputError);
   EXPECT_EQ(query(db, "SELECT run_id, scenario, status, error FROM runs ORDER BY run_id"),
             "1\tquickstart\tok\tNULL\n2\tfailing\tfailed\tfailing.csv:32: corrupt row\n");
-  EXPECT_EQ(query(db, "SELECT key, value FROM run_params WHERE run_id = 2"), "cluster.instances\t3\n")
+  EXPECT_EQ(query(db, "SELECT key, value FROM run_params WHERE run_id = 2"),
+            "cluster.instances\t3\n")
       << "a failed run keeps what was varied, so a sweep can tell which variant failed";
   EXPECT_EQ(query(db, "SELECT count(*) FROM requests"), "20\n");
   for (const char* table : {"requests", "summary", "iterations", "instances"}) {
-    EXPECT_EQ(query(db, std::string("SELECT count(*) FROM ") + table + " WHERE run_id = 2"), "0\n") << table;
+    EXPECT_EQ(query(db, std::string("SELECT count(*) FROM ") + table + " WHERE run_id = 2"), "0\n")
+        << table;
   }
 }
 

@@ -1,11 +1,12 @@
 // tests/event_queue_test.cc — the event core: ordering by (time, phase, sequence), cancel,
 // run_until, and the Simulation's clock and named random streams.
+#include "sim/core/event_queue.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "sim/core/event_queue.h"
 #include "sim/core/simulation.h"
 
 namespace servesim {
@@ -24,8 +25,9 @@ TEST(EventQueue, OrdersByTimeThenPhaseThenInsertion) {
   sim.schedule_at(10, Phase::kControl, note("t10-control"));
   sim.schedule_at(5, Phase::kSample, note("t5-sample"));
   sim.run();
-  const std::vector<std::string> want = {"t5-sample",      "t10-completion", "t10-arrival", "t10-control",
-                                         "t10-schedule-a", "t10-schedule-b", "t10-sample",  "t20-arrival"};
+  const std::vector<std::string> want = {"t5-sample",   "t10-completion", "t10-arrival",
+                                         "t10-control", "t10-schedule-a", "t10-schedule-b",
+                                         "t10-sample",  "t20-arrival"};
   EXPECT_EQ(log, want);
   EXPECT_EQ(sim.now(), 20);
   EXPECT_EQ(sim.events_processed(), 8u);
@@ -36,7 +38,8 @@ TEST(EventQueue, SameTimeEventScheduledFromHandlerRunsAfterCurrentNeverInline) {
   std::vector<int> log;
   sim.schedule_at(0, Phase::kSchedule, [&] {
     log.push_back(1);
-    sim.schedule_at(sim.now(), Phase::kCompletion, [&] { log.push_back(3); });  // earlier phase, but later
+    sim.schedule_at(sim.now(), Phase::kCompletion,
+                    [&] { log.push_back(3); });  // earlier phase, but later
     log.push_back(2);
   });
   sim.run();
@@ -49,12 +52,12 @@ TEST(EventQueue, CancelSkipsEventAndReportsState) {
   EventId a = sim.schedule_at(5, Phase::kArrival, [&] { ran += 1; });
   EventId b = sim.schedule_at(6, Phase::kArrival, [&] { ran += 10; });
   EXPECT_TRUE(sim.cancel(a));
-  EXPECT_FALSE(sim.cancel(a));            // twice
-  EXPECT_FALSE(sim.cancel(EventId{}));    // invalid handle
+  EXPECT_FALSE(sim.cancel(a));          // twice
+  EXPECT_FALSE(sim.cancel(EventId{}));  // invalid handle
   EXPECT_EQ(sim.events_pending(), 1u);
   sim.run();
   EXPECT_EQ(ran, 10);
-  EXPECT_FALSE(sim.cancel(b));            // already ran
+  EXPECT_FALSE(sim.cancel(b));  // already ran
   EXPECT_EQ(sim.events_processed(), 1u);
 }
 
@@ -76,7 +79,8 @@ TEST(EventQueue, RecycledSlotDoesNotResurrectCancelledHandle) {
 TEST(EventQueue, RunUntilStopsAtBoundaryAndResumes) {
   Simulation sim(1);
   std::vector<TimeNs> seen;
-  for (TimeNs t : {10, 20, 30, 40}) sim.schedule_at(t, Phase::kArrival, [&, t] { seen.push_back(t); });
+  for (TimeNs t : {10, 20, 30, 40})
+    sim.schedule_at(t, Phase::kArrival, [&, t] { seen.push_back(t); });
   sim.run_until(25);
   EXPECT_EQ(seen, (std::vector<TimeNs>{10, 20}));
   EXPECT_EQ(sim.now(), 25);
@@ -89,7 +93,10 @@ TEST(EventQueue, RunUntilStopsAtBoundaryAndResumes) {
 TEST(EventQueue, StopEndsRunEarly) {
   Simulation sim(1);
   int ran = 0;
-  sim.schedule_at(1, Phase::kArrival, [&] { ++ran; sim.stop(); });
+  sim.schedule_at(1, Phase::kArrival, [&] {
+    ++ran;
+    sim.stop();
+  });
   sim.schedule_at(2, Phase::kArrival, [&] { ++ran; });
   sim.run();
   EXPECT_EQ(ran, 1);
@@ -98,7 +105,9 @@ TEST(EventQueue, StopEndsRunEarly) {
 
 TEST(EventQueue, SchedulingInThePastThrows) {
   Simulation sim(1);
-  sim.schedule_at(10, Phase::kArrival, [&] { EXPECT_THROW(sim.schedule_at(9, Phase::kArrival, [] {}), std::logic_error); });
+  sim.schedule_at(10, Phase::kArrival, [&] {
+    EXPECT_THROW(sim.schedule_at(9, Phase::kArrival, [] {}), std::logic_error);
+  });
   sim.run();
   EventQueue q;
   EXPECT_THROW(q.schedule(-1, Phase::kArrival, [] {}), std::logic_error);
@@ -108,7 +117,8 @@ TEST(EventQueue, ManyRandomEventsComeOutSorted) {
   EventQueue q;
   Rng rng(7);
   for (int i = 0; i < 5000; ++i) {
-    q.schedule(rng.uniform_int(0, 1000), static_cast<Phase>(rng.uniform_int(0, kNumPhases - 1)), [] {});
+    q.schedule(rng.uniform_int(0, 1000), static_cast<Phase>(rng.uniform_int(0, kNumPhases - 1)),
+               [] {});
   }
   TimeNs prev = -1;
   TimeNs t;

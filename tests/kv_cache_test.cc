@@ -1,11 +1,11 @@
 // tests/kv_cache_test.cc — the KV cache: private block accounting, the prefix cache's reference
 // counts, revival and eviction order (least recently used, deepest prefix first on ties), and
 // the mapping of source prefix hashes onto KV blocks.
+#include "sim/world/kv_cache.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
-
-#include "sim/world/kv_cache.h"
 
 namespace servesim {
 namespace {
@@ -40,7 +40,8 @@ TEST(KvCache, SharedPrefixIsReferencedNotDuplicated) {
   EXPECT_EQ(kv.used_blocks(), 4) << "blocks 1 and 2 are shared";
   EXPECT_EQ(kv.hashed_references(), 6);
   kv.release_hashed(a, 300);
-  EXPECT_EQ(kv.used_blocks(), 3) << "block 3 is evictable now, blocks 1 and 2 still referenced by b";
+  EXPECT_EQ(kv.used_blocks(), 3)
+      << "block 3 is evictable now, blocks 1 and 2 still referenced by b";
   EXPECT_EQ(kv.free_blocks(), 7);
 }
 

@@ -2,8 +2,8 @@
 // checker's ability to fail.
 #include <gtest/gtest.h>
 
-#include "sim/metrics/invariant_checker.h"
 #include "sim/core/rng.h"
+#include "sim/metrics/invariant_checker.h"
 #include "sim/metrics/percentile.h"
 #include "sim/world/cluster.h"
 
@@ -27,13 +27,16 @@ TEST(Percentile, WeightedSelectionEqualsExpandedOnRandomData) {
     std::vector<double> expanded;
     const int n = static_cast<int>(rng.uniform_int(1, 300));
     for (int i = 0; i < n; ++i) {
-      const std::int64_t v = trial % 2 ? rng.uniform_int(0, 40) : rng.uniform_int(0, std::int64_t{1} << 40);  // ties; 4 radix passes
+      const std::int64_t v =
+          trial % 2 ? rng.uniform_int(0, 40)
+                    : rng.uniform_int(0, std::int64_t{1} << 40);  // ties; 4 radix passes
       const std::int64_t c = rng.uniform_int(1, 5);
       w.add(v, c);
       for (std::int64_t k = 0; k < c; ++k) expanded.push_back(static_cast<double>(v));
     }
     std::sort(expanded.begin(), expanded.end());
-    for (double p : {0.0, 10.0, 50.0, 90.0, 99.0, 100.0}) EXPECT_DOUBLE_EQ(w.percentile(p), percentile_sorted(expanded, p));
+    for (double p : {0.0, 10.0, 50.0, 90.0, 99.0, 100.0})
+      EXPECT_DOUBLE_EQ(w.percentile(p), percentile_sorted(expanded, p));
     EXPECT_DOUBLE_EQ(static_cast<double>(w.max()), expanded.back());
   }
 }
@@ -84,12 +87,14 @@ TEST(Percentile, SelectionMatchesSorting) {
   Rng rng(3);
   for (int n : {1, 2, 3, 10, 1001}) {
     std::vector<double> v;
-    for (int i = 0; i < n; ++i) v.push_back(static_cast<double>(rng.uniform_int(0, 50)));  // with ties
+    for (int i = 0; i < n; ++i)
+      v.push_back(static_cast<double>(rng.uniform_int(0, 50)));  // with ties
     std::vector<double> sorted = v;
     std::sort(sorted.begin(), sorted.end());
     const std::vector<double> ps = {0, 1, 50, 90, 99, 99.9, 100};
     const std::vector<double> got = percentiles(v, ps);
-    for (std::size_t i = 0; i < ps.size(); ++i) EXPECT_DOUBLE_EQ(got[i], percentile_sorted(sorted, ps[i])) << n << " p" << ps[i];
+    for (std::size_t i = 0; i < ps.size(); ++i)
+      EXPECT_DOUBLE_EQ(got[i], percentile_sorted(sorted, ps[i])) << n << " p" << ps[i];
   }
 }
 

@@ -1,10 +1,10 @@
 // tests/rng_test.cc — the deterministic random numbers and their distributions (statistical
 // checks with fixed seeds and tolerances several standard errors wide).
+#include "sim/core/rng.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-
-#include "sim/core/rng.h"
 
 namespace servesim {
 namespace {

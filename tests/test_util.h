@@ -2,8 +2,8 @@
 // binary, building scenarios from YAML text, and reading result databases.
 #pragma once
 
-#include <sqlite3.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -23,7 +23,8 @@ class TempDir {
  public:
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string("servesim_") + (info ? info->test_suite_name() + std::string("_") + info->name() : "t");
+    std::string name = std::string("servesim_") +
+                       (info ? info->test_suite_name() + std::string("_") + info->name() : "t");
     path_ = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
@@ -46,7 +47,8 @@ struct CliResult {
 
 // Runs build/servesim with `args` (a shell-quoted string) from the source root.
 inline CliResult run_cli(const std::string& args) {
-  const std::string cmd = std::string("cd '") + SERVESIM_SOURCE_DIR + "' && '" + SERVESIM_BINARY + "' " + args + " 2>&1";
+  const std::string cmd = std::string("cd '") + SERVESIM_SOURCE_DIR + "' && '" + SERVESIM_BINARY +
+                          "' " + args + " 2>&1";
   CliResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -58,7 +60,8 @@ inline CliResult run_cli(const std::string& args) {
   return r;
 }
 
-inline std::shared_ptr<ConfigTree> parse_yaml(const std::string& yaml, const std::string& name = "test.yaml") {
+inline std::shared_ptr<ConfigTree> parse_yaml(const std::string& yaml,
+                                              const std::string& name = "test.yaml") {
   return ConfigTree::parse(yaml, name);
 }
 
@@ -85,15 +88,21 @@ inline std::string query(const std::string& db_path, const std::string& sql) {
       for (int c = 0; c < sqlite3_column_count(st); ++c) {
         if (c) out += '\t';
         switch (sqlite3_column_type(st, c)) {
-          case SQLITE_NULL: out += "NULL"; break;
-          case SQLITE_INTEGER: out += std::to_string(sqlite3_column_int64(st, c)); break;
+          case SQLITE_NULL:
+            out += "NULL";
+            break;
+          case SQLITE_INTEGER:
+            out += std::to_string(sqlite3_column_int64(st, c));
+            break;
           case SQLITE_FLOAT: {
             char buf[64];
             std::snprintf(buf, sizeof buf, "%.9g", sqlite3_column_double(st, c));
             out += buf;
             break;
           }
-          default: out += reinterpret_cast<const char*>(sqlite3_column_text(st, c)); break;
+          default:
+            out += reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+            break;
         }
       }
       out += '\n';
@@ -106,11 +115,13 @@ inline std::string query(const std::string& db_path, const std::string& sql) {
 
 // A cost model for hand-checked timing: every prefill iteration 10 ms, every decode 5 ms.
 inline constexpr const char* kFixedCostYaml =
-    "  cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, pipeline_overhead: false,\n"
+    "  cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, "
+    "pipeline_overhead: false,\n"
     "               decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}\n";
 
 // Runs a scenario given as YAML text into `db`, quietly, with extra observers.
-inline RunOutcome run_yaml(const std::string& yaml, const std::string& db, std::vector<Observer*> observers = {}) {
+inline RunOutcome run_yaml(const std::string& yaml, const std::string& db,
+                           std::vector<Observer*> observers = {}) {
   auto tree = parse_yaml(yaml);
   tree->set("output.path", YAML::Node(db));
   RunOptions opt;

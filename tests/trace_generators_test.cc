@@ -78,7 +78,9 @@ TEST(TraceGenerators, MmppOnOffMatchesTheInterruptedPoissonClosedForm) {
   const double alpha = 1 / mean_on, beta = 1 / mean_off;
   const double p = alpha / (lambda + alpha);
   const double m1 = (alpha + beta) / (lambda * beta);
-  const double m2 = (2 / std::pow(lambda + alpha, 2) + 2 * p * (1 / beta + m1) / (lambda + alpha) + p * (2 / (beta * beta) + 2 * m1 / beta)) / (1 - p);
+  const double m2 = (2 / std::pow(lambda + alpha, 2) + 2 * p * (1 / beta + m1) / (lambda + alpha) +
+                     p * (2 / (beta * beta) + 2 * m1 / beta)) /
+                    (1 - p);
   const double cv = std::sqrt(m2 - m1 * m1) / m1;
   EXPECT_NEAR(a.process->mean_rate_per_s(), 10.0, 1e-12);
   const GapStats s = gap_stats(*a.process, 300000, 4);
@@ -86,7 +88,8 @@ TEST(TraceGenerators, MmppOnOffMatchesTheInterruptedPoissonClosedForm) {
   EXPECT_NEAR(s.cv, cv, cv * 0.05);
   EXPECT_GT(s.cv, 2.0);
   // With an "off" rate the mean rate is the time-weighted average.
-  auto b = make_arrivals("impl: mmpp\nrate_on_per_s: 40\nrate_off_per_s: 4\nmean_on_s: 1\nmean_off_s: 3\n");
+  auto b = make_arrivals(
+      "impl: mmpp\nrate_on_per_s: 40\nrate_off_per_s: 4\nmean_on_s: 1\nmean_off_s: 3\n");
   const GapStats sb = gap_stats(*b.process, 300000, 5);
   EXPECT_NEAR(sb.mean_rate, 13.0, 13.0 * 0.04);
   EXPECT_GT(sb.cv, 1.3);
@@ -95,7 +98,8 @@ TEST(TraceGenerators, MmppOnOffMatchesTheInterruptedPoissonClosedForm) {
 TEST(TraceGenerators, DiurnalFollowsItsRateCurve) {
   // Period 100 s, mean 200/s, amplitude 0.8, peak at 25 s: over 20 periods count arrivals per
   // quarter of the period and compare with the integral of the rate.
-  auto a = make_arrivals("impl: diurnal\nrate_per_s: 200\namplitude: 0.8\nperiod_s: 100\npeak_s: 25\n");
+  auto a =
+      make_arrivals("impl: diurnal\nrate_per_s: 200\namplitude: 0.8\nperiod_s: 100\npeak_s: 25\n");
   Rng rng(6, "test.arrivals");
   TimeNs t = 0;
   std::vector<double> quarter(4, 0);
@@ -111,7 +115,9 @@ TEST(TraceGenerators, DiurnalFollowsItsRateCurve) {
   // ∫ over a quarter [q·25, (q+1)·25) of 200·(1 + 0.8 cos(2π(t − 25)/100)) dt, times 20 periods.
   for (int q = 0; q < 4; ++q) {
     const double w = 6.283185307179586 / 100;
-    const double integral = 200 * 25 + 200 * 0.8 / w * (std::sin(w * ((q + 1) * 25 - 25)) - std::sin(w * (q * 25 - 25)));
+    const double integral =
+        200 * 25 +
+        200 * 0.8 / w * (std::sin(w * ((q + 1) * 25 - 25)) - std::sin(w * (q * 25 - 25)));
     EXPECT_NEAR(quarter[static_cast<std::size_t>(q)], 20 * integral, 20 * integral * 0.03) << q;
   }
 }
@@ -122,7 +128,8 @@ TEST(TraceGenerators, RateCurveIsPiecewiseConstant) {
   Rng rng(7, "test.arrivals");
   TimeNs t = 0;
   std::vector<double> per(3, 0);
-  while ((t = a.process->next_arrival_ns(t, rng)) < s_to_ns(300)) per[static_cast<std::size_t>(std::fmod(ns_to_s(t), 30.0) / 10.0)] += 1;
+  while ((t = a.process->next_arrival_ns(t, rng)) < s_to_ns(300))
+    per[static_cast<std::size_t>(std::fmod(ns_to_s(t), 30.0) / 10.0)] += 1;
   EXPECT_NEAR(per[0] / 100.0, 100.0, 100.0 * 0.05);
   EXPECT_EQ(per[1], 0);
   EXPECT_NEAR(per[2] / 100.0, 300.0, 300.0 * 0.05);
@@ -164,8 +171,10 @@ TEST(TraceGenerators, ZipfPmfAndEmpiricalLengths) {
   EXPECT_DOUBLE_EQ(p.dist->mean(), 25.0);
 
   TempDir dir;
-  const std::string csv = dir.write("l.csv", "num_prefill_tokens,num_decode_tokens\r\n5,1\r\n10,2\r\n");
-  auto e = make_lengths("impl: empirical\npath: " + yaml_path(csv) + "\ncolumn: num_prefill_tokens\n");
+  const std::string csv =
+      dir.write("l.csv", "num_prefill_tokens,num_decode_tokens\r\n5,1\r\n10,2\r\n");
+  auto e =
+      make_lengths("impl: empirical\npath: " + yaml_path(csv) + "\ncolumn: num_prefill_tokens\n");
   std::set<int> seen;
   for (int i = 0; i < 100; ++i) seen.insert(e.dist->sample(rng));
   EXPECT_EQ(seen, (std::set<int>{5, 10}));
@@ -184,11 +193,13 @@ TEST(TraceGenerators, ZipfPmfAndEmpiricalLengths) {
 
 TEST(TraceGenerators, MultiClientWeightsAndOwnRates) {
   const auto reqs = read_all(
-      "impl: multi_client\nnum_requests: 30000\nprefix_block_tokens: 0\narrival: {impl: poisson, rate_per_s: 40}\n"
+      "impl: multi_client\nnum_requests: 30000\nprefix_block_tokens: 0\narrival: {impl: poisson, "
+      "rate_per_s: 40}\n"
       "clients:\n"
       "  - {weight: 3, prompt_tokens: 10, output_tokens: 1}\n"
       "  - {weight: 1, prompt_tokens: 20, output_tokens: 1}\n"
-      "  - {id: 77, arrival: {impl: poisson, rate_per_s: 10}, prompt_tokens: 30, output_tokens: 1, priority: 2}\n");
+      "  - {id: 77, arrival: {impl: poisson, rate_per_s: 10}, prompt_tokens: 30, output_tokens: 1, "
+      "priority: 2}\n");
   ASSERT_EQ(reqs.size(), 30000u);
   std::map<std::uint32_t, int> per;
   for (std::size_t i = 0; i < reqs.size(); ++i) {
@@ -217,7 +228,8 @@ TEST(TraceGenerators, MultiClientSystemPromptsAndConversationsShareHashedPrefixe
   const auto reqs = read_all(
       "impl: multi_client\nnum_requests: 300\nprefix_block_tokens: 16\n"
       "clients:\n"
-      "  - {arrival: {impl: uniform, rate_per_s: 1}, prompt_tokens: 100, output_tokens: 50, system_prompt_tokens: 160, turns: 3}\n");
+      "  - {arrival: {impl: uniform, rate_per_s: 1}, prompt_tokens: 100, output_tokens: 50, "
+      "system_prompt_tokens: 160, turns: 3}\n");
   ASSERT_EQ(reqs.size(), 300u);
   for (std::size_t i = 0; i < reqs.size(); i += 3) {
     const Request& t1 = reqs[i];
@@ -230,8 +242,10 @@ TEST(TraceGenerators, MultiClientSystemPromptsAndConversationsShareHashedPrefixe
     EXPECT_EQ(t3.prefix_hashes.size(), 560u / 16);
     EXPECT_EQ(t1.arrival_ns, t2.arrival_ns);
     // Turn k+1 extends turn k: every full block of turn k's prompt is a prefix of turn k+1's.
-    for (std::size_t b = 0; b < t1.prefix_hashes.size(); ++b) EXPECT_EQ(t1.prefix_hashes[b], t2.prefix_hashes[b]);
-    for (std::size_t b = 0; b < t2.prefix_hashes.size(); ++b) EXPECT_EQ(t2.prefix_hashes[b], t3.prefix_hashes[b]);
+    for (std::size_t b = 0; b < t1.prefix_hashes.size(); ++b)
+      EXPECT_EQ(t1.prefix_hashes[b], t2.prefix_hashes[b]);
+    for (std::size_t b = 0; b < t2.prefix_hashes.size(); ++b)
+      EXPECT_EQ(t2.prefix_hashes[b], t3.prefix_hashes[b]);
     // The system prompt (10 blocks) is shared across conversations; the rest is not.
     for (std::size_t b = 0; b < 10; ++b) EXPECT_EQ(t1.prefix_hashes[b], reqs[0].prefix_hashes[b]);
     if (i > 0) {
@@ -248,7 +262,8 @@ TEST(TraceGenerators, MultiClientSystemPromptsAndConversationsShareHashedPrefixe
   // Two system prompts: conversations start with one of two first-block hashes.
   const auto two = read_all(
       "impl: multi_client\nnum_requests: 200\nclients:\n"
-      "  - {arrival: {rate_per_s: 1}, prompt_tokens: 20, output_tokens: 5, system_prompt_tokens: 64, num_system_prompts: 2}\n");
+      "  - {arrival: {rate_per_s: 1}, prompt_tokens: 20, output_tokens: 5, system_prompt_tokens: "
+      "64, num_system_prompts: 2}\n");
   std::set<std::uint64_t> first;
   for (const auto& r : two) first.insert(r.prefix_hashes.at(0));
   EXPECT_EQ(first.size(), 2u);
@@ -258,7 +273,8 @@ TEST(TraceGenerators, MultiClientThinkTimeAndDeterminism) {
   const std::string yaml =
       "impl: multi_client\nnum_requests: 2000\n"
       "clients:\n"
-      "  - {arrival: {impl: gamma, rate_per_s: 2, cv: 2}, prompt_tokens: {impl: lognormal, mean: 200}, output_tokens: 20,"
+      "  - {arrival: {impl: gamma, rate_per_s: 2, cv: 2}, prompt_tokens: {impl: lognormal, mean: "
+      "200}, output_tokens: 20,"
       " turns: {impl: uniform, min: 1, max: 4}, think_time_s: 5}\n";
   TraceContext a, b, c;
   a.seed = b.seed = 11;
@@ -278,7 +294,9 @@ TEST(TraceGenerators, MultiClientThinkTimeAndDeterminism) {
   EXPECT_TRUE(differs);
   EXPECT_THROW(read_all("impl: multi_client\nclients: []\n"), ConfigError);
   EXPECT_THROW(read_all("impl: multi_client\nclients: [{prompt_tokens: 5}]\n"), ConfigError);
-  EXPECT_THROW(read_all("impl: multi_client\narrival: {rate_per_s: 1}\nclients: [{weight: 1, arrival: {rate_per_s: 1}}]\n"), ConfigError);
+  EXPECT_THROW(read_all("impl: multi_client\narrival: {rate_per_s: 1}\nclients: [{weight: 1, "
+                        "arrival: {rate_per_s: 1}}]\n"),
+               ConfigError);
 }
 
 // A two-client ServeGen folder: client 1 has two 600 s windows (Gamma at 2 req/s, then idle) and
@@ -287,7 +305,8 @@ std::string write_servegen(const TempDir& dir) {
   std::filesystem::create_directories(dir.file("sg"));
   dir.write("sg/chunk-1-trace.csv", "0,2,2.0,Gamma,0.25,2.0\r\n600,0,0,,0,0\r\n");
   dir.write("sg/chunk-1-dataset.json",
-            "{\n  \"0\": {\n    \"input_tokens\": \"{10: 0.5, 20: 0.5}\",\n    \"output_tokens\": \"{5: 1.0}\"\n  },\n"
+            "{\n  \"0\": {\n    \"input_tokens\": \"{10: 0.5, 20: 0.5}\",\n    \"output_tokens\": "
+            "\"{5: 1.0}\"\n  },\n"
             "  \"21600\": {\"input_tokens\": \"{}\", \"output_tokens\": \"{}\"}\n}\n");
   dir.write("sg/chunk-2-trace.csv", "0,1,1.5,Weibull,0.7,1.0\r\n600,1,1,,0,0\r\n");
   return dir.file("sg");
@@ -313,10 +332,12 @@ TEST(TraceGenerators, ServeGenPerClientWindowsAndLengths) {
   EXPECT_EQ(second_window[1], 0);
   EXPECT_NEAR(second_window[2], 600, 600 * 0.15);
   // A subset of clients, a window of the trace, a rate scale.
-  const auto sub = read_all("impl: servegen\npath: " + yaml_path(sg) + "\nclients: [2]\nstart_s: 600\nduration_s: 600\nrate_scale: 2\n");
+  const auto sub = read_all("impl: servegen\npath: " + yaml_path(sg) +
+                            "\nclients: [2]\nstart_s: 600\nduration_s: 600\nrate_scale: 2\n");
   for (const auto& r : sub) EXPECT_EQ(r.client_id, 2u);
   EXPECT_NEAR(static_cast<double>(sub.size()), 1200, 1200 * 0.1);
-  EXPECT_THROW(read_all("impl: servegen\npath: " + yaml_path(sg) + "\nclients: [9]\n"), ConfigError);
+  EXPECT_THROW(read_all("impl: servegen\npath: " + yaml_path(sg) + "\nclients: [9]\n"),
+               ConfigError);
   // Bad aggregates stop with FILE:LINE.
   dir.write("sg/chunk-3-trace.csv", "0,1,1,Gamma,0.5,1\n600,abc,1,,0,0\n");
   const std::string err = testing::read_error("impl: servegen\npath: " + yaml_path(sg) + "\n");

@@ -26,7 +26,8 @@ std::vector<std::string> lines_of(const std::string& path, std::size_t chunk) {
 
 TEST(TraceIo, LineReaderHandlesCrlfBomMissingNewlineAndChunkBoundaries) {
   TempDir dir;
-  const std::string p = dir.write("a.csv", "\xEF\xBB\xBFh1,h2\r\n1,2\r\n\r\n" + std::string(100, 'x') + "\r\n3,4");
+  const std::string p =
+      dir.write("a.csv", "\xEF\xBB\xBFh1,h2\r\n1,2\r\n\r\n" + std::string(100, 'x') + "\r\n3,4");
   for (std::size_t chunk : {16u, 17u, 64u, 1u << 20}) {
     const auto lines = lines_of(p, chunk);
     ASSERT_EQ(lines.size(), 5u) << chunk;
@@ -64,7 +65,8 @@ TEST(TraceIo, ParseCountAcceptsIntegralValuesAndClassifiesErrors) {
   EXPECT_EQ(parse_count("1001", 1000, v), ParseError::kOverflow);
   EXPECT_EQ(parse_count("99999999999999999999999", 1000, v), ParseError::kOverflow);
   EXPECT_EQ(parse_count("nan", 1000, v), ParseError::kNotNumber);
-  EXPECT_NE(describe_parse_error(ParseError::kOverflow, "5000", 1000).find("max 1000"), std::string::npos);
+  EXPECT_NE(describe_parse_error(ParseError::kOverflow, "5000", 1000).find("max 1000"),
+            std::string::npos);
 }
 
 TEST(TraceIo, ParseTimeIsExactForDecimals) {
@@ -104,8 +106,9 @@ TEST(TraceIo, ParseDatetime) {
   TimeNs feb = 0;
   ASSERT_TRUE(parse_datetime_ns("2024-02-28 00:00:00", feb));
   EXPECT_EQ(leap - feb, 2 * 86'400 * kNsPerSecond);
-  for (const char* bad : {"2023-11-16", "2023-13-01 00:00:00", "2023-11-16 25:00:00", "2023-11-16 18:17:03.",
-                          "2023/11/16 18:17:03", "2023-11-16 18:17:0x", "garbage"}) {
+  for (const char* bad :
+       {"2023-11-16", "2023-13-01 00:00:00", "2023-11-16 25:00:00", "2023-11-16 18:17:03.",
+        "2023/11/16 18:17:03", "2023-11-16 18:17:0x", "garbage"}) {
     TimeNs t;
     EXPECT_FALSE(parse_datetime_ns(bad, t)) << bad;
   }
@@ -131,7 +134,10 @@ TEST(TraceIo, SplitCsvHandlesQuotes) {
 TEST(TraceIo, JsonScannerSplitsFlatObjectsAndRejectsBrokenOnes) {
   std::vector<JsonField> f;
   std::string err;
-  ASSERT_TRUE(scan_json_line(R"( {"timestamp": 0, "input_length": 6758, "s": "x\"y", "hash_ids": [0, 1, 2], "n": null, "o": {"a": [1]}, "t": true} )", f, err)) << err;
+  ASSERT_TRUE(scan_json_line(
+      R"( {"timestamp": 0, "input_length": 6758, "s": "x\"y", "hash_ids": [0, 1, 2], "n": null, "o": {"a": [1]}, "t": true} )",
+      f, err))
+      << err;
   ASSERT_EQ(f.size(), 7u);
   EXPECT_EQ(f[1].key, "input_length");
   EXPECT_EQ(f[1].type, JsonType::kNumber);
@@ -151,8 +157,9 @@ TEST(TraceIo, JsonScannerSplitsFlatObjectsAndRejectsBrokenOnes) {
   std::size_t hint = 0;
   EXPECT_EQ(find_json_field(f, "hash_ids", hint), &f[3]);
   EXPECT_EQ(find_json_field(f, "missing", hint), nullptr);
-  for (const char* bad : {R"({"a": 1)", R"({"a" 1})", R"({"a": 1,})", R"({"a": "x)", R"({"a": [1, 2})", R"({"a": 1} x)",
-                          R"([1, 2])", "", R"({a: 1})", R"({"a": tru})"}) {
+  for (const char* bad :
+       {R"({"a": 1)", R"({"a" 1})", R"({"a": 1,})", R"({"a": "x)", R"({"a": [1, 2})",
+        R"({"a": 1} x)", R"([1, 2])", "", R"({a: 1})", R"({"a": tru})"}) {
     EXPECT_FALSE(scan_json_line(bad, f, err)) << bad;
     EXPECT_FALSE(err.empty());
   }
@@ -173,14 +180,18 @@ TEST(TraceIo, JsonlWriterWritesExactDecimalSeconds) {
   r.trace_id = 99;
   std::string s;
   append_servesim_jsonl(r, s);
-  EXPECT_EQ(s, "{\"arrival_s\":1.500000001,\"prompt_tokens\":10,\"output_tokens\":2,\"client_id\":4,\"priority\":-1,\"trace_id\":99}\n");
+  EXPECT_EQ(s,
+            "{\"arrival_s\":1.500000001,\"prompt_tokens\":10,\"output_tokens\":2,\"client_id\":4,"
+            "\"priority\":-1,\"trace_id\":99}\n");
   s.clear();
   r.arrival_ns = 2'000'000'000;
   r.prefix_block_tokens = 16;
   r.prefix_hashes = {18446744073709551615ULL, 0};
   append_servesim_jsonl(r, s);
   EXPECT_NE(s.find("\"arrival_s\":2.0,"), std::string::npos) << s;
-  EXPECT_NE(s.find("\"prefix_block_tokens\":16,\"prefix_hashes\":[18446744073709551615,0]"), std::string::npos) << s;
+  EXPECT_NE(s.find("\"prefix_block_tokens\":16,\"prefix_hashes\":[18446744073709551615,0]"),
+            std::string::npos)
+      << s;
 }
 
 }  // namespace

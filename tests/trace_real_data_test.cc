@@ -4,10 +4,9 @@
 // copy, ServeGen folders, and the two trace scenarios end to end (cut to their first requests).
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_set>
 
@@ -31,12 +30,13 @@ std::string data_dir() {
 
 std::string trace_file(const std::string& rel) { return data_dir() + "/traces/" + rel; }
 
-#define REQUIRE_DATA(rel)                                                                              \
-  if (!std::filesystem::exists(trace_file(rel))) {                                                     \
-    GTEST_SKIP() << "shared data not found: " << trace_file(rel) << " (set SERVESIM_DATA_DIR)";          \
+#define REQUIRE_DATA(rel)                                                                       \
+  if (!std::filesystem::exists(trace_file(rel))) {                                              \
+    GTEST_SKIP() << "shared data not found: " << trace_file(rel) << " (set SERVESIM_DATA_DIR)"; \
   }
 
-std::vector<Request> read_trace(const std::string& impl, const std::string& rel, const std::string& extra = "") {
+std::vector<Request> read_trace(const std::string& impl, const std::string& rel,
+                                const std::string& extra = "") {
   return read_all("impl: " + impl + "\npath: " + yaml_path(trace_file(rel)) + "\n" + extra);
 }
 
@@ -51,7 +51,8 @@ TEST(TraceRealData, AzureAndVidurCopiesAgree) {
   for (std::size_t i = 0; i < conv.size(); ++i) {
     ASSERT_EQ(vidur[i].prompt_tokens, conv[i].prompt_tokens) << i;
     ASSERT_EQ(vidur[i].output_tokens, conv[i].output_tokens) << i;
-    ASSERT_LE(std::llabs(vidur[i].arrival_ns - conv[i].arrival_ns), 1000) << i;  // µs vs 100 ns precision
+    ASSERT_LE(std::llabs(vidur[i].arrival_ns - conv[i].arrival_ns), 1000)
+        << i;  // µs vs 100 ns precision
   }
 }
 
@@ -61,7 +62,8 @@ TEST(TraceRealData, MooncakeHashIdsCoverEveryBlock) {
   ASSERT_EQ(conv.size(), 12031u);
   for (const auto& r : conv) {
     ASSERT_EQ(r.prefix_block_tokens, 512);
-    ASSERT_EQ(static_cast<std::int64_t>(r.prefix_hashes.size()), (r.prompt_tokens + 511) / 512) << r.trace_id;
+    ASSERT_EQ(static_cast<std::int64_t>(r.prefix_hashes.size()), (r.prompt_tokens + 511) / 512)
+        << r.trace_id;
   }
   EXPECT_EQ(read_trace("mooncake", "mooncake_fast25/synthetic_trace.jsonl").size(), 3993u);
 }
@@ -118,8 +120,15 @@ TEST(TraceRealData, VtcHas27Clients) {
 
 TEST(TraceRealData, LengthOnlyTracesAndServeGen) {
   REQUIRE_DATA("sharegpt/sharegpt_val_10k_llama2.csv");
-  EXPECT_EQ(read_trace("lengths_csv", "sharegpt/sharegpt_val_10k_llama2.csv", "arrival: {rate_per_s: 5}\n").size(), 10000u);
-  EXPECT_EQ(read_trace("lengths_csv", "vidur/arxiv_summarization_stats_llama2_tokenizer_filtered_v2.csv", "arrival: {rate_per_s: 5}\n").size(), 28257u);
+  EXPECT_EQ(read_trace("lengths_csv", "sharegpt/sharegpt_val_10k_llama2.csv",
+                       "arrival: {rate_per_s: 5}\n")
+                .size(),
+            10000u);
+  EXPECT_EQ(
+      read_trace("lengths_csv", "vidur/arxiv_summarization_stats_llama2_tokenizer_filtered_v2.csv",
+                 "arrival: {rate_per_s: 5}\n")
+          .size(),
+      28257u);
   REQUIRE_DATA("servegen/reason/deepseek-r1");
   const auto sg = read_trace("servegen", "servegen/reason/deepseek-r1", "duration_s: 600\n");
   std::set<std::uint32_t> clients;
@@ -134,7 +143,8 @@ TEST(TraceRealData, TraceScenariosRunEndToEnd) {
   testing::TempDir dir;
   for (const char* name : {"azure-conv", "mooncake-conv"}) {
     const std::string db = dir.file(std::string(name) + ".db");
-    const auto r = run_cli(std::string("run scenarios/") + name + ".yaml -o '" + db + "' --quiet --set 'workload.transforms=[{impl: first_n, n: 300}]'");
+    const auto r = run_cli(std::string("run scenarios/") + name + ".yaml -o '" + db +
+                           "' --quiet --set 'workload.transforms=[{impl: first_n, n: 300}]'");
     ASSERT_EQ(r.exit_code, 0) << name << "\n" << r.output;
     EXPECT_EQ(testing::query(db, "SELECT COUNT(*) FROM requests"), "300\n") << name;
   }

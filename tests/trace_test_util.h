@@ -37,7 +37,8 @@ inline std::vector<Request> drain(TraceSource& s, std::size_t limit = 100000000)
   return out;
 }
 
-inline std::vector<Request> read_all(const std::string& yaml, const TraceContext& ctx = TraceContext{}) {
+inline std::vector<Request> read_all(const std::string& yaml,
+                                     const TraceContext& ctx = TraceContext{}) {
   TestSource t = make_source(yaml, ctx);
   return drain(*t.source);
 }

@@ -18,7 +18,9 @@ const char* kInline =
     "prompt_tokens: [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]\n"
     "output_tokens: [10, 10, 10, 10, 10, 10, 10, 10, 10, 10]\n";
 
-std::string with(const std::string& transforms) { return std::string(kInline) + "transforms: " + transforms + "\n"; }
+std::string with(const std::string& transforms) {
+  return std::string(kInline) + "transforms: " + transforms + "\n";
+}
 
 TEST(TraceTransforms, ScaleRateDividesArrivalTimes) {
   const auto r = read_all(with("[{impl: scale_rate, factor: 4}]"));
@@ -49,7 +51,9 @@ TEST(TraceTransforms, TimeWindowAndFirstNChainInOrder) {
 }
 
 TEST(TraceTransforms, SampleKeepsAFractionReproducibly) {
-  std::string yaml = "impl: synthetic\nnum_requests: 20000\narrival: {rate_per_s: 100}\ntransforms: [{impl: sample, fraction: 0.25}]\n";
+  std::string yaml =
+      "impl: synthetic\nnum_requests: 20000\narrival: {rate_per_s: 100}\ntransforms: [{impl: "
+      "sample, fraction: 0.25}]\n";
   TraceContext ctx;
   ctx.seed = 3;
   const auto a = read_all(yaml, ctx);
@@ -67,19 +71,24 @@ TEST(TraceTransforms, TruncateCutsOrDropsAndReports) {
   EXPECT_EQ(r[5].prompt_tokens, 500);  // cut to 510 − 10
   EXPECT_EQ(r[9].output_tokens, 10);
   ASSERT_EQ(notes.size(), 1u);
-  EXPECT_EQ(notes[0], "truncate: 5 of 10 requests exceeded 510 tokens and were cut (1500 prompt and 0 output tokens removed)");
+  EXPECT_EQ(notes[0],
+            "truncate: 5 of 10 requests exceeded 510 tokens and were cut (1500 prompt and 0 output "
+            "tokens removed)");
   notes.clear();
-  r = read_all(with("[{impl: truncate, max_context_tokens: 510, action: drop}]"), capture_notes(notes));
+  r = read_all(with("[{impl: truncate, max_context_tokens: 510, action: drop}]"),
+               capture_notes(notes));
   EXPECT_EQ(r.size(), 5u);
   ASSERT_EQ(notes.size(), 1u);
-  EXPECT_NE(notes[0].find("5 of 10 requests exceeded 510 tokens and were dropped"), std::string::npos);
+  EXPECT_NE(notes[0].find("5 of 10 requests exceeded 510 tokens and were dropped"),
+            std::string::npos);
   // Without max_context_tokens the model's context from the TraceContext applies; output is cut
   // only when it alone does not fit; prefix hashes of blocks past the cut are dropped.
   notes.clear();
   TraceContext ctx = capture_notes(notes);
   ctx.max_context_tokens = 8;
   r = read_all(
-      "impl: inline\narrival_s: [0]\nprompt_tokens: [40]\noutput_tokens: [20]\nprefix_group: [1]\nshared_prefix_tokens: [40]\n"
+      "impl: inline\narrival_s: [0]\nprompt_tokens: [40]\noutput_tokens: [20]\nprefix_group: "
+      "[1]\nshared_prefix_tokens: [40]\n"
       "transforms: [{impl: truncate}]\n",
       ctx);
   ASSERT_EQ(r.size(), 1u);

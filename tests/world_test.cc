@@ -33,7 +33,8 @@ class Log final : public Observer {
     TimeNs finish_ns, max_tbt_ns;
   };
   void on_finish(const RequestState& r) override {
-    done[r.request_id] = Done{r.first_instance_id, r.instance_id, r.generated_tokens, r.finish_ns, r.max_tbt_ns};
+    done[r.request_id] =
+        Done{r.first_instance_id, r.instance_id, r.generated_tokens, r.finish_ns, r.max_tbt_ns};
   }
   void on_iteration(const IterationRecord& it) override { iterations.push_back(it); }
   std::map<std::uint64_t, Done> done;
@@ -44,11 +45,13 @@ class Log final : public Observer {
 // with a prefill in them and 5 ms otherwise (polynomial cost model with constant terms).
 class TestWorld {
  public:
-  explicit TestWorld(int instances, std::int64_t kv_blocks = 64, const std::string& batcher = "{impl: vllm}")
+  explicit TestWorld(int instances, std::int64_t kv_blocks = 64,
+                     const std::string& batcher = "{impl: vllm}")
       : cluster_(sim_, nullptr, nullptr, 4096) {
     trees_.push_back(testing::parse_yaml(batcher));
     trees_.push_back(testing::parse_yaml(
-        "{impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, pipeline_overhead: false,"
+        "{impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, pipeline_overhead: "
+        "false,"
         " decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}"));
     trees_.push_back(testing::parse_yaml("{impl: fcfs}"));
     deployment_.hardware = &Catalog::builtin().hardware("h100-sxm");
@@ -57,8 +60,10 @@ class TestWorld {
     options.kv_blocks = kv_blocks;
     PoolSpec spec;
     spec.name = "p";
-    const int pool = cluster_.add_pool(spec, [this, options](InstanceId id, int p, const InstanceWorld& world) {
-      ConfigNode batcher_cfg = trees_[0]->root(), cost_cfg = trees_[1]->root(), order_cfg = trees_[2]->root();
+    const int pool = cluster_.add_pool(spec, [this, options](InstanceId id, int p,
+                                                             const InstanceWorld& world) {
+      ConfigNode batcher_cfg = trees_[0]->root(), cost_cfg = trees_[1]->root(),
+                 order_cfg = trees_[2]->root();
       return std::make_unique<Instance>(
           id, p, world, options, make_cost_model(cost_cfg, deployment_),
           make_batcher(batcher_cfg, BatcherContext{options.kv_blocks, 4096}),
@@ -79,7 +84,9 @@ class TestWorld {
     cluster_.instance(instance).enqueue(slot);
     return slot;
   }
-  void at(double ms, std::function<void()> fn) { sim_.schedule_at(ms_to_ns(ms), Phase::kControl, std::move(fn)); }
+  void at(double ms, std::function<void()> fn) {
+    sim_.schedule_at(ms_to_ns(ms), Phase::kControl, std::move(fn));
+  }
 
   Simulation sim_{1};
   Cluster cluster_;
@@ -95,7 +102,8 @@ TEST(Movement, DecodingRequestMovesToAnotherInstanceAndFinishesThere) {
   TestWorld w(2);
   Instance& a = w.cluster_.instance(0);
   Instance& b = w.cluster_.instance(1);
-  const RequestSlot r = w.submit(0, 100, 20);  // prefill 0–10 ms (token 1); steps end 15, 20, 25, 30
+  const RequestSlot r =
+      w.submit(0, 100, 20);  // prefill 0–10 ms (token 1); steps end 15, 20, 25, 30
   w.at(30, [&] {
     // The step ending at 30 ms has completed and the next has not formed: nothing in flight.
     ASSERT_FALSE(a.in_flight(r));
@@ -119,7 +127,8 @@ TEST(Movement, DecodingRequestMovesToAnotherInstanceAndFinishesThere) {
   EXPECT_EQ(d.first, 0);
   EXPECT_EQ(d.last, 1);
   EXPECT_EQ(d.generated, 20);
-  EXPECT_EQ(d.finish_ns, ms_to_ns(30 + 15 * 5)) << "tokens 6..20 on B, one 5 ms step each from 30 ms";
+  EXPECT_EQ(d.finish_ns, ms_to_ns(30 + 15 * 5))
+      << "tokens 6..20 on B, one 5 ms step each from 30 ms";
   EXPECT_EQ(d.max_tbt_ns, ms_to_ns(5));
   EXPECT_EQ(b.kv().used_blocks(), 0);
   EXPECT_TRUE(a.empty());
@@ -143,8 +152,8 @@ TEST(Movement, WaitingRequestMovesWithoutKv) {
   TestWorld w(2);
   Instance& a = w.cluster_.instance(0);
   Instance& b = w.cluster_.instance(1);
-  w.submit(0, 100, 3);                         // keeps A busy 0–10 ms
-  const RequestSlot r = w.submit(0, 200, 3);   // admitted alongside under vLLM's budget...
+  w.submit(0, 100, 3);                        // keeps A busy 0–10 ms
+  const RequestSlot r = w.submit(0, 200, 3);  // admitted alongside under vLLM's budget...
   w.sim_.run_until(0);
   // ...so queue a third one that has to wait behind both.
   const RequestSlot q = w.submit(0, 300, 3);
@@ -158,7 +167,8 @@ TEST(Movement, WaitingRequestMovesWithoutKv) {
   w.sim_.run();
   (void)r;
   EXPECT_EQ(w.log_.done.at(2).last, 1);
-  EXPECT_EQ(w.log_.done.at(2).finish_ns, ms_to_ns(5 + 10 + 2 * 5)) << "B prefills 5–15 ms, two decode steps";
+  EXPECT_EQ(w.log_.done.at(2).finish_ns, ms_to_ns(5 + 10 + 2 * 5))
+      << "B prefills 5–15 ms, two decode steps";
 }
 
 TEST(Movement, ReservationsAreBookedAndCancelled) {
@@ -191,7 +201,8 @@ class TwoGroupBatcher final : public BatcherBase {
   void schedule(Instance& inst) override {
     std::int64_t tokens = 0;
     bool admitted = false;
-    while (rules_.head_fits(inst) && static_cast<std::int64_t>(inst.num_running()) < max_num_seqs_) {
+    while (rules_.head_fits(inst) &&
+           static_cast<std::int64_t>(inst.num_running()) < max_num_seqs_) {
       const std::int64_t n = inst.prefill_tokens_needed(inst.waiting_head());
       if (tokens + n > token_budget_) break;
       tokens += inst.admit_head(static_cast<std::int32_t>(n));
@@ -202,26 +213,33 @@ class TwoGroupBatcher final : public BatcherBase {
     if (inst.decode_group(g).count() == 0) g = 1 - g;
     turn_ = 1 - g;
     inst.schedule_decodes(/*one_free_block_each=*/true, g);
-    if (inst.preempted_this_batch() == 0) swap_in_while_room(inst, max_num_seqs_, rules_.watermark_blocks);
+    if (inst.preempted_this_batch() == 0)
+      swap_in_while_room(inst, max_num_seqs_, rules_.watermark_blocks);
   }
 
  private:
   int turn_ = 0;
 };
-SERVESIM_REGISTER(Batcher, TwoGroupBatcher, "test-two-groups", "test only: two decode groups stepped alternately")
+SERVESIM_REGISTER(Batcher, TwoGroupBatcher, "test-two-groups",
+                  "test only: two decode groups stepped alternately")
 
 TEST(DecodeGroups, AlternatingGroupsEachAdvanceOnlyTheirMembers) {
   TempDir dir;
   const std::string db = dir.file("r.db");
   // A and B prefill together (0–10 ms) and join groups 0 and 1. Steps alternate: A at 15, B at
   // 20, A at 25, ... A's tokens 2–5 end at 15, 25, 35, 45; B's at 20, 30, 40, 50.
-  run_yaml("workload: {impl: inline, arrival_s: [0, 0], prompt_tokens: [100, 100], output_tokens: [5, 5]}\n"
-           "cluster:\n" + std::string(testing::kFixedCostYaml) +
-               "policies: {batcher: {impl: test-two-groups}}\noutput: {consistency_every: 1}\n",
-           db);
+  run_yaml(
+      "workload: {impl: inline, arrival_s: [0, 0], prompt_tokens: [100, 100], output_tokens: [5, "
+      "5]}\n"
+      "cluster:\n" +
+          std::string(testing::kFixedCostYaml) +
+          "policies: {batcher: {impl: test-two-groups}}\noutput: {consistency_every: 1}\n",
+      db);
   EXPECT_EQ(query(db, "SELECT request_id, finish_s, max_tbt_s FROM requests ORDER BY request_id"),
             "0\t0.045\t0.01\n1\t0.05\t0.01\n");
-  EXPECT_EQ(query(db, "SELECT count(*), max(decode_tokens) FROM iterations WHERE decode_tokens > 0"), "8\t1\n");
+  EXPECT_EQ(
+      query(db, "SELECT count(*), max(decode_tokens) FROM iterations WHERE decode_tokens > 0"),
+      "8\t1\n");
 }
 
 TEST(DecodeGroups, SubsetDecodesHoldUnderMemoryPressure) {
@@ -229,12 +247,16 @@ TEST(DecodeGroups, SubsetDecodesHoldUnderMemoryPressure) {
   const std::string db = dir.file("r.db");
   const RunOutcome out = run_yaml(
       "seed: 5\nworkload:\n  num_requests: 200\n  arrival: {impl: poisson, rate_per_s: 40}\n"
-      "  prompt_tokens: {impl: uniform, min: 16, max: 400}\n  output_tokens: {impl: uniform, min: 1, max: 200}\n"
+      "  prompt_tokens: {impl: uniform, min: 16, max: 400}\n  output_tokens: {impl: uniform, min: "
+      "1, max: 200}\n"
       "cluster: {max_model_len: 1024, kv_cache: {num_blocks: 90}, cost_model: {impl: roofline}}\n"
-      "policies: {batcher: {impl: test-two-groups, max_num_seqs: 32}}\noutput: {consistency_every: 1}\n",
+      "policies: {batcher: {impl: test-two-groups, max_num_seqs: 32}}\noutput: {consistency_every: "
+      "1}\n",
       db);
   EXPECT_EQ(out.requests, 200);
-  EXPECT_GT(std::stoi(query(db, "SELECT CAST(value AS INTEGER) FROM summary WHERE metric = 'preemptions'")), 5)
+  EXPECT_GT(std::stoi(query(
+                db, "SELECT CAST(value AS INTEGER) FROM summary WHERE metric = 'preemptions'")),
+            5)
       << "the pool is small enough to preempt";
   EXPECT_EQ(query(db, "SELECT count(*) FROM requests WHERE status = 'finished'"), "200\n");
 }
@@ -244,11 +266,14 @@ TEST(DecodeGroups, SubsetDecodesHoldUnderMemoryPressure) {
 // Tracks waiting and running requests with their priorities and checks the priority rules.
 class PriorityRules final : public Observer {
  public:
-  void on_arrival(const RequestState& r) override { waiting_.emplace(r.request_id, r.req.priority); }
+  void on_arrival(const RequestState& r) override {
+    waiting_.emplace(r.request_id, r.req.priority);
+  }
   void on_reject(const RequestState& r) override { waiting_.erase(r.request_id); }
   void on_admit(const RequestState& r) override {
     for (const auto& [id, p] : waiting_) {
-      EXPECT_LE(p, r.req.priority) << "admitted " << r.request_id << " ahead of higher-priority " << id;
+      EXPECT_LE(p, r.req.priority)
+          << "admitted " << r.request_id << " ahead of higher-priority " << id;
     }
     waiting_.erase(r.request_id);
     running_.emplace(r.request_id, r.req.priority);
@@ -257,8 +282,8 @@ class PriorityRules final : public Observer {
     for (const auto& [id, p] : running_) {
       if (id == r.request_id) continue;
       EXPECT_TRUE(p > r.req.priority || (p == r.req.priority && id < r.request_id))
-          << "preempted " << r.request_id << " (priority " << r.req.priority << ") while " << id << " (priority " << p
-          << ") runs";
+          << "preempted " << r.request_id << " (priority " << r.req.priority << ") while " << id
+          << " (priority " << p << ") runs";
     }
     running_.erase(r.request_id);
     waiting_.emplace(r.request_id, r.req.priority);
@@ -274,13 +299,16 @@ class PriorityRules final : public Observer {
 TEST(PriorityOrder, HighestPriorityAdmittedFirstAndLowestPreempted) {
   TempDir dir;
   PriorityRules rules;
-  run_yaml("seed: 9\nworkload:\n  num_requests: 300\n  arrival: {impl: poisson, rate_per_s: 60}\n"
-           "  prompt_tokens: {impl: uniform, min: 16, max: 500}\n  output_tokens: {impl: uniform, min: 1, max: 200}\n"
-           "  priorities: [0, 1, 2]\n"
-           "cluster: {max_model_len: 1024, kv_cache: {num_blocks: 100}, cost_model: {impl: roofline}}\n"
-           "policies: {batcher: {impl: vllm, max_num_seqs: 48, victim: lowest_priority}, queue_order: {impl: priority}}\n"
-           "output: {consistency_every: 1}\n",
-           dir.file("r.db"), {&rules});
+  run_yaml(
+      "seed: 9\nworkload:\n  num_requests: 300\n  arrival: {impl: poisson, rate_per_s: 60}\n"
+      "  prompt_tokens: {impl: uniform, min: 16, max: 500}\n  output_tokens: {impl: uniform, min: "
+      "1, max: 200}\n"
+      "  priorities: [0, 1, 2]\n"
+      "cluster: {max_model_len: 1024, kv_cache: {num_blocks: 100}, cost_model: {impl: roofline}}\n"
+      "policies: {batcher: {impl: vllm, max_num_seqs: 48, victim: lowest_priority}, queue_order: "
+      "{impl: priority}}\n"
+      "output: {consistency_every: 1}\n",
+      dir.file("r.db"), {&rules});
   EXPECT_GT(rules.preemptions, 5);
 }
 
@@ -288,10 +316,13 @@ TEST(PriorityOrder, EqualPrioritiesBehaveExactlyAsFcfs) {
   TempDir dir;
   const std::string yaml =
       "seed: 4\nworkload:\n  num_requests: 300\n  arrival: {impl: poisson, rate_per_s: 50}\n"
-      "  prompt_tokens: {impl: uniform, min: 16, max: 500}\n  output_tokens: {impl: uniform, min: 1, max: 200}\n"
+      "  prompt_tokens: {impl: uniform, min: 16, max: 500}\n  output_tokens: {impl: uniform, min: "
+      "1, max: 200}\n"
       "cluster: {max_model_len: 1024, kv_cache: {num_blocks: 100}, cost_model: {impl: roofline}}\n";
   run_yaml(yaml + "policies: {batcher: {impl: vllm, max_num_seqs: 48}}\n", dir.file("f.db"));
-  run_yaml(yaml + "policies: {batcher: {impl: vllm, max_num_seqs: 48, victim: lowest_priority}, queue_order: {impl: priority}}\n",
+  run_yaml(yaml +
+               "policies: {batcher: {impl: vllm, max_num_seqs: 48, victim: lowest_priority}, "
+               "queue_order: {impl: priority}}\n",
            dir.file("p.db"));
   const char* sql = "SELECT request_id, finish_s, preemptions FROM requests ORDER BY request_id";
   EXPECT_GT(std::stoi(query(dir.file("f.db"), "SELECT sum(preemptions) FROM requests")), 5);
@@ -303,25 +334,38 @@ TEST(PriorityOrder, EqualPrioritiesBehaveExactlyAsFcfs) {
 TEST(Lifecycle, ScaleScheduleSpawnsAndDrainsAndRoutersFollow) {
   TempDir dir;
   const std::string db = dir.file("r.db");
-  run_yaml("seed: 2\nworkload:\n  num_requests: 600\n  arrival: {impl: poisson, rate_per_s: 10}\n"
-           "  prompt_tokens: {impl: uniform, min: 16, max: 500}\n  output_tokens: {impl: uniform, min: 1, max: 100}\n"
-           "cluster: {instances: 2, startup_s: 5, cost_model: {impl: roofline}}\n"
-           "policies:\n  controllers: [{impl: scale_schedule, pool: default, at_s: [10, 30], instances: [3, 1]}]\n"
-           "output: {consistency_every: 1, sample_every_s: 1}\n",
-           db);
+  run_yaml(
+      "seed: 2\nworkload:\n  num_requests: 600\n  arrival: {impl: poisson, rate_per_s: 10}\n"
+      "  prompt_tokens: {impl: uniform, min: 16, max: 500}\n  output_tokens: {impl: uniform, min: "
+      "1, max: 100}\n"
+      "cluster: {instances: 2, startup_s: 5, cost_model: {impl: roofline}}\n"
+      "policies:\n  controllers: [{impl: scale_schedule, pool: default, at_s: [10, 30], instances: "
+      "[3, 1]}]\n"
+      "output: {consistency_every: 1, sample_every_s: 1}\n",
+      db);
   // Instance 2 spawned at 10 s, active at 15 s; at 30 s instances 2 and 1 drain (newest first).
-  EXPECT_EQ(query(db, "SELECT instance_id, started_s, stopped_s IS NOT NULL, stopped_s >= 30 FROM instances"),
-            "0\t0\t0\tNULL\n1\t0\t1\t1\n2\t15\t1\t1\n");
-  EXPECT_EQ(query(db, "SELECT count(*) FROM requests r JOIN instances i ON i.instance_id = r.first_instance_id "
-                      "WHERE r.arrival_s < i.started_s OR (i.instance_id > 0 AND r.arrival_s >= 30)"),
-            "0\n")
+  EXPECT_EQ(
+      query(db,
+            "SELECT instance_id, started_s, stopped_s IS NOT NULL, stopped_s >= 30 FROM instances"),
+      "0\t0\t0\tNULL\n1\t0\t1\t1\n2\t15\t1\t1\n");
+  EXPECT_EQ(
+      query(
+          db,
+          "SELECT count(*) FROM requests r JOIN instances i ON i.instance_id = r.first_instance_id "
+          "WHERE r.arrival_s < i.started_s OR (i.instance_id > 0 AND r.arrival_s >= 30)"),
+      "0\n")
       << "no request is routed to an instance before it is active or after it drains";
   EXPECT_EQ(query(db, "SELECT count(*) > 20 FROM requests WHERE first_instance_id = 2"), "1\n")
       << "instance 2 takes about a third of the ~150 arrivals between 15 and 30 s";
-  EXPECT_EQ(query(db, "SELECT DISTINCT state FROM instance_samples WHERE instance_id = 2 AND time_s < 15"), "starting\n");
+  EXPECT_EQ(
+      query(db,
+            "SELECT DISTINCT state FROM instance_samples WHERE instance_id = 2 AND time_s < 15"),
+      "starting\n");
   // One sample a second while requests are in the system, none long after the last one left.
-  EXPECT_EQ(query(db, "SELECT count(DISTINCT time_s) >= 55, max(time_s) <= (SELECT max(finish_s) FROM requests) + 1 "
-                      "FROM instance_samples"),
+  EXPECT_EQ(query(db,
+                  "SELECT count(DISTINCT time_s) >= 55, max(time_s) <= (SELECT max(finish_s) FROM "
+                  "requests) + 1 "
+                  "FROM instance_samples"),
             "1\t1\n");
 }
 
@@ -332,19 +376,28 @@ TEST(Handoff, PrefillPoolHandsRequestsToTheDecodePoolWithTheirKv) {
   const std::string db = dir.file("r.db");
   // Prefill instance 0 (10 ms per prefill) hands A over at 10 ms; decode instance 1 steps at
   // 5 ms: A's tokens 2..5 at 15, 20, 25, 30 ms.
-  run_yaml("workload: {impl: inline, arrival_s: [0], prompt_tokens: [100], output_tokens: [5]}\n"
-           "cluster:\n  pools:\n"
-           "    - {name: p, role: prefill" + std::string(",") +
-               " cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, pipeline_overhead: false,"
-               " decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}}\n"
-               "    - {name: d, role: decode,"
-               " cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, pipeline_overhead: false,"
-               " decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}}\n"
-               "output: {consistency_every: 1}\n",
-           db);
-  EXPECT_EQ(query(db, "SELECT first_instance_id, instance_id, first_token_s, finish_s FROM requests"), "0\t1\t0.01\t0.03\n");
-  EXPECT_EQ(query(db, "SELECT instance_id, sum(prefill_tokens), sum(decode_tokens) FROM iterations GROUP BY 1"),
-            "0\t100\t0\n1\t0\t4\n");
+  run_yaml(
+      "workload: {impl: inline, arrival_s: [0], prompt_tokens: [100], output_tokens: [5]}\n"
+      "cluster:\n  pools:\n"
+      "    - {name: p, role: prefill" +
+          std::string(",") +
+          " cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, "
+          "pipeline_overhead: false,"
+          " decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}}\n"
+          "    - {name: d, role: decode,"
+          " cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, "
+          "pipeline_overhead: false,"
+          " decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}}\n"
+          "output: {consistency_every: 1}\n",
+      db);
+  EXPECT_EQ(
+      query(db, "SELECT first_instance_id, instance_id, first_token_s, finish_s FROM requests"),
+      "0\t1\t0.01\t0.03\n");
+  EXPECT_EQ(
+      query(
+          db,
+          "SELECT instance_id, sum(prefill_tokens), sum(decode_tokens) FROM iterations GROUP BY 1"),
+      "0\t100\t0\n1\t0\t4\n");
 }
 
 TEST(Handoff, DecodeMemoryIsNeverExceededAndEveryRequestFinishes) {
@@ -352,7 +405,8 @@ TEST(Handoff, DecodeMemoryIsNeverExceededAndEveryRequestFinishes) {
   const std::string db = dir.file("r.db");
   const RunOutcome out = run_yaml(
       "seed: 8\nworkload:\n  num_requests: 300\n  arrival: {impl: poisson, rate_per_s: 30}\n"
-      "  prompt_tokens: {impl: uniform, min: 16, max: 600}\n  output_tokens: {impl: uniform, min: 1, max: 300}\n"
+      "  prompt_tokens: {impl: uniform, min: 16, max: 600}\n  output_tokens: {impl: uniform, min: "
+      "1, max: 300}\n"
       "cluster:\n  max_model_len: 1024\n  pools:\n"
       "    - {name: p, role: prefill, instances: 2, kv_cache: {num_blocks: 200}}\n"
       "    - {name: d, role: decode, instances: 1, kv_cache: {num_blocks: 150}}\n"
@@ -360,8 +414,10 @@ TEST(Handoff, DecodeMemoryIsNeverExceededAndEveryRequestFinishes) {
       db);
   EXPECT_EQ(out.requests, 300);
   EXPECT_EQ(query(db, "SELECT count(*) FROM requests WHERE status = 'finished'"), "300\n");
-  EXPECT_EQ(query(db, "SELECT count(*) FROM requests WHERE instance_id != 2 AND output_tokens > 1"), "0\n");
-  EXPECT_EQ(query(db, "SELECT max(handoff) > 0 FROM instance_samples"), "1\n") << "the bridge should fill at times";
+  EXPECT_EQ(query(db, "SELECT count(*) FROM requests WHERE instance_id != 2 AND output_tokens > 1"),
+            "0\n");
+  EXPECT_EQ(query(db, "SELECT max(handoff) > 0 FROM instance_samples"), "1\n")
+      << "the bridge should fill at times";
 }
 
 // ------------------------------------------------------------------ pools configuration
@@ -379,37 +435,58 @@ std::string config_error(const std::string& yaml) {
 }
 
 TEST(Pools, ConfigurationErrorsNameTheKey) {
-  EXPECT_NE(config_error("cluster: {instances: 2, pools: [{name: a}]}").find("cluster.instances: set it per pool"),
+  EXPECT_NE(config_error("cluster: {instances: 2, pools: [{name: a}]}")
+                .find("cluster.instances: set it per pool"),
             std::string::npos);
-  EXPECT_NE(config_error("cluster: {pools: [{name: a}, {name: a}]}").find("cluster.pools.1.name: duplicate pool name"),
+  EXPECT_NE(config_error("cluster: {pools: [{name: a}, {name: a}]}")
+                .find("cluster.pools.1.name: duplicate pool name"),
             std::string::npos);
-  EXPECT_NE(config_error("cluster: {pools: [{name: a}, {name: b, model: llama-2-13b}]}").find("cluster.pools.1.model"),
+  EXPECT_NE(config_error("cluster: {pools: [{name: a}, {name: b, model: llama-2-13b}]}")
+                .find("cluster.pools.1.model"),
             std::string::npos);
-  EXPECT_NE(config_error("cluster: {pools: [{name: a, role: prefill}]}").find("needs a decode pool"), std::string::npos);
-  EXPECT_NE(config_error("cluster: {pools: [{name: a, role: decode}]}").find("needs a prefill pool"), std::string::npos);
-  EXPECT_NE(config_error("cluster: {pools: [{name: a, kv_cache: {num_blocks: 4}}]}").find("cluster.pools.0.kv_cache.num_blocks"),
+  EXPECT_NE(
+      config_error("cluster: {pools: [{name: a, role: prefill}]}").find("needs a decode pool"),
+      std::string::npos);
+  EXPECT_NE(
+      config_error("cluster: {pools: [{name: a, role: decode}]}").find("needs a prefill pool"),
+      std::string::npos);
+  EXPECT_NE(config_error("cluster: {pools: [{name: a, kv_cache: {num_blocks: 4}}]}")
+                .find("cluster.pools.0.kv_cache.num_blocks"),
             std::string::npos);
-  EXPECT_NE(config_error("cluster: {pools: [{name: a, batcher: {impl: vllm}}]}\npolicies: {batcher: {impl: sarathi}}")
+  EXPECT_NE(config_error("cluster: {pools: [{name: a, batcher: {impl: vllm}}]}\npolicies: "
+                         "{batcher: {impl: sarathi}}")
                 .find("policies.batcher: unused"),
             std::string::npos);
-  EXPECT_NE(config_error("cluster: {pools: [{name: a, role: middle}]}").find("cluster.pools.0.role"), std::string::npos);
-  EXPECT_NE(config_error("cluster: {pools: []}").find("needs at least one pool"), std::string::npos);
-  EXPECT_NE(config_error("policies: {controllers: [{impl: scale_schedule, pool: nope, at_s: [1], instances: [1]}]}")
+  EXPECT_NE(
+      config_error("cluster: {pools: [{name: a, role: middle}]}").find("cluster.pools.0.role"),
+      std::string::npos);
+  EXPECT_NE(config_error("cluster: {pools: []}").find("needs at least one pool"),
+            std::string::npos);
+  EXPECT_NE(config_error("policies: {controllers: [{impl: scale_schedule, pool: nope, at_s: [1], "
+                         "instances: [1]}]}")
                 .find("no pool named 'nope'; pools are: default"),
             std::string::npos);
-  EXPECT_NE(config_error("policies: {queue_order: {impl: lifo}}").find("valid values are: fcfs, priority"), std::string::npos);
-  EXPECT_EQ(config_error("cluster: {pools: [{name: a, hardware: a100-80g}, {name: b, hardware: h100-sxm, batcher: {impl: sarathi}}]}"),
+  EXPECT_NE(config_error("policies: {queue_order: {impl: lifo}}")
+                .find("valid values are: fcfs, priority"),
+            std::string::npos);
+  EXPECT_EQ(config_error("cluster: {pools: [{name: a, hardware: a100-80g}, {name: b, hardware: "
+                         "h100-sxm, batcher: {impl: sarathi}}]}"),
             "<no error>");
 }
 
 TEST(Pools, FlatClusterIsOnePoolNamedDefault) {
   TempDir dir;
   const std::string db = dir.file("r.db");
-  run_yaml("workload: {impl: inline, arrival_s: [0, 0], prompt_tokens: [100, 100], output_tokens: [2, 2]}\n"
-           "cluster: {instances: 2, tensor_parallel: 2}\n",
-           db);
-  EXPECT_EQ(query(db, "SELECT instance_id, pool, role, hardware, model, tensor_parallel, devices FROM instances"),
-            "0\tdefault\tcolocated\th100-sxm\tllama-3-8b\t2\t2\n1\tdefault\tcolocated\th100-sxm\tllama-3-8b\t2\t2\n");
+  run_yaml(
+      "workload: {impl: inline, arrival_s: [0, 0], prompt_tokens: [100, 100], output_tokens: [2, "
+      "2]}\n"
+      "cluster: {instances: 2, tensor_parallel: 2}\n",
+      db);
+  EXPECT_EQ(query(db,
+                  "SELECT instance_id, pool, role, hardware, model, tensor_parallel, devices FROM "
+                  "instances"),
+            "0\tdefault\tcolocated\th100-sxm\tllama-3-8b\t2\t2\n1\tdefault\tcolocated\th100-"
+            "sxm\tllama-3-8b\t2\t2\n");
 }
 
 TEST(Registry, DuplicateRegistrationIsAHardError) {

@@ -52,7 +52,8 @@ class TokenPmf {
   std::int32_t sample(Rng& rng) const {
     const double u = rng.uniform01() * total_;
     const auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
-    return values_[std::min(static_cast<std::size_t>(it - cumulative_.begin()), values_.size() - 1)];
+    return values_[std::min(static_cast<std::size_t>(it - cumulative_.begin()),
+                            values_.size() - 1)];
   }
   double mean() const { return total_ > 0 ? weighted_sum_ / total_ : 0.0; }
   // Adds `other` scaled to total probability `mass` (mixtures of several PMFs).
@@ -71,10 +72,13 @@ class TokenPmf {
 };
 
 std::unique_ptr<ArrivalProcess> make_arrival_process(ConfigNode cfg, const TraceContext& ctx);
-std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode cfg, const TraceContext& ctx);
+std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode cfg,
+                                                             const TraceContext& ctx);
 // Reads `parent.key`, which is either a mapping ({impl: lognormal, ...}) or a plain number
 // (shorthand for {impl: fixed, value: N}); absent means fixed `default_tokens`.
-std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode& parent, std::string_view key,
-                                                             std::int64_t default_tokens, const TraceContext& ctx);
+std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode& parent,
+                                                             std::string_view key,
+                                                             std::int64_t default_tokens,
+                                                             const TraceContext& ctx);
 
 }  // namespace servesim

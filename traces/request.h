@@ -11,9 +11,9 @@
 namespace servesim {
 
 struct Request {
-  std::uint64_t trace_id = 0;    // id from the source (row number when the source has none)
-  std::uint32_t client_id = 0;   // tenant / client, for fairness policies (0 when unknown)
-  TimeNs arrival_ns = 0;         // arrival time since the start of the run
+  std::uint64_t trace_id = 0;   // id from the source (row number when the source has none)
+  std::uint32_t client_id = 0;  // tenant / client, for fairness policies (0 when unknown)
+  TimeNs arrival_ns = 0;        // arrival time since the start of the run
   std::int32_t prompt_tokens = 0;
   std::int32_t output_tokens = 0;  // the simulator knows it; schedulers must not read it
   std::int32_t priority = 0;       // larger = more important (0 = default)

@@ -26,15 +26,15 @@ struct LengthSummary {
 struct TraceStats {
   std::int64_t requests = 0;
   double first_arrival_s = 0;
-  double duration_s = 0;        // last arrival − first arrival
-  double mean_rate_per_s = 0;   // (requests − 1) / duration_s (0 when undefined)
-  double interarrival_cv = 0;   // stddev / mean of the gaps (population; 0 when undefined)
+  double duration_s = 0;       // last arrival − first arrival
+  double mean_rate_per_s = 0;  // (requests − 1) / duration_s (0 when undefined)
+  double interarrival_cv = 0;  // stddev / mean of the gaps (population; 0 when undefined)
   LengthSummary prompt_tokens, output_tokens;
   std::int64_t clients = 0;
   std::int64_t prefix_blocks = 0;    // Σ len(prefix_hashes)
   std::int64_t prefix_distinct = 0;  // distinct (block size, hash) pairs
   std::int64_t prefix_hits = 0;
-  double prefix_reuse = 0;           // prefix_hits / prefix_blocks (0 without hashes)
+  double prefix_reuse = 0;                // prefix_hits / prefix_blocks (0 without hashes)
   std::vector<std::int32_t> block_sizes;  // distinct prefix_block_tokens seen (sorted)
 
   // A human-readable table.

@@ -17,10 +17,13 @@ void report_note(const TraceContext& ctx, const std::string& note) {
 }
 
 std::unique_ptr<TraceSource> make_trace_source(ConfigNode cfg, const TraceContext& ctx) {
-  std::unique_ptr<TraceSource> source = Registry<TraceSource>::instance().create(cfg, "synthetic", ctx);
+  std::unique_ptr<TraceSource> source =
+      Registry<TraceSource>::instance().create(cfg, "synthetic", ctx);
   for (ConfigNode t : cfg.child_list("transforms")) {
-    if (!t.has("impl")) t.fail("impl", "required key is missing (which transform; servesim list transforms)");
-    std::unique_ptr<TraceTransform> wrapper = Registry<TraceTransform>::instance().create(t, "", ctx);
+    if (!t.has("impl"))
+      t.fail("impl", "required key is missing (which transform; servesim list transforms)");
+    std::unique_ptr<TraceTransform> wrapper =
+        Registry<TraceTransform>::instance().create(t, "", ctx);
     wrapper->attach(std::move(source));
     source = std::move(wrapper);
   }

@@ -20,8 +20,8 @@
 namespace servesim {
 
 struct TraceContext {
-  std::uint64_t seed = 0;   // the run seed; sources derive their own named Rng streams from it
-  std::string data_dir;     // root of the shared data folder (traces/, profiles/)
+  std::uint64_t seed = 0;  // the run seed; sources derive their own named Rng streams from it
+  std::string data_dir;    // root of the shared data folder (traces/, profiles/)
   // The longest context (prompt + output) the served model accepts (the cluster's
   // max_model_len), for the `truncate` transform. 0 = unknown (e.g. `servesim trace`).
   std::int64_t max_context_tokens = 0;

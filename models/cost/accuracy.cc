@@ -21,8 +21,8 @@ double elementwise_units(const std::string& kind) {
   if (kind == "rms_norm") return 2;      // read x, write y
   if (kind == "add_rms_norm") return 4;  // read x and residual, write both
   if (kind == "add") return 3;
-  if (kind == "act_gated") return 3;     // read gate and up, write one
-  return 2;                              // rope (read/write Q and K), act
+  if (kind == "act_gated") return 3;  // read gate and up, write one
+  return 2;                           // rope (read/write Q and K), act
 }
 
 bool is_attention(const TableRef& t) {
@@ -34,18 +34,24 @@ std::vector<int> split_dims(const TableRef& t, SplitMode mode) {
   std::vector<int> dims;
   if (mode == SplitMode::kPoints) {
     for (int d = 0; d < t.dims; ++d) {
-      if (t.op_class == OpClass::kCommunication && d == 0) continue;  // group size: never interpolated
+      if (t.op_class == OpClass::kCommunication && d == 0)
+        continue;  // group size: never interpolated
       dims.push_back(d);
     }
     return dims;
   }
   switch (t.op_class) {
-    case OpClass::kGemm: return {0, 1};
+    case OpClass::kGemm:
+      return {0, 1};
     case OpClass::kAttentionPrefill:
-    case OpClass::kAttentionDecode: return {0, 1};  // (group size, kv heads)
-    case OpClass::kElementwise: return {0};
-    case OpClass::kCommunication: return {1};
-    default: return {0};
+    case OpClass::kAttentionDecode:
+      return {0, 1};  // (group size, kv heads)
+    case OpClass::kElementwise:
+      return {0};
+    case OpClass::kCommunication:
+      return {1};
+    default:
+      return {0};
   }
 }
 
@@ -57,18 +63,21 @@ std::vector<TableRef> table_refs(const ProfileData& d) {
     out.push_back(TableRef{"gemm bf16", OpClass::kGemm, 3, {}, "bf16", &it->second});
   }
   for (const auto& [k, pts] : d.prefill) {
-    out.push_back(TableRef{"attention_prefill hd" + std::to_string(k.head_dim) + " kv" + std::to_string(k.kv_dtype_bytes) + "B",
+    out.push_back(TableRef{"attention_prefill hd" + std::to_string(k.head_dim) + " kv" +
+                               std::to_string(k.kv_dtype_bytes) + "B",
                            OpClass::kAttentionPrefill, 5, k, "", &pts});
   }
   for (const auto& [k, pts] : d.decode) {
-    out.push_back(TableRef{"attention_decode hd" + std::to_string(k.head_dim) + " kv" + std::to_string(k.kv_dtype_bytes) + "B",
+    out.push_back(TableRef{"attention_decode hd" + std::to_string(k.head_dim) + " kv" +
+                               std::to_string(k.kv_dtype_bytes) + "B",
                            OpClass::kAttentionDecode, 4, k, "", &pts});
   }
   for (const auto& [k, pts] : d.elementwise) {
     out.push_back(TableRef{"elementwise " + k, OpClass::kElementwise, 2, {}, k, &pts});
   }
   for (const auto& [k, pts] : d.comm) {
-    out.push_back(TableRef{"comm " + k.collective + "/" + k.impl, OpClass::kCommunication, 2, {}, k.collective, &pts});
+    out.push_back(TableRef{
+        "comm " + k.collective + "/" + k.impl, OpClass::kCommunication, 2, {}, k.collective, &pts});
   }
   return out;
 }
@@ -88,7 +97,8 @@ std::vector<bool> heldout_mask(const TableRef& t, SplitMode mode, int fold) {
     long rank_sum = 0;
     for (int d : dims) {
       const auto& v = values[static_cast<std::size_t>(d)];
-      rank_sum += std::lower_bound(v.begin(), v.end(), pts[i].x[static_cast<std::size_t>(d)]) - v.begin();
+      rank_sum +=
+          std::lower_bound(v.begin(), v.end(), pts[i].x[static_cast<std::size_t>(d)]) - v.begin();
     }
     mask[i] = (rank_sum % 2 == 1) == (fold == 1);
   }
@@ -97,29 +107,35 @@ std::vector<bool> heldout_mask(const TableRef& t, SplitMode mode, int fold) {
 
 double roofline_point_ns(const RooflineCostModel& roof, const TableRef& t, const double* x) {
   switch (t.op_class) {
-    case OpClass::kGemm: return roof.gemm_ns(x[2], x[1], x[0]);
+    case OpClass::kGemm:
+      return roof.gemm_ns(x[2], x[1], x[0]);
     case OpClass::kAttentionPrefill:
     case OpClass::kAttentionDecode: {
-      const RooflineCostModel::AttentionShape a{x[0] * x[1], x[1], static_cast<double>(t.attn.head_dim), 2.0,
+      const RooflineCostModel::AttentionShape a{x[0] * x[1], x[1],
+                                                static_cast<double>(t.attn.head_dim), 2.0,
                                                 static_cast<double>(t.attn.kv_dtype_bytes)};
-      if (t.op_class == OpClass::kAttentionPrefill) return roof.prefill_attention_ns(a, x[2], x[4], x[3]);
+      if (t.op_class == OpClass::kAttentionPrefill)
+        return roof.prefill_attention_ns(a, x[2], x[4], x[3]);
       return roof.decode_attention_ns(a, x[2], x[3]);
     }
-    case OpClass::kElementwise: return roof.memory_ns(x[0] * x[1] * 2.0 * elementwise_units(t.name));
+    case OpClass::kElementwise:
+      return roof.memory_ns(x[0] * x[1] * 2.0 * elementwise_units(t.name));
     case OpClass::kCommunication: {
       const int gpus = static_cast<int>(x[0]);
       if (t.name == "all_reduce") return roof.allreduce_ns(x[1], gpus);
       if (t.name == "all_gather") return roof.allgather_ns(x[1], gpus);
       return roof.send_ns(x[1]);
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
 int attention_fold(const LogGrid& g, int kv_heads, int q_heads) {
   const double ratio = static_cast<double>(q_heads) / kv_heads;
   const double exact[2] = {ratio, static_cast<double>(kv_heads)};
-  if (g.has_prefix(exact) || !g.view(exact).clamped()) return 1;  // present, or interpolated in range
+  if (g.has_prefix(exact) || !g.view(exact).clamped())
+    return 1;  // present, or interpolated in range
   for (int f = 2; f <= kv_heads; ++f) {
     if (kv_heads % f != 0) continue;
     const double prefix[2] = {ratio, static_cast<double>(kv_heads / f)};
@@ -128,8 +144,8 @@ int attention_fold(const LogGrid& g, int kv_heads, int q_heads) {
   return 1;
 }
 
-double measured_point_ns(const LogGrid& fit, const RooflineCostModel& roof, const TableRef& t, const double* x,
-                         bool* fell_back) {
+double measured_point_ns(const LogGrid& fit, const RooflineCostModel& roof, const TableRef& t,
+                         const double* x, bool* fell_back) {
   LogGrid::Coords c{};
   for (int d = 0; d < t.dims; ++d) c[static_cast<std::size_t>(d)] = x[d];
   if (is_attention(t)) {
@@ -138,7 +154,9 @@ double measured_point_ns(const LogGrid& fit, const RooflineCostModel& roof, cons
     c[1] /= f;
     c[2] *= f;
   }
-  return fit.lookup(c.data(), [&](const double* e) { return std::log(roofline_point_ns(roof, t, e)); }, fell_back);
+  return fit.lookup(
+      c.data(), [&](const double* e) { return std::log(roofline_point_ns(roof, t, e)); },
+      fell_back);
 }
 
 void ErrorStats::add(const ErrorStats& o) {
@@ -151,9 +169,12 @@ void ErrorStats::add(const ErrorStats& o) {
   sum_log_ratio_roofline += o.sum_log_ratio_roofline;
 }
 
-double ErrorStats::roofline_ratio() const { return points ? std::exp(sum_log_ratio_roofline / points) : 1.0; }
+double ErrorStats::roofline_ratio() const {
+  return points ? std::exp(sum_log_ratio_roofline / points) : 1.0;
+}
 
-RooflineParams fit_roofline_params(const std::vector<TableRef>& tables, const std::vector<std::vector<bool>>& excluded,
+RooflineParams fit_roofline_params(const std::vector<TableRef>& tables,
+                                   const std::vector<std::vector<bool>>& excluded,
                                    const HardwareSpec& hw, const RooflineParams& start) {
   const Deployment dep = reference_deployment(hw);
   auto objective = [&](const RooflineParams& p) {
@@ -171,7 +192,8 @@ RooflineParams fit_roofline_params(const std::vector<TableRef>& tables, const st
     }
     double total = 0;
     for (int k = 0; k < kNumOpClasses; ++k) {
-      if (n[static_cast<std::size_t>(k)] > 0) total += sum[static_cast<std::size_t>(k)] / n[static_cast<std::size_t>(k)];
+      if (n[static_cast<std::size_t>(k)] > 0)
+        total += sum[static_cast<std::size_t>(k)] / n[static_cast<std::size_t>(k)];
     }
     return total;
   };
@@ -217,8 +239,9 @@ RooflineParams fit_roofline_params(const std::vector<TableRef>& tables, const st
   return best;
 }
 
-std::vector<AccuracyRow> held_out_accuracy(const ProfileData& data, const HardwareSpec& hw, const RooflineParams& p,
-                                           const AccuracyOptions& o, RooflineParams* calibrated) {
+std::vector<AccuracyRow> held_out_accuracy(const ProfileData& data, const HardwareSpec& hw,
+                                           const RooflineParams& p, const AccuracyOptions& o,
+                                           RooflineParams* calibrated) {
   std::vector<TableRef> tables = table_refs(data);
   std::vector<std::vector<bool>> masks;
   for (TableRef& t : tables) {

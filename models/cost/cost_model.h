@@ -45,12 +45,12 @@ struct BatchShape {
 };
 
 enum class OpClass : int {
-  kGemm = 0,            // QKV, O, MLP projections (MoE experts included), LM head
-  kAttentionPrefill,    // attention of prefill segments (causal, with prior context)
-  kAttentionDecode,     // attention of decoding requests over their KV cache
-  kElementwise,         // norms, rotary, activation, residual adds, embedding, sampling
-  kCommunication,       // tensor-parallel all-reduce, pipeline send/recv
-  kOverhead,            // per-iteration framework/launch overhead
+  kGemm = 0,          // QKV, O, MLP projections (MoE experts included), LM head
+  kAttentionPrefill,  // attention of prefill segments (causal, with prior context)
+  kAttentionDecode,   // attention of decoding requests over their KV cache
+  kElementwise,       // norms, rotary, activation, residual adds, embedding, sampling
+  kCommunication,     // tensor-parallel all-reduce, pipeline send/recv
+  kOverhead,          // per-iteration framework/launch overhead
   kCount
 };
 inline constexpr int kNumOpClasses = static_cast<int>(OpClass::kCount);
@@ -62,8 +62,8 @@ struct IterationCost {
   std::array<double, kNumOpClasses> breakdown_ns{};
   // One transformer block (norms, QKV, attention, O, MLP) on one device, without communication.
   double per_layer_ns = 0;
-  double comm_ns = 0;       // == breakdown_ns[kCommunication]
-  double overhead_ns = 0;   // == breakdown_ns[kOverhead]
+  double comm_ns = 0;      // == breakdown_ns[kCommunication]
+  double overhead_ns = 0;  // == breakdown_ns[kOverhead]
   // Bit i set ⇔ op class i was (partly) estimated outside measured data (measured model only).
   std::uint32_t fallback_mask = 0;
 };

@@ -42,7 +42,8 @@ IterationShape IterationShape::of(const BatchShape& b, const ShardDims& d) {
   s.seqs = s.prefill_segments + s.decode_requests;
   s.elementwise_layer_bytes = s.tokens * d.dtype_bytes *
                               (10.0 * d.hidden + 2.0 * (d.q_heads + d.kv_heads) * d.head_dim +
-                               2.0 * d.kv_heads * d.head_dim + (d.gated ? 3.0 : 2.0) * d.ffn_shard * (d.moe ? d.top_k : 1.0));
+                               2.0 * d.kv_heads * d.head_dim +
+                               (d.gated ? 3.0 : 2.0) * d.ffn_shard * (d.moe ? d.top_k : 1.0));
   if (d.moe && s.tokens > 0) {
     const double e = d.experts, k = d.top_k;
     s.active_experts = e * (1.0 - std::pow(1.0 - k / e, s.tokens));

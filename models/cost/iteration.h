@@ -35,7 +35,8 @@ enum class PipelineMode { kLatency, kThroughput };
 
 // One device's shard of the model (tensor parallelism splits heads, FFN and vocabulary).
 struct ShardDims {
-  double hidden = 0, q_heads = 0, kv_heads = 0, head_dim = 0, ffn_shard = 0, vocab = 0, vocab_shard = 0;
+  double hidden = 0, q_heads = 0, kv_heads = 0, head_dim = 0, ffn_shard = 0, vocab = 0,
+         vocab_shard = 0;
   double dtype_bytes = 2, kv_dtype_bytes = 2;
   bool gated = true;
   bool moe = false;
@@ -55,16 +56,16 @@ inline double causal_pairs(double n, double prior) { return n * prior + n * (n +
 // The aggregates of one batch that the operators need (O(prefill segments) to build).
 struct IterationShape {
   std::span<const PrefillSegment> prefills;
-  double tokens = 0;            // tokens through the layers: prefill new tokens + one per decode
-  double seqs = 0;              // sequences that sample a token: prefill segments + decodes
+  double tokens = 0;  // tokens through the layers: prefill new tokens + one per decode
+  double seqs = 0;    // sequences that sample a token: prefill segments + decodes
   double prefill_segments = 0;
   double prefill_tokens = 0;
-  double prefill_pairs = 0;     // Σ causal_pairs(new, prior) over the segments
-  double prefill_prior = 0;     // Σ prior tokens over the segments
+  double prefill_pairs = 0;  // Σ causal_pairs(new, prior) over the segments
+  double prefill_prior = 0;  // Σ prior tokens over the segments
   double decode_requests = 0;
-  double decode_context = 0;    // Σ context over decoding requests
-  double active_experts = 0;    // MoE only
-  double tokens_per_expert = 0; // MoE only: T·k / active
+  double decode_context = 0;     // Σ context over decoding requests
+  double active_experts = 0;     // MoE only
+  double tokens_per_expert = 0;  // MoE only: T·k / active
   // Bytes the elementwise kernels of one block move (2 add_norm, rope, act; see roofline.h).
   double elementwise_layer_bytes = 0;
 
@@ -130,13 +131,20 @@ inline const OpSpec& op_spec(Op op) { return kOpSpecs[static_cast<int>(op)]; }
 inline GemmDims gemm_dims(Op op, const IterationShape& s, const ShardDims& d) {
   const double expert_m = d.moe ? s.tokens_per_expert : s.tokens;
   switch (op) {
-    case Op::kQkv: return {s.tokens, d.qkv_width(), d.hidden};
-    case Op::kOProj: return {s.tokens, d.hidden, d.q_width()};
-    case Op::kRouter: return {s.tokens, d.experts, d.hidden};
-    case Op::kGateUp: return {expert_m, d.gate_up_width(), d.hidden};
-    case Op::kDown: return {expert_m, d.hidden, d.ffn_shard};
-    case Op::kLmHead: return {s.seqs, d.vocab_shard, d.hidden};
-    default: return {};
+    case Op::kQkv:
+      return {s.tokens, d.qkv_width(), d.hidden};
+    case Op::kOProj:
+      return {s.tokens, d.hidden, d.q_width()};
+    case Op::kRouter:
+      return {s.tokens, d.experts, d.hidden};
+    case Op::kGateUp:
+      return {expert_m, d.gate_up_width(), d.hidden};
+    case Op::kDown:
+      return {expert_m, d.hidden, d.ffn_shard};
+    case Op::kLmHead:
+      return {s.seqs, d.vocab_shard, d.hidden};
+    default:
+      return {};
   }
 }
 
@@ -148,22 +156,31 @@ inline double op_calls(Op op, const IterationShape& s, const ShardDims& d, Pipel
     case Op::kRope:
     case Op::kLmHead:
     case Op::kEmbed:
-    case Op::kSample: return 1;
-    case Op::kAttnPrefill: return s.prefill_segments > 0 ? 1 : 0;
-    case Op::kAttnDecode: return s.decode_requests > 0 ? 1 : 0;
-    case Op::kRouter: return d.moe ? 1 : 0;
+    case Op::kSample:
+      return 1;
+    case Op::kAttnPrefill:
+      return s.prefill_segments > 0 ? 1 : 0;
+    case Op::kAttnDecode:
+      return s.decode_requests > 0 ? 1 : 0;
+    case Op::kRouter:
+      return d.moe ? 1 : 0;
     case Op::kGateUp:
     case Op::kAct:
-    case Op::kDown: return d.moe ? s.active_experts : 1;
-    case Op::kAddNorm: return 2;
-    case Op::kTpAllReduce: return d.tp > 1 ? 2 : 0;
-    case Op::kLogitsGather: return d.tp > 1 ? 1 : 0;
-    case Op::kPpSend: return d.pp > 1 ? (mode == PipelineMode::kThroughput ? 1.0 : d.pp - 1.0) : 0;
-    case Op::kCount: break;
+    case Op::kDown:
+      return d.moe ? s.active_experts : 1;
+    case Op::kAddNorm:
+      return 2;
+    case Op::kTpAllReduce:
+      return d.tp > 1 ? 2 : 0;
+    case Op::kLogitsGather:
+      return d.tp > 1 ? 1 : 0;
+    case Op::kPpSend:
+      return d.pp > 1 ? (mode == PipelineMode::kThroughput ? 1.0 : d.pp - 1.0) : 0;
+    case Op::kCount:
+      break;
   }
   return 0;
 }
-
 
 // Per-op times of one iteration (ns of all calls of the op in one layer, or once), for `explain`.
 struct OpTimes {
@@ -173,8 +190,8 @@ struct OpTimes {
 };
 
 template <class Pricer>
-IterationCost assemble(const Pricer& pricer, const ShardDims& d, const BatchShape& batch, PipelineMode mode,
-                       double overhead_ns, OpTimes* detail = nullptr) {
+IterationCost assemble(const Pricer& pricer, const ShardDims& d, const BatchShape& batch,
+                       PipelineMode mode, double overhead_ns, OpTimes* detail = nullptr) {
   IterationCost c;
   if (batch.empty()) return c;
   const IterationShape s = IterationShape::of(batch, d);

@@ -7,13 +7,16 @@
 
 namespace servesim {
 
-LogGrid::LogGrid(int dims, std::vector<Point> points, bool smooth_last) : dims_(dims), smooth_(smooth_last) {
+LogGrid::LogGrid(int dims, std::vector<Point> points, bool smooth_last)
+    : dims_(dims), smooth_(smooth_last) {
   if (dims < 1 || dims > kMaxDims) throw std::invalid_argument("LogGrid: dims out of range");
   if (points.empty()) return;
   for (const Point& p : points) {
-    if (!(p.value > 0) || !std::isfinite(p.value)) throw std::invalid_argument("LogGrid: value must be > 0");
+    if (!(p.value > 0) || !std::isfinite(p.value))
+      throw std::invalid_argument("LogGrid: value must be > 0");
     for (int d = 0; d < dims; ++d) {
-      if (!(p.x[d] >= 0) || !std::isfinite(p.x[d])) throw std::invalid_argument("LogGrid: coordinate must be >= 0");
+      if (!(p.x[d] >= 0) || !std::isfinite(p.x[d]))
+        throw std::invalid_argument("LogGrid: coordinate must be >= 0");
     }
   }
   std::sort(points.begin(), points.end(), [dims](const Point& a, const Point& b) {
@@ -28,7 +31,8 @@ LogGrid::LogGrid(int dims, std::vector<Point> points, bool smooth_last) : dims_(
   for (std::size_t i = 0; i < points.size();) {
     std::size_t j = i;
     double sum_log = 0;
-    while (j < points.size() && std::equal(points[i].x.begin(), points[i].x.begin() + dims, points[j].x.begin())) {
+    while (j < points.size() &&
+           std::equal(points[i].x.begin(), points[i].x.begin() + dims, points[j].x.begin())) {
       sum_log += std::log(points[j].value);
       ++j;
     }
@@ -54,7 +58,9 @@ LogGrid::LogGrid(int dims, std::vector<Point> points, bool smooth_last) : dims_(
     for (const Node& n : nodes_) {
       if (next_[n.first] != -1 || n.count < 2) continue;  // inner node, or a single point
       const int f = n.first, cnt = n.count;
-      auto secant = [&](int i) { return (logv_[f + i + 1] - logv_[f + i]) / (keys_[f + i + 1] - keys_[f + i]); };
+      auto secant = [&](int i) {
+        return (logv_[f + i + 1] - logv_[f + i]) / (keys_[f + i + 1] - keys_[f + i]);
+      };
       slope_[f] = secant(0);
       slope_[f + cnt - 1] = secant(cnt - 2);
       for (int i = 1; i + 1 < cnt; ++i) {
@@ -143,7 +149,8 @@ bool LogGrid::has_prefix(std::span<const double> prefix) const {
 LogGrid::View LogGrid::view(std::span<const double> prefix) const {
   View v;
   if (empty()) return v;
-  if (static_cast<int>(prefix.size()) >= dims_) throw std::invalid_argument("LogGrid::view: prefix too long");
+  if (static_cast<int>(prefix.size()) >= dims_)
+    throw std::invalid_argument("LogGrid::view: prefix too long");
   v.grid_ = this;
   v.prefix_ = static_cast<int>(prefix.size());
   for (std::size_t d = 0; d < prefix.size(); ++d) v.query_[d] = prefix[d];

@@ -98,7 +98,8 @@ class LogGrid {
   }
   // Lookup without a reference model (constant extrapolation).
   double lookup(const double* x, bool* fell_back) const {
-    return lookup(x, [](const double*) { return 0.0; }, fell_back);
+    return lookup(
+        x, [](const double*) { return 0.0; }, fell_back);
   }
 
  private:
@@ -115,26 +116,26 @@ class LogGrid {
   Bracket bracket(const Node& n, double x, double u) const;
   int build(std::vector<Point>& pts, std::size_t lo, std::size_t hi, int level);
   template <class Fn>
-  void descend(int node, int level, const double* x, const double* u, Coords& eff, double weight, bool clamped,
-               Fn&& leaf) const;
+  void descend(int node, int level, const double* x, const double* u, Coords& eff, double weight,
+               bool clamped, Fn&& leaf) const;
 
   int dims_ = 0;
   std::size_t points_ = 0;
   Coords lo_{}, hi_{};
-  std::vector<Node> nodes_;     // nodes_[0] is the root
-  std::vector<double> keys_;    // log1p(coordinate) of each entry
-  std::vector<double> raw_;     // the coordinate itself
+  std::vector<Node> nodes_;         // nodes_[0] is the root
+  std::vector<double> keys_;        // log1p(coordinate) of each entry
+  std::vector<double> raw_;         // the coordinate itself
   std::vector<std::int32_t> next_;  // child node of an inner entry
-  std::vector<double> logv_;    // log(value) of a leaf entry
-  std::vector<double> slope_;   // d log(value) / d key at a leaf entry (PCHIP), when smooth
+  std::vector<double> logv_;        // log(value) of a leaf entry
+  std::vector<double> slope_;       // d log(value) / d key at a leaf entry (PCHIP), when smooth
   bool smooth_ = false;
 };
 
 // ---- implementation of the templates
 
 template <class Fn>
-void LogGrid::descend(int node, int level, const double* x, const double* u, Coords& eff, double weight, bool clamped,
-                      Fn&& leaf) const {
+void LogGrid::descend(int node, int level, const double* x, const double* u, Coords& eff,
+                      double weight, bool clamped, Fn&& leaf) const {
   const Node& n = nodes_[node];
   const Bracket b = bracket(n, x[level], u[level]);
   const bool c = clamped || b.clamped;

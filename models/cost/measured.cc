@@ -38,28 +38,37 @@ std::string resolve_profile_path(const std::string& path, const std::string& dat
     if (fs::exists(under, ec)) return under;
   }
   if (fs::exists(path, ec)) return path;
-  throw ConfigError("profile '" + path + "' not found (tried " +
-                    (data_dir.empty() ? std::string() : (fs::path(data_dir) / path).string() + " and ") + "./" + path +
-                    "; data_dir is the scenario's data_dir or $SERVESIM_DATA_DIR)");
+  throw ConfigError(
+      "profile '" + path + "' not found (tried " +
+      (data_dir.empty() ? std::string() : (fs::path(data_dir) / path).string() + " and ") + "./" +
+      path + "; data_dir is the scenario's data_dir or $SERVESIM_DATA_DIR)");
 }
 
 MeasuredCostModel::MeasuredCostModel(ConfigNode& cfg, const Deployment& d)
     : d_(d), roof_(d, read_roofline_params(cfg, d)), dims_(ShardDims::of(d)) {
-  const auto paths = cfg.get<std::vector<std::string>>(
-      "profiles", {}, "measured tables: files or folders (aiconfigurator, Vidur, servesim-kernel-profile); relative "
-                      "paths under data_dir, else the current directory");
+  const auto paths =
+      cfg.get<std::vector<std::string>>("profiles", {},
+                                        "measured tables: files or folders (aiconfigurator, Vidur, "
+                                        "servesim-kernel-profile); relative "
+                                        "paths under data_dir, else the current directory");
   if (paths.empty()) {
-    cfg.fail("profiles", "the measured cost model needs at least one profile (e.g. profiles: "
-                         "[profiles/aiconfigurator/h100_sxm])");
+    cfg.fail("profiles",
+             "the measured cost model needs at least one profile (e.g. profiles: "
+             "[profiles/aiconfigurator/h100_sxm])");
   }
   o_.import.attention_kernel = cfg.get<std::string>(
-      "attention_kernel", "auto", "aiconfigurator attention kernel_source to use (auto: FA3 when present)");
-  o_.comm_impl = cfg.get<std::string>("comm_impl", "fastest",
-                                      "all-reduce implementation: fastest, or one name (vllm_graph, nccl, vidur, ...)");
-  o_.device_check = cfg.get<bool>("device_check", true, "require every table to come from the deployment's GPU");
-  o_.anchored = cfg.choice("extrapolation", "anchored", {"anchored", "roofline"},
-                           "outside the measured range: roofline anchored at the nearest measured point, or plain "
-                           "roofline") == "anchored";
+      "attention_kernel", "auto",
+      "aiconfigurator attention kernel_source to use (auto: FA3 when present)");
+  o_.comm_impl = cfg.get<std::string>(
+      "comm_impl", "fastest",
+      "all-reduce implementation: fastest, or one name (vllm_graph, nccl, vidur, ...)");
+  o_.device_check =
+      cfg.get<bool>("device_check", true, "require every table to come from the deployment's GPU");
+  o_.anchored =
+      cfg.choice(
+          "extrapolation", "anchored", {"anchored", "roofline"},
+          "outside the measured range: roofline anchored at the nearest measured point, or plain "
+          "roofline") == "anchored";
   std::vector<std::string> resolved;
   for (const std::string& p : paths) {
     try {
@@ -72,15 +81,16 @@ MeasuredCostModel::MeasuredCostModel(ConfigNode& cfg, const Deployment& d)
   if (o_.device_check) {
     for (const ProfileSource& s : tables_->sources) {
       if (!device_matches(s.device, d.hardware->name)) {
-        cfg.fail("profiles", s.path + " was measured on '" + s.device + "', not " + d.hardware->name +
-                                 " (device_check: false uses it anyway)");
+        cfg.fail("profiles", s.path + " was measured on '" + s.device + "', not " +
+                                 d.hardware->name + " (device_check: false uses it anyway)");
       }
     }
   }
   bind();
 }
 
-MeasuredCostModel::MeasuredCostModel(const Deployment& d, std::shared_ptr<const ProfileTables> tables,
+MeasuredCostModel::MeasuredCostModel(const Deployment& d,
+                                     std::shared_ptr<const ProfileTables> tables,
                                      const RooflineParams& p, const MeasuredOptions& o)
     : d_(d), roof_(d, p), o_(o), tables_(std::move(tables)), dims_(ShardDims::of(d)) {
   if (o_.device_check) {
@@ -93,10 +103,11 @@ MeasuredCostModel::MeasuredCostModel(const Deployment& d, std::shared_ptr<const 
   bind();
 }
 
-MeasuredCostModel::AttnView MeasuredCostModel::bind_attention(const std::map<AttnKey, LogGrid>& grids,
-                                                               bool prefill) const {
+MeasuredCostModel::AttnView MeasuredCostModel::bind_attention(
+    const std::map<AttnKey, LogGrid>& grids, bool prefill) const {
   AttnView v;
-  const auto it = grids.find(AttnKey{static_cast<int>(dims_.head_dim), static_cast<int>(dims_.kv_dtype_bytes)});
+  const auto it =
+      grids.find(AttnKey{static_cast<int>(dims_.head_dim), static_cast<int>(dims_.kv_dtype_bytes)});
   if (it == grids.end() || it->second.empty()) return v;
   const LogGrid& g = it->second;
   const int q = static_cast<int>(dims_.q_heads), kv = static_cast<int>(dims_.kv_heads);
@@ -106,8 +117,8 @@ MeasuredCostModel::AttnView MeasuredCostModel::bind_attention(const std::map<Att
   v.grid = &g;
   v.fold = fold;
   v.has_prior = prefill && g.max_coord(3) > 0;
-  v.shape = RooflineCostModel::AttentionShape{prefix[0] * prefix[1], prefix[1], dims_.head_dim, dims_.dtype_bytes,
-                                              dims_.kv_dtype_bytes};
+  v.shape = RooflineCostModel::AttentionShape{prefix[0] * prefix[1], prefix[1], dims_.head_dim,
+                                              dims_.dtype_bytes, dims_.kv_dtype_bytes};
   return v;
 }
 
@@ -244,7 +255,8 @@ double MeasuredCostModel::decode_ns(const IterationShape& s, bool* fb) const {
 double MeasuredCostModel::elem_ns(const ElemView& v, double tokens, double unit, bool* fb) const {
   bool out = false;
   const double ns = v.view.lookup(
-      &tokens, [&](const double* c) { return std::log(roof_.memory_ns(c[0] * c[1] * unit)); }, &out);
+      &tokens, [&](const double* c) { return std::log(roof_.memory_ns(c[0] * c[1] * unit)); },
+      &out);
   if (out) {
     *fb = true;
     if (!o_.anchored) return roof_.memory_ns(v.width * tokens * unit);
@@ -252,12 +264,16 @@ double MeasuredCostModel::elem_ns(const ElemView& v, double tokens, double unit,
   return ns;
 }
 
-double MeasuredCostModel::comm_ns(const std::vector<CommView>& views, double bytes, int kind, bool* fb) const {
+double MeasuredCostModel::comm_ns(const std::vector<CommView>& views, double bytes, int kind,
+                                  bool* fb) const {
   auto ref = [&](double b, int gpus) {
     switch (kind) {
-      case kAllReduce: return roof_.allreduce_ns(b, gpus);
-      case kAllGather: return roof_.allgather_ns(b, gpus);
-      default: return roof_.send_ns(b);
+      case kAllReduce:
+        return roof_.allreduce_ns(b, gpus);
+      case kAllGather:
+        return roof_.allgather_ns(b, gpus);
+      default:
+        return roof_.send_ns(b);
     }
   };
   double best_in = -1, best_out = -1;
@@ -282,9 +298,12 @@ double MeasuredCostModel::price(Op op, const IterationShape& s, bool* fb) const 
     case Op::kRouter:
     case Op::kGateUp:
     case Op::kDown:
-    case Op::kLmHead: return gemm_ns(op, s, fb);
-    case Op::kAttnPrefill: return prefill_ns(s, fb);
-    case Op::kAttnDecode: return decode_ns(s, fb);
+    case Op::kLmHead:
+      return gemm_ns(op, s, fb);
+    case Op::kAttnPrefill:
+      return prefill_ns(s, fb);
+    case Op::kAttnDecode:
+      return decode_ns(s, fb);
     case Op::kAddNorm:
       if (add_norm_.view.valid()) return elem_ns(add_norm_, s.tokens, 4.0 * b, fb);
       if (norm_.view.valid() && add_.view.valid()) {
@@ -298,16 +317,22 @@ double MeasuredCostModel::price(Op op, const IterationShape& s, bool* fb) const 
       return roof_.price(op, s, nullptr);
     case Op::kAct:
       if (act_.view.valid()) {
-        return elem_ns(act_, dims_.moe ? s.tokens_per_expert : s.tokens, (dims_.gated ? 3.0 : 2.0) * b, fb);
+        return elem_ns(act_, dims_.moe ? s.tokens_per_expert : s.tokens,
+                       (dims_.gated ? 3.0 : 2.0) * b, fb);
       }
       *fb = true;
       return roof_.price(op, s, nullptr);
-    case Op::kTpAllReduce: return comm_ns(allreduce_, s.tokens * dims_.hidden * b, kAllReduce, fb);
-    case Op::kLogitsGather: return comm_ns(allgather_, s.seqs * dims_.vocab * b, kAllGather, fb);
-    case Op::kPpSend: return comm_ns(send_, s.tokens * dims_.hidden * b, kSend, fb);
+    case Op::kTpAllReduce:
+      return comm_ns(allreduce_, s.tokens * dims_.hidden * b, kAllReduce, fb);
+    case Op::kLogitsGather:
+      return comm_ns(allgather_, s.seqs * dims_.vocab * b, kAllGather, fb);
+    case Op::kPpSend:
+      return comm_ns(send_, s.tokens * dims_.hidden * b, kSend, fb);
     case Op::kEmbed:
-    case Op::kSample: return roof_.price(op, s, nullptr);
-    case Op::kCount: break;
+    case Op::kSample:
+      return roof_.price(op, s, nullptr);
+    case Op::kCount:
+      break;
   }
   return 0;
 }
@@ -327,14 +352,18 @@ std::vector<std::string> MeasuredCostModel::coverage() const {
     out.push_back(std::string(what) + ": " + (ok ? detail : "roofline (no table)"));
   };
   const auto g = t.gemm.find(gemm_dtype_);
-  line("gemm", g != t.gemm.end(), g == t.gemm.end() ? "" : "table " + gemm_dtype_ + " (" + grouped(g->second.size()) + " points)");
+  line("gemm", g != t.gemm.end(),
+       g == t.gemm.end() ? ""
+                         : "table " + gemm_dtype_ + " (" + grouped(g->second.size()) + " points)");
   char buf[160];
-  std::snprintf(buf, sizeof buf, "table head_dim %d, %d/%d heads%s", static_cast<int>(dims_.head_dim),
-                static_cast<int>(dims_.q_heads / prefill_.fold), static_cast<int>(dims_.kv_heads / prefill_.fold),
+  std::snprintf(buf, sizeof buf, "table head_dim %d, %d/%d heads%s",
+                static_cast<int>(dims_.head_dim), static_cast<int>(dims_.q_heads / prefill_.fold),
+                static_cast<int>(dims_.kv_heads / prefill_.fold),
                 prefill_.fold > 1 ? " (folded)" : "");
   line("attention_prefill", prefill_.view.valid(), buf);
-  std::snprintf(buf, sizeof buf, "table head_dim %d, %d/%d heads%s", static_cast<int>(dims_.head_dim),
-                static_cast<int>(dims_.q_heads / decode_.fold), static_cast<int>(dims_.kv_heads / decode_.fold),
+  std::snprintf(buf, sizeof buf, "table head_dim %d, %d/%d heads%s",
+                static_cast<int>(dims_.head_dim), static_cast<int>(dims_.q_heads / decode_.fold),
+                static_cast<int>(dims_.kv_heads / decode_.fold),
                 decode_.fold > 1 ? " (folded)" : "");
   line("attention_decode", decode_.view.valid(), buf);
   std::string elem;
@@ -355,8 +384,9 @@ std::vector<std::string> MeasuredCostModel::coverage() const {
   return out;
 }
 
-SERVESIM_REGISTER(CostModel, MeasuredCostModel, "measured",
-                  "measured kernel tables (aiconfigurator, Vidur, servesim kernel profiles) interpolated in log "
-                  "space; roofline outside their range")
+SERVESIM_REGISTER(
+    CostModel, MeasuredCostModel, "measured",
+    "measured kernel tables (aiconfigurator, Vidur, servesim kernel profiles) interpolated in log "
+    "space; roofline outside their range")
 
 }  // namespace servesim

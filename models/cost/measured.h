@@ -57,8 +57,8 @@ class MeasuredCostModel final : public CostModel {
  public:
   MeasuredCostModel(ConfigNode& cfg, const Deployment& d);
   // Throws ConfigError when device_check fails.
-  MeasuredCostModel(const Deployment& d, std::shared_ptr<const ProfileTables> tables, const RooflineParams& p,
-                    const MeasuredOptions& o);
+  MeasuredCostModel(const Deployment& d, std::shared_ptr<const ProfileTables> tables,
+                    const RooflineParams& p, const MeasuredOptions& o);
 
   IterationCost estimate(const BatchShape& batch) const override;
   IterationCost explain(const BatchShape& batch, OpTimes* detail) const override;
@@ -78,8 +78,8 @@ class MeasuredCostModel final : public CostModel {
   struct AttnView {
     LogGrid::View view;
     const LogGrid* grid = nullptr;
-    double fold = 1;        // batch multiplier of head folding
-    bool has_prior = false; // prefill table varies prior context
+    double fold = 1;                          // batch multiplier of head folding
+    bool has_prior = false;                   // prefill table varies prior context
     RooflineCostModel::AttentionShape shape;  // folded shape (reference for anchoring)
   };
   struct ElemView {

@@ -17,15 +17,21 @@ class PolynomialCostModel final : public CostModel {
   PolynomialCostModel(ConfigNode& cfg, const Deployment& d) : pp_(d.pipeline_parallel) {
     pa_ = cfg.get<double>("prefill_a_ms", 18.10, "prefill constant, ms", NonNegative());
     pb_ = cfg.get<double>("prefill_b_ms", 0.1019, "prefill ms per token", NonNegative());
-    pc_ = cfg.get<double>("prefill_c_ms", 7.12e-6, "prefill ms per token squared (per prompt)", NonNegative());
+    pc_ = cfg.get<double>("prefill_c_ms", 7.12e-6, "prefill ms per token squared (per prompt)",
+                          NonNegative());
     da_ = cfg.get<double>("decode_a_ms", 19.93, "decode constant, ms", NonNegative());
     db_ = cfg.get<double>("decode_b_ms", 6.27e-4, "decode ms per context token", NonNegative());
     dc_ = cfg.get<double>("decode_c_ms", 0.0385, "decode ms per request", NonNegative());
-    large_b_ = cfg.get<std::int64_t>("decode_large_batch", 95, "batch size from which the large-batch row applies", AtLeast(1));
-    la_ = cfg.get<double>("decode_large_a_ms", 7.17, "large-batch decode constant, ms", NonNegative());
-    lb_ = cfg.get<double>("decode_large_b_ms", 5.80e-4, "large-batch decode ms per context token", NonNegative());
-    lc_ = cfg.get<double>("decode_large_c_ms", 0.158, "large-batch decode ms per request", NonNegative());
-    pp_overhead_ = cfg.get<bool>("pipeline_overhead", true, "add PP ms to each prefill (DistServe's pipeline term)");
+    large_b_ = cfg.get<std::int64_t>(
+        "decode_large_batch", 95, "batch size from which the large-batch row applies", AtLeast(1));
+    la_ = cfg.get<double>("decode_large_a_ms", 7.17, "large-batch decode constant, ms",
+                          NonNegative());
+    lb_ = cfg.get<double>("decode_large_b_ms", 5.80e-4, "large-batch decode ms per context token",
+                          NonNegative());
+    lc_ = cfg.get<double>("decode_large_c_ms", 0.158, "large-batch decode ms per request",
+                          NonNegative());
+    pp_overhead_ = cfg.get<bool>("pipeline_overhead", true,
+                                 "add PP ms to each prefill (DistServe's pipeline term)");
   }
 
   IterationCost estimate(const BatchShape& batch) const override {
@@ -42,7 +48,8 @@ class PolynomialCostModel final : public CostModel {
     }
     if (batch.decode_requests > 0) {
       const bool large = batch.decode_requests >= large_b_;
-      const double ctx = static_cast<double>(batch.decode_context_tokens), b = static_cast<double>(batch.decode_requests);
+      const double ctx = static_cast<double>(batch.decode_context_tokens),
+                   b = static_cast<double>(batch.decode_requests);
       decode_ms = large ? (la_ + lb_ * ctx + lc_ * b) / pp : (da_ + db_ * ctx + dc_ * b) / pp;
     }
     c.breakdown_ns[static_cast<int>(OpClass::kAttentionPrefill)] = prefill_ms * 1e6;
@@ -61,6 +68,7 @@ class PolynomialCostModel final : public CostModel {
 }  // namespace
 
 SERVESIM_REGISTER(CostModel, PolynomialCostModel, "polynomial",
-                  "DistServe's fitted model: prefill a+b·Σl+c·Σl², decode a+b·Σctx+c·B (ms); defaults OPT-13B/A100")
+                  "DistServe's fitted model: prefill a+b·Σl+c·Σl², decode a+b·Σctx+c·B (ms); "
+                  "defaults OPT-13B/A100")
 
 }  // namespace servesim

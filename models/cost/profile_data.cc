@@ -53,7 +53,8 @@ class CsvFile {
       if (line_.empty()) continue;
       split(fields_);
       if (fields_.size() != names_.size()) {
-        fail("expected " + std::to_string(names_.size()) + " fields, found " + std::to_string(fields_.size()));
+        fail("expected " + std::to_string(names_.size()) + " fields, found " +
+             std::to_string(fields_.size()));
       }
       return true;
     }
@@ -66,31 +67,39 @@ class CsvFile {
     double v = 0;
     const auto r = std::from_chars(f.data(), f.data() + f.size(), v);
     if (f.empty() || r.ec != std::errc() || r.ptr != f.data() + f.size() || !std::isfinite(v)) {
-      fail("column '" + names_[static_cast<std::size_t>(col)] + "': '" + std::string(f) + "' is not a number");
+      fail("column '" + names_[static_cast<std::size_t>(col)] + "': '" + std::string(f) +
+           "' is not a number");
     }
     return v;
   }
   // A time in ms that must be > 0; returned in ns.
   double time_ms_to_ns(int col) const {
     const double v = number(col);
-    if (!(v > 0)) fail("column '" + names_[static_cast<std::size_t>(col)] + "': time must be > 0, got " + std::string(field(col)));
+    if (!(v > 0))
+      fail("column '" + names_[static_cast<std::size_t>(col)] + "': time must be > 0, got " +
+           std::string(field(col)));
     return v * 1e6;
   }
   double positive(int col) const {
     const double v = number(col);
-    if (!(v > 0)) fail("column '" + names_[static_cast<std::size_t>(col)] + "': must be > 0, got " + std::string(field(col)));
+    if (!(v > 0))
+      fail("column '" + names_[static_cast<std::size_t>(col)] + "': must be > 0, got " +
+           std::string(field(col)));
     return v;
   }
   double non_negative(int col) const {
     const double v = number(col);
-    if (v < 0) fail("column '" + names_[static_cast<std::size_t>(col)] + "': must be >= 0, got " + std::string(field(col)));
+    if (v < 0)
+      fail("column '" + names_[static_cast<std::size_t>(col)] + "': must be >= 0, got " +
+           std::string(field(col)));
     return v;
   }
   bool boolean(int col) const {
     const std::string_view f = field(col);
     if (f == "True" || f == "true" || f == "1") return true;
     if (f == "False" || f == "false" || f == "0") return false;
-    fail("column '" + names_[static_cast<std::size_t>(col)] + "': '" + std::string(f) + "' is not a boolean");
+    fail("column '" + names_[static_cast<std::size_t>(col)] + "': '" + std::string(f) +
+         "' is not a boolean");
   }
   int line() const { return line_no_; }
   [[noreturn]] void fail(const std::string& reason) const { fail_at(line_no_, reason); }
@@ -191,25 +200,32 @@ std::string pick_kernel(const std::string& path, const std::string& wanted) {
   return best;
 }
 
-void import_aic_attention(const std::string& path, bool context, const ImportOptions& opt, ProfileData& out) {
+void import_aic_attention(const std::string& path, bool context, const ImportOptions& opt,
+                          ProfileData& out) {
   const std::string kernel = pick_kernel(path, opt.attention_kernel);
   CsvFile f(path);
   const int b = f.column("batch_size"), isl = f.column("isl"), heads = f.column("num_heads");
-  const int kvh = f.column("num_key_value_heads"), hd = f.column("head_dim"), kvd = f.column("kv_cache_dtype");
+  const int kvh = f.column("num_key_value_heads"), hd = f.column("head_dim"),
+            kvd = f.column("kv_cache_dtype");
   const int step = f.column("step"), lat = f.column("latency");
-  const int win = f.column("window_size", false), ks = f.column("kernel_source", false), dev = f.column("device", false);
+  const int win = f.column("window_size", false), ks = f.column("kernel_source", false),
+            dev = f.column("device", false);
   const int adt = f.column("attn_dtype", false), beam = f.column("beam_width", false);
-  ProfileSource src{path, context ? "aiconfigurator-context-attention" : "aiconfigurator-generation-attention", "", 0, 0};
+  ProfileSource src{
+      path, context ? "aiconfigurator-context-attention" : "aiconfigurator-generation-attention",
+      "", 0, 0};
   while (f.next()) {
     if (src.device.empty()) src.device = first_device(f, dev);
-    const bool keep = (win < 0 || f.number(win) == 0) && (ks < 0 || kernel.empty() || f.field(ks) == kernel) &&
-                      (adt < 0 || normal_dtype(f.field(adt)) == "bf16") && (beam < 0 || f.number(beam) == 1);
+    const bool keep =
+        (win < 0 || f.number(win) == 0) && (ks < 0 || kernel.empty() || f.field(ks) == kernel) &&
+        (adt < 0 || normal_dtype(f.field(adt)) == "bf16") && (beam < 0 || f.number(beam) == 1);
     if (!keep) {
       ++src.skipped_rows;
       continue;
     }
     const int kv_bytes = dtype_bytes(f.field(kvd));
-    if (kv_bytes == 0) f.fail("column 'kv_cache_dtype': unknown dtype '" + std::string(f.field(kvd)) + "'");
+    if (kv_bytes == 0)
+      f.fail("column 'kv_cache_dtype': unknown dtype '" + std::string(f.field(kvd)) + "'");
     const AttnKey key{static_cast<int>(f.positive(hd)), kv_bytes};
     const double q = f.positive(heads), kv = f.positive(kvh), bs = f.positive(b);
     const double t = f.time_ms_to_ns(lat);
@@ -226,15 +242,20 @@ void import_aic_attention(const std::string& path, bool context, const ImportOpt
 
 void import_aic_custom_allreduce(const std::string& path, ProfileData& out) {
   CsvFile f(path);
-  const int dt = f.column("allreduce_dtype"), gpus = f.column("num_gpus"), size = f.column("message_size");
-  const int lat = f.column("latency"), backend = f.column("backend", false), ks = f.column("kernel_source", false);
+  const int dt = f.column("allreduce_dtype"), gpus = f.column("num_gpus"),
+            size = f.column("message_size");
+  const int lat = f.column("latency"), backend = f.column("backend", false),
+            ks = f.column("kernel_source", false);
   const int dev = f.column("device", false);
   ProfileSource src{path, "aiconfigurator-custom-allreduce", "", 0, 0};
   while (f.next()) {
     if (src.device.empty()) src.device = first_device(f, dev);
     const int bytes = dtype_bytes(f.field(dt));
-    if (bytes == 0) f.fail("column 'allreduce_dtype': unknown dtype '" + std::string(f.field(dt)) + "'");
-    const std::string impl = backend >= 0 ? std::string(f.field(backend)) : ks >= 0 ? std::string(f.field(ks)) : "custom";
+    if (bytes == 0)
+      f.fail("column 'allreduce_dtype': unknown dtype '" + std::string(f.field(dt)) + "'");
+    const std::string impl = backend >= 0 ? std::string(f.field(backend))
+                             : ks >= 0    ? std::string(f.field(ks))
+                                          : "custom";
     out.comm[CommKey{"all_reduce", impl}].push_back(
         point({f.positive(gpus), f.positive(size) * bytes}, f.time_ms_to_ns(lat)));
     ++src.points;
@@ -245,7 +266,8 @@ void import_aic_custom_allreduce(const std::string& path, ProfileData& out) {
 void import_aic_nccl(const std::string& path, ProfileData& out) {
   CsvFile f(path);
   const int op = f.column("op_name"), dt = f.column("nccl_dtype"), gpus = f.column("num_gpus");
-  const int size = f.column("message_size"), lat = f.column("latency"), dev = f.column("device", false);
+  const int size = f.column("message_size"), lat = f.column("latency"),
+            dev = f.column("device", false);
   ProfileSource src{path, "aiconfigurator-nccl", "", 0, 0};
   while (f.next()) {
     if (src.device.empty()) src.device = first_device(f, dev);
@@ -272,7 +294,8 @@ std::string vidur_device(const std::string& path) {
   std::vector<std::string> parts;
   for (const auto& c : p) parts.push_back(c.string());
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    if (parts[i] == "compute" || parts[i] == "network" || parts[i] == "legacy_acb95f6" || parts[i] == "legacy_6d98aa8") {
+    if (parts[i] == "compute" || parts[i] == "network" || parts[i] == "legacy_acb95f6" ||
+        parts[i] == "legacy_6d98aa8") {
       const std::string& next = parts[i + 1];
       return next.substr(0, next.find('_'));
     }
@@ -285,16 +308,19 @@ int ceil_div_i(int a, int b) { return (a + b - 1) / b; }
 void import_vidur_mlp(const std::string& path, ProfileData& out) {
   CsvFile f(path);
   const int heads = f.column("n_head"), kvh = f.column("n_kv_head"), embd = f.column("n_embd");
-  const int ffn = f.column("n_expanded_embd"), gated = f.column("use_gated_mlp"), tokens = f.column("num_tokens");
+  const int ffn = f.column("n_expanded_embd"), gated = f.column("use_gated_mlp"),
+            tokens = f.column("num_tokens");
   const int tpw = f.column("num_tensor_parallel_workers");
   struct OpCol {
     const char* op;
     int col;
   };
-  const char* names[] = {"attn_pre_proj", "attn_post_proj", "mlp_up_proj",        "mlp_down_proj", "input_layernorm",
-                         "post_attention_layernorm", "add", "attn_rope", "mlp_act"};
+  const char* names[] = {"attn_pre_proj", "attn_post_proj",  "mlp_up_proj",
+                         "mlp_down_proj", "input_layernorm", "post_attention_layernorm",
+                         "add",           "attn_rope",       "mlp_act"};
   std::vector<OpCol> ops;
-  for (const char* n : names) ops.push_back({n, f.column(std::string("time_stats.") + n + ".median", false)});
+  for (const char* n : names)
+    ops.push_back({n, f.column(std::string("time_stats.") + n + ".median", false)});
   ProfileSource src{path, "vidur-mlp", vidur_device(path), 0, 0};
   while (f.next()) {
     const int tp = static_cast<int>(f.positive(tpw));
@@ -335,8 +361,10 @@ void import_vidur_attention(const std::string& path, ProfileData& out) {
   CsvFile f(path);
   const int embd = f.column("n_embd"), heads = f.column("n_q_head"), kvh = f.column("n_kv_head");
   const int tpw = f.column("num_tensor_parallel_workers"), b = f.column("batch_size");
-  const int chunk = f.column("prefill_chunk_size"), kvc = f.column("kv_cache_size"), isp = f.column("is_prefill");
-  const int pre = f.column("time_stats.attn_prefill.median"), dec = f.column("time_stats.attn_decode.median");
+  const int chunk = f.column("prefill_chunk_size"), kvc = f.column("kv_cache_size"),
+            isp = f.column("is_prefill");
+  const int pre = f.column("time_stats.attn_prefill.median"),
+            dec = f.column("time_stats.attn_decode.median");
   ProfileSource src{path, "vidur-attention", vidur_device(path), 0, 0};
   while (f.next()) {
     const int tp = static_cast<int>(f.positive(tpw));
@@ -347,7 +375,8 @@ void import_vidur_attention(const std::string& path, ProfileData& out) {
     const double bs = f.positive(b), cached = f.non_negative(kvc);
     if (f.boolean(isp)) {
       if (f.empty(pre)) f.fail("column 'time_stats.attn_prefill.median' is empty on a prefill row");
-      out.prefill[key].push_back(point({q / kv, kv, bs, cached, f.positive(chunk)}, f.time_ms_to_ns(pre)));
+      out.prefill[key].push_back(
+          point({q / kv, kv, bs, cached, f.positive(chunk)}, f.time_ms_to_ns(pre)));
     } else {
       if (f.empty(dec)) f.fail("column 'time_stats.attn_decode.median' is empty on a decode row");
       out.decode[key].push_back(point({q / kv, kv, bs, cached + 1.0}, f.time_ms_to_ns(dec)));
@@ -357,17 +386,20 @@ void import_vidur_attention(const std::string& path, ProfileData& out) {
   out.sources.push_back(src);
 }
 
-void import_vidur_network(const std::string& path, const std::string& collective, ProfileData& out) {
+void import_vidur_network(const std::string& path, const std::string& collective,
+                          ProfileData& out) {
   CsvFile f(path);
   const int t = f.column("time_stats." + collective + ".median"), workers = f.column("num_workers");
   const int size = f.column("size"), per_node = f.column("devices_per_node");
   ProfileSource src{path, "vidur-" + collective, vidur_device(path), 0, 0};
   while (f.next()) {
-    if (f.number(per_node) != f.number(workers)) {  // inter-node rows: not a TP/PP group of one node
+    if (f.number(per_node) !=
+        f.number(workers)) {  // inter-node rows: not a TP/PP group of one node
       ++src.skipped_rows;
       continue;
     }
-    out.comm[CommKey{collective, "vidur"}].push_back(point({f.positive(workers), f.positive(size)}, f.time_ms_to_ns(t)));
+    out.comm[CommKey{collective, "vidur"}].push_back(
+        point({f.positive(workers), f.positive(size)}, f.time_ms_to_ns(t)));
     ++src.points;
   }
   out.sources.push_back(src);
@@ -381,7 +413,8 @@ void import_kernel_profile(const std::string& path, const Json& doc, ProfileData
   auto fail = [&](const std::string& where, const std::string& reason) -> void {
     throw InputError(path + ": " + where + ": " + reason);
   };
-  if (doc.value("version", 0) != 1) fail("version", "unsupported servesim-kernel-profile version (expected 1)");
+  if (doc.value("version", 0) != 1)
+    fail("version", "unsupported servesim-kernel-profile version (expected 1)");
   if (!doc.contains("shard") || !doc["shard"].is_object()) fail("shard", "missing object");
   if (!doc.contains("ops") || !doc["ops"].is_array()) fail("ops", "missing array");
   const Json& shard = doc["shard"];
@@ -391,22 +424,26 @@ void import_kernel_profile(const std::string& path, const Json& doc, ProfileData
     }
     return shard[key].get<double>();
   };
-  const double hidden = shard_num("hidden"), heads = shard_num("heads"), kv_heads = shard_num("kv_heads");
+  const double hidden = shard_num("hidden"), heads = shard_num("heads"),
+               kv_heads = shard_num("kv_heads");
   const double head_dim = shard_num("head_dim");
   const bool gated = shard.value("gated", true);
   ProfileSource src{path, "servesim-kernel-profile", "", 0, 0};
-  if (doc.contains("device") && doc["device"].is_object()) src.device = doc["device"].value("name", "");
+  if (doc.contains("device") && doc["device"].is_object())
+    src.device = doc["device"].value("name", "");
   const Json& ops = doc["ops"];
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const Json& r = ops[i];
     const std::string where = "ops[" + std::to_string(i) + "]";
     if (!r.is_object() || !r.contains("op") || !r["op"].is_string()) fail(where, "missing 'op'");
     const std::string op = r["op"].get<std::string>();
-    if (!r.contains("median_ms") || !r["median_ms"].is_number()) fail(where + " (" + op + ")", "missing 'median_ms'");
+    if (!r.contains("median_ms") || !r["median_ms"].is_number())
+      fail(where + " (" + op + ")", "missing 'median_ms'");
     const double ms = r["median_ms"].get<double>();
     if (!(ms > 0) || !std::isfinite(ms)) fail(where + " (" + op + ")", "median_ms must be > 0");
     const double ns = ms * 1e6;
-    if (!r.contains("shape") || !r["shape"].is_object()) fail(where + " (" + op + ")", "missing 'shape'");
+    if (!r.contains("shape") || !r["shape"].is_object())
+      fail(where + " (" + op + ")", "missing 'shape'");
     const Json& s = r["shape"];
     auto dim = [&](const char* key) {
       if (!s.contains(key) || !s[key].is_number() || s[key].get<double>() < 0) {
@@ -422,7 +459,8 @@ void import_kernel_profile(const std::string& path, const Json& doc, ProfileData
     } else if (op == "rope_cache") {
       out.elementwise["rope"].push_back(point({(heads + kv_heads) * head_dim, dim("tokens")}, ns));
     } else if (op == "act") {
-      out.elementwise[gated ? "act_gated" : "act"].push_back(point({dim("width"), dim("tokens")}, ns));
+      out.elementwise[gated ? "act_gated" : "act"].push_back(
+          point({dim("width"), dim("tokens")}, ns));
     } else if (op == "attn_prefill") {
       const double batch = dim("batch");
       if (batch <= 0) fail(where + " (" + op + ")", "shape.batch must be > 0");
@@ -432,7 +470,8 @@ void import_kernel_profile(const std::string& path, const Json& doc, ProfileData
       out.decode[AttnKey{static_cast<int>(head_dim), 2}].push_back(
           point({heads / kv_heads, kv_heads, dim("batch"), dim("context")}, ns));
     } else if (op == "allreduce") {
-      out.comm[CommKey{"all_reduce", "servesim_nccl"}].push_back(point({dim("gpus"), dim("bytes")}, ns));
+      out.comm[CommKey{"all_reduce", "servesim_nccl"}].push_back(
+          point({dim("gpus"), dim("bytes")}, ns));
     } else {
       ++src.skipped_rows;  // copy_d2d, ceilings, future ops
       continue;
@@ -456,10 +495,13 @@ bool is_kernel_profile_json(const std::string& path, Json* doc) {
   return true;
 }
 
-void import_file(const std::string& path, const std::string& format, const ImportOptions& opt, ProfileData& out) {
+void import_file(const std::string& path, const std::string& format, const ImportOptions& opt,
+                 ProfileData& out) {
   if (format == "aiconfigurator-gemm") return import_aic_gemm(path, out);
-  if (format == "aiconfigurator-context-attention") return import_aic_attention(path, true, opt, out);
-  if (format == "aiconfigurator-generation-attention") return import_aic_attention(path, false, opt, out);
+  if (format == "aiconfigurator-context-attention")
+    return import_aic_attention(path, true, opt, out);
+  if (format == "aiconfigurator-generation-attention")
+    return import_aic_attention(path, false, opt, out);
   if (format == "aiconfigurator-custom-allreduce") return import_aic_custom_allreduce(path, out);
   if (format == "aiconfigurator-nccl") return import_aic_nccl(path, out);
   if (format == "vidur-mlp") return import_vidur_mlp(path, out);
@@ -468,7 +510,8 @@ void import_file(const std::string& path, const std::string& format, const Impor
   if (format == "vidur-send_recv") return import_vidur_network(path, "send_recv", out);
   if (format == "servesim-kernel-profile") {
     Json doc;
-    if (!is_kernel_profile_json(path, &doc)) throw InputError(path + ": not a servesim-kernel-profile");
+    if (!is_kernel_profile_json(path, &doc))
+      throw InputError(path + ": not a servesim-kernel-profile");
     return import_kernel_profile(path, doc, out);
   }
   throw InputError(path + ": unrecognised profile file");
@@ -511,9 +554,11 @@ ProfileData import_profile(const std::string& path, const ImportOptions& options
       if (!fmt.empty()) import_file(f, fmt, options, out);
     }
     if (out.sources.empty()) {
-      throw InputError(path + ": no profile tables found (expected gemm_perf.csv, *_attention_perf.csv, "
-                              "custom_allreduce_perf.csv, nccl_perf.csv, mlp.csv, attention.csv, all_reduce.csv, "
-                              "send_recv.csv or servesim-kernel-profile JSON files)");
+      throw InputError(
+          path +
+          ": no profile tables found (expected gemm_perf.csv, *_attention_perf.csv, "
+          "custom_allreduce_perf.csv, nccl_perf.csv, mlp.csv, attention.csv, all_reduce.csv, "
+          "send_recv.csv or servesim-kernel-profile JSON files)");
     }
     return out;
   }
@@ -524,8 +569,9 @@ ProfileData import_profile(const std::string& path, const ImportOptions& options
       is_kernel_profile_json(path, nullptr);  // rethrows a JSON syntax error with its position
       throw InputError(path + ": JSON file is not a servesim-kernel-profile (\"format\" key)");
     }
-    throw InputError(path + ": unrecognised profile file (expected an aiconfigurator, Vidur or "
-                            "servesim-kernel-profile table)");
+    throw InputError(path +
+                     ": unrecognised profile file (expected an aiconfigurator, Vidur or "
+                     "servesim-kernel-profile table)");
   }
   import_file(path, fmt, options, out);
   return out;
@@ -602,11 +648,13 @@ bool device_matches(const std::string& table_device, const std::string& hardware
   auto squash = [](const std::string& s) {
     std::string o;
     for (char c : s) {
-      if (std::isalnum(static_cast<unsigned char>(c))) o += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (std::isalnum(static_cast<unsigned char>(c)))
+        o += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     return o;
   };
-  // The catalog name's family: "h100-sxm" → "h100", "a100-80g" → "a100", "ascend-910b" → "ascend910b".
+  // The catalog name's family: "h100-sxm" → "h100", "a100-80g" → "a100", "ascend-910b" →
+  // "ascend910b".
   std::string family = hardware_name.substr(0, hardware_name.find('-'));
   if (family == "ascend") family = squash(hardware_name);
   return squash(table_device).find(squash(family)) != std::string::npos;

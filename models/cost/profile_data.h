@@ -2,8 +2,8 @@
 // that read them from the real tables (never copied into the repository; read by path):
 //
 //   aiconfigurator (ai-dynamo/aiconfigurator systems/data/<gpu>/…, CSV, latency in ms):
-//     gemm_perf.csv                  gemm_dtype, m, n, k                       → gemm[dtype](k, n, m)
-//     context_attention_perf.csv     batch_size, isl, num_heads, num_key_value_heads, head_dim,
+//     gemm_perf.csv                  gemm_dtype, m, n, k                       → gemm[dtype](k, n,
+//     m) context_attention_perf.csv     batch_size, isl, num_heads, num_key_value_heads, head_dim,
 //                                    kv_cache_dtype, step (prior), window_size  → prefill
 //     generation_attention_perf.csv  batch_size, isl + step (= context), …     → decode
 //     custom_allreduce_perf.csv      num_gpus, message_size (elements), backend → comm all_reduce

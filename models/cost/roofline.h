@@ -2,8 +2,8 @@
 //
 // Every operator costs max(FLOPs / (peak × compute efficiency), bytes / (bandwidth × memory
 // efficiency), floor), the floor being min_kernel (GEMMs and attention may have their own; an
-// attention call also costs attention_per_sequence per sequence). Per transformer block on one device (tensor-parallel shard), the
-// operators of iteration.h:
+// attention call also costs attention_per_sequence per sequence). Per transformer block on one
+// device (tensor-parallel shard), the operators of iteration.h:
 //   GEMM (m tokens, [k → n] weight): 2mnk FLOPs, (mk + kn + mn)·b bytes — QKV, O, gate/up, down;
 //     MoE: router, then each active expert on T·k/active tokens (only active experts' weights
 //     are read);
@@ -34,14 +34,14 @@ struct RooflineParams {
   double memory_efficiency = 0.85;             // fraction of peak HBM bandwidth reached
   // Collective defaults fitted to measured all-reduces (aiconfigurator vLLM/NCCL on A100, H100,
   // H200: 0.59–0.69 and 1.3–1.6 µs; Vidur DGX A100/H100: 0.58–0.71 and 2.3–4.3 µs).
-  double link_efficiency = 0.65;               // fraction of link bandwidth reached by collectives
-  double comm_latency_us = 2.0;                // latency per all-reduce ring step / p2p send
-  double min_kernel_us = 2.0;                  // no kernel takes less (launch + ramp)
-  double gemm_min_kernel_us = -1;              // floor of one GEMM; < 0 → min_kernel_us
-  double attention_min_kernel_us = -1;         // floor of one attention call; < 0 → min_kernel_us
-  double attention_per_sequence_us = 0;        // per-sequence cost of an attention call (metadata)
-  double step_overhead_us = -1;                // per-iteration overhead; < 0 → the hardware's
-  bool use_fp8 = false;                        // GEMMs at the FP8 peak (weights stay dtype_bytes)
+  double link_efficiency = 0.65;         // fraction of link bandwidth reached by collectives
+  double comm_latency_us = 2.0;          // latency per all-reduce ring step / p2p send
+  double min_kernel_us = 2.0;            // no kernel takes less (launch + ramp)
+  double gemm_min_kernel_us = -1;        // floor of one GEMM; < 0 → min_kernel_us
+  double attention_min_kernel_us = -1;   // floor of one attention call; < 0 → min_kernel_us
+  double attention_per_sequence_us = 0;  // per-sequence cost of an attention call (metadata)
+  double step_overhead_us = -1;          // per-iteration overhead; < 0 → the hardware's
+  bool use_fp8 = false;                  // GEMMs at the FP8 peak (weights stay dtype_bytes)
   PipelineMode pipeline_mode = PipelineMode::kLatency;
 };
 
@@ -65,10 +65,11 @@ class RooflineCostModel final : public CostModel {
   };
   // One GEMM of an [m, k] activation by a [k, n] weight on one device.
   static OpCost gemm(double m, double n, double k, int dtype_bytes);
-  double time_ns(const OpCost& op, double flops_per_ns) const;  // roofline time of one op (min_kernel floor)
+  double time_ns(const OpCost& op,
+                 double flops_per_ns) const;  // roofline time of one op (min_kernel floor)
   double time_ns(const OpCost& op, double flops_per_ns, double floor_ns) const;
-  double gemm_ns(double m, double n, double k) const;             // in the model's dtype
-  double memory_ns(double bytes) const;                           // a bandwidth-bound kernel
+  double gemm_ns(double m, double n, double k) const;  // in the model's dtype
+  double memory_ns(double bytes) const;                // a bandwidth-bound kernel
   // One elementwise kernel of a block moving `bytes`, sharing the block's elementwise floor.
   double elementwise_ns(const IterationShape& s, double bytes) const;
 
@@ -79,7 +80,8 @@ class RooflineCostModel final : public CostModel {
   };
   AttentionShape attention_shape() const;  // the deployment's shard
   // `batch` sequences, each `tokens` new tokens after `prior` cached ones (one kernel call).
-  double prefill_attention_ns(const AttentionShape& a, double batch, double tokens, double prior) const;
+  double prefill_attention_ns(const AttentionShape& a, double batch, double tokens,
+                              double prior) const;
   // `batch` sequences each attending to `context` tokens (the current one included).
   double decode_attention_ns(const AttentionShape& a, double batch, double context) const;
   // The deployment's shard: one segment; `requests` decodes with Σ context `context_tokens`.
@@ -89,7 +91,7 @@ class RooflineCostModel final : public CostModel {
   double allreduce_ns(double bytes) const;            // ring all-reduce over the TP group
   double allreduce_ns(double bytes, int gpus) const;  // over `gpus` devices
   double allgather_ns(double total_bytes, int gpus) const;
-  double send_ns(double bytes) const;                 // one point-to-point send
+  double send_ns(double bytes) const;  // one point-to-point send
 
   const RooflineParams& params() const { return p_; }
   const Deployment& deployment() const { return d_; }

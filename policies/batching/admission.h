@@ -37,9 +37,12 @@ struct AdmissionRules {
   // Tokens whose blocks admitting `r` reserves beyond its prompt (0: none).
   std::int64_t reserve_tokens(const RequestState& r) const {
     switch (reserve) {
-      case Reserve::kPrompt: return 0;
-      case Reserve::kMaxModelLen: return max_model_len;
-      case Reserve::kOutput: return static_cast<std::int64_t>(r.req.prompt_tokens) + r.req.output_tokens;
+      case Reserve::kPrompt:
+        return 0;
+      case Reserve::kMaxModelLen:
+        return max_model_len;
+      case Reserve::kOutput:
+        return static_cast<std::int64_t>(r.req.prompt_tokens) + r.req.output_tokens;
     }
     return 0;
   }
@@ -61,7 +64,8 @@ struct AdmissionRules {
         inst.reject_head("exceeds_kv_capacity");
         continue;
       }
-      const std::int64_t need = reserve_n > n ? inst.kv().blocks_for_tokens(tokens) : inst.admission_blocks(slot);
+      const std::int64_t need =
+          reserve_n > n ? inst.kv().blocks_for_tokens(tokens) : inst.admission_blocks(slot);
       return inst.kv().free_blocks() - need >= watermark_blocks;
     }
     return false;
@@ -70,8 +74,10 @@ struct AdmissionRules {
 
 // Brings swapped requests back, oldest first, while one more running request stays within
 // `max_running` and the pool keeps `watermark_blocks` free (vLLM's can_swap_in).
-inline void swap_in_while_room(Instance& inst, std::int64_t max_running, std::int64_t watermark_blocks) {
-  while (static_cast<std::int64_t>(inst.num_running()) + 1 <= max_running && inst.can_swap_in_head(watermark_blocks)) {
+inline void swap_in_while_room(Instance& inst, std::int64_t max_running,
+                               std::int64_t watermark_blocks) {
+  while (static_cast<std::int64_t>(inst.num_running()) + 1 <= max_running &&
+         inst.can_swap_in_head(watermark_blocks)) {
     inst.swap_in_head();
   }
 }
@@ -92,18 +98,20 @@ class BatcherBase : public Batcher {
   struct Defaults {
     const char* seqs_key = "max_num_seqs";  // Orca calls it max_batch_size
     std::int64_t max_num_seqs = 256;
-    bool watermark = true;                  // Orca keeps no watermark
+    bool watermark = true;  // Orca keeps no watermark
   };
-  BatcherBase(ConfigNode& cfg, const BatcherContext& ctx, const Defaults& d) : max_num_seqs_key_(d.seqs_key) {
-    max_num_seqs_ = cfg.get<std::int64_t>(d.seqs_key, d.max_num_seqs, "most running sequences", AtLeast(1));
+  BatcherBase(ConfigNode& cfg, const BatcherContext& ctx, const Defaults& d)
+      : max_num_seqs_key_(d.seqs_key) {
+    max_num_seqs_ =
+        cfg.get<std::int64_t>(d.seqs_key, d.max_num_seqs, "most running sequences", AtLeast(1));
     if (d.watermark) {
-      const double fraction = cfg.get<double>("watermark", 0.01, "fraction of KV blocks kept free at admission",
-                                              InRange(0.0, 0.5));
+      const double fraction = cfg.get<double>(
+          "watermark", 0.01, "fraction of KV blocks kept free at admission", InRange(0.0, 0.5));
       rules_.watermark_blocks = servesim::watermark_blocks(fraction, ctx.total_kv_blocks);
     }
     victim_ = cfg.choice("victim", "newest", {"newest", "lowest_priority"},
-                         "preemption victim: the newest running request, or the lowest priority (newest among equals)") ==
-                      "newest"
+                         "preemption victim: the newest running request, or the lowest priority "
+                         "(newest among equals)") == "newest"
                   ? VictimOrder::kNewest
                   : VictimOrder::kLowestPriority;
     rules_.prompt_limit = ctx.max_model_len;
@@ -112,7 +120,8 @@ class BatcherBase : public Batcher {
   // REQUIRES: token_budget >= max_num_seqs_ (decodes alone always fit).
   void set_token_budget(ConfigNode& cfg, const char* key, std::int64_t budget) {
     if (budget < max_num_seqs_) {
-      cfg.fail(key, "must be >= " + std::string(max_num_seqs_key_) + " (" + std::to_string(max_num_seqs_) + ")");
+      cfg.fail(key, "must be >= " + std::string(max_num_seqs_key_) + " (" +
+                        std::to_string(max_num_seqs_) + ")");
     }
     token_budget_ = budget;
   }

@@ -40,7 +40,8 @@ enum class VictimOrder : std::uint8_t {
 inline std::uint64_t running_rank(VictimOrder order, const RequestState& r) {
   if (order == VictimOrder::kNewest) return r.request_id;
   constexpr std::int64_t kLimit = std::int64_t{1} << 23;
-  const std::int64_t p = r.req.priority < -kLimit ? -kLimit : (r.req.priority >= kLimit ? kLimit - 1 : r.req.priority);
+  const std::int64_t p =
+      r.req.priority < -kLimit ? -kLimit : (r.req.priority >= kLimit ? kLimit - 1 : r.req.priority);
   const auto high = static_cast<std::uint64_t>(kLimit - 1 - p);  // higher priority → smaller rank
   return (high << 40) | (r.request_id & ((std::uint64_t{1} << 40) - 1));
 }

@@ -15,27 +15,34 @@ namespace {
 class OrcaBatcher final : public BatcherBase {
  public:
   OrcaBatcher(ConfigNode& cfg, const BatcherContext& ctx)
-      : BatcherBase(cfg, ctx, Defaults{.seqs_key = "max_batch_size", .max_num_seqs = 256, .watermark = false}) {
+      : BatcherBase(
+            cfg, ctx,
+            Defaults{.seqs_key = "max_batch_size", .max_num_seqs = 256, .watermark = false}) {
     set_token_budget(cfg, "max_num_batched_tokens",
-                     cfg.get<std::int64_t>("max_num_batched_tokens", std::max<std::int64_t>(ctx.max_model_len, 2048),
+                     cfg.get<std::int64_t>("max_num_batched_tokens",
+                                           std::max<std::int64_t>(ctx.max_model_len, 2048),
                                            "token budget of one iteration", AtLeast(1)));
-    rules_.reserve = cfg.choice("reserve", "max_model_len", {"max_model_len", "output"},
-                                "KV reserved per request: up to max_model_len, or exactly prompt + output (oracle)") ==
-                             "output"
-                         ? AdmissionRules::Reserve::kOutput
-                         : AdmissionRules::Reserve::kMaxModelLen;
+    rules_.reserve =
+        cfg.choice(
+            "reserve", "max_model_len", {"max_model_len", "output"},
+            "KV reserved per request: up to max_model_len, or exactly prompt + output (oracle)") ==
+                "output"
+            ? AdmissionRules::Reserve::kOutput
+            : AdmissionRules::Reserve::kMaxModelLen;
     rules_.prompt_limit = std::min(ctx.max_model_len, token_budget_);
   }
 
   void schedule(Instance& inst) override {
     inst.schedule_decodes(/*one_free_block_each=*/false);
     std::int64_t used = inst.batch_tokens();
-    while (static_cast<std::int64_t>(inst.num_running()) < max_num_seqs_ && rules_.head_fits(inst)) {
+    while (static_cast<std::int64_t>(inst.num_running()) < max_num_seqs_ &&
+           rules_.head_fits(inst)) {
       // The reservation of the head that fits (head_fits may have rejected earlier heads).
       const RequestSlot head = inst.waiting_head();
       const std::int64_t n = inst.prefill_tokens_needed(head);
       if (used + n > token_budget_) break;
-      used += inst.admit_head(static_cast<std::int32_t>(n), rules_.reserve_tokens(inst.request(head)));
+      used +=
+          inst.admit_head(static_cast<std::int32_t>(n), rules_.reserve_tokens(inst.request(head)));
     }
   }
 };
@@ -43,6 +50,7 @@ class OrcaBatcher final : public BatcherBase {
 }  // namespace
 
 SERVESIM_REGISTER(Batcher, OrcaBatcher, "orca",
-                  "Orca iteration-level scheduling: mixed batches of whole prompts and decodes, max KV reserved up front")
+                  "Orca iteration-level scheduling: mixed batches of whole prompts and decodes, "
+                  "max KV reserved up front")
 
 }  // namespace servesim

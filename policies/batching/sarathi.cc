@@ -24,32 +24,40 @@ namespace {
 
 class SarathiBatcher final : public BatcherBase {
  public:
-  SarathiBatcher(ConfigNode& cfg, const BatcherContext& ctx) : BatcherBase(cfg, ctx, Defaults{.max_num_seqs = 128}) {
-    std::int64_t chunk_size =
-        cfg.get<std::int64_t>("chunk_size", 512, "token budget τ of one iteration (decodes count 1 each)", AtLeast(1));
-    dynamic_ = cfg.get<bool>("enable_dynamic_chunking_schedule", false, "shrink chunks as a prompt's processed prefix grows");
-    const std::int64_t low = cfg.get<std::int64_t>("low_chunk_size", 128, "smallest chunk (dynamic schedule)", AtLeast(1));
-    const std::int64_t high = cfg.get<std::int64_t>("high_chunk_size", 2048, "largest chunk (dynamic schedule)", AtLeast(1));
-    max_tokens_ = cfg.get<std::int64_t>("chunk_schedule_max_tokens", 131072, "prefix length the schedule spans (dynamic)",
-                                        AtLeast(1));
-    stages_ = cfg.get<std::int64_t>("chunk_schedule_stages", 16, "number of chunk sizes (dynamic)", AtLeast(1));
+  SarathiBatcher(ConfigNode& cfg, const BatcherContext& ctx)
+      : BatcherBase(cfg, ctx, Defaults{.max_num_seqs = 128}) {
+    std::int64_t chunk_size = cfg.get<std::int64_t>(
+        "chunk_size", 512, "token budget τ of one iteration (decodes count 1 each)", AtLeast(1));
+    dynamic_ = cfg.get<bool>("enable_dynamic_chunking_schedule", false,
+                             "shrink chunks as a prompt's processed prefix grows");
+    const std::int64_t low = cfg.get<std::int64_t>("low_chunk_size", 128,
+                                                   "smallest chunk (dynamic schedule)", AtLeast(1));
+    const std::int64_t high = cfg.get<std::int64_t>("high_chunk_size", 2048,
+                                                    "largest chunk (dynamic schedule)", AtLeast(1));
+    max_tokens_ = cfg.get<std::int64_t>("chunk_schedule_max_tokens", 131072,
+                                        "prefix length the schedule spans (dynamic)", AtLeast(1));
+    stages_ = cfg.get<std::int64_t>("chunk_schedule_stages", 16, "number of chunk sizes (dynamic)",
+                                    AtLeast(1));
     if (dynamic_) {
       if (high < low) cfg.fail("high_chunk_size", "must be >= low_chunk_size");
       chunk_size = high;
       const std::int64_t quantum = std::min<std::int64_t>(32, low);
       for (std::int64_t i = 0; i < stages_; ++i) {
-        const double x = stages_ == 1 ? static_cast<double>(high)
-                                      : static_cast<double>(high) +
-                                            (static_cast<double>(low - high) * static_cast<double>(i)) /
-                                                static_cast<double>(stages_ - 1);
-        chunk_sizes_.push_back(
-            std::max<std::int64_t>(quantum, static_cast<std::int64_t>(std::llround(x / quantum)) * quantum));
+        const double x = stages_ == 1
+                             ? static_cast<double>(high)
+                             : static_cast<double>(high) +
+                                   (static_cast<double>(low - high) * static_cast<double>(i)) /
+                                       static_cast<double>(stages_ - 1);
+        chunk_sizes_.push_back(std::max<std::int64_t>(
+            quantum, static_cast<std::int64_t>(std::llround(x / quantum)) * quantum));
       }
     }
     if (max_num_seqs_ > chunk_size) {
-      cfg.fail("max_num_seqs", "must be <= chunk_size (" + std::to_string(chunk_size) + ") so decodes alone fit the budget");
+      cfg.fail("max_num_seqs", "must be <= chunk_size (" + std::to_string(chunk_size) +
+                                   ") so decodes alone fit the budget");
     }
-    token_budget_ = chunk_size;  // chunking removes the per-iteration prompt limit (prompt_limit = max_model_len)
+    token_budget_ = chunk_size;  // chunking removes the per-iteration prompt limit (prompt_limit =
+                                 // max_model_len)
   }
 
   void schedule(Instance& inst) override {
@@ -57,7 +65,8 @@ class SarathiBatcher final : public BatcherBase {
     swap_in_while_room(inst, max_num_seqs_, rules_.watermark_blocks);
     std::int64_t used = inst.batch_tokens();
     for (RequestSlot s : inst.ongoing_prefills()) {
-      const std::int64_t c = std::min<std::int64_t>({inst.prefill_remaining(s), chunk_cap(inst, s), token_budget_ - used});
+      const std::int64_t c = std::min<std::int64_t>(
+          {inst.prefill_remaining(s), chunk_cap(inst, s), token_budget_ - used});
       if (c <= 0) continue;
       inst.continue_prefill(s, static_cast<std::int32_t>(c));
       used += c;
@@ -86,6 +95,7 @@ class SarathiBatcher final : public BatcherBase {
 }  // namespace
 
 SERVESIM_REGISTER(Batcher, SarathiBatcher, "sarathi",
-                  "Sarathi-Serve stall-free batching: decodes first, then prefill chunks, <= chunk_size tokens per iteration")
+                  "Sarathi-Serve stall-free batching: decodes first, then prefill chunks, <= "
+                  "chunk_size tokens per iteration")
 
 }  // namespace servesim

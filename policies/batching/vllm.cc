@@ -18,10 +18,11 @@ class VllmBatcher final : public BatcherBase {
  public:
   VllmBatcher(ConfigNode& cfg, const BatcherContext& ctx) : BatcherBase(cfg, ctx, Defaults{}) {
     set_token_budget(cfg, "max_num_batched_tokens",
-                     cfg.get<std::int64_t>("max_num_batched_tokens", std::max<std::int64_t>(ctx.max_model_len, 2048),
-                                           "token budget of one iteration; default max(max_model_len, 2048) as vLLM "
-                                           "without chunking",
-                                           AtLeast(1)));
+                     cfg.get<std::int64_t>(
+                         "max_num_batched_tokens", std::max<std::int64_t>(ctx.max_model_len, 2048),
+                         "token budget of one iteration; default max(max_model_len, 2048) as vLLM "
+                         "without chunking",
+                         AtLeast(1)));
     rules_.prompt_limit = std::min(ctx.max_model_len, token_budget_);
   }
 
@@ -46,8 +47,9 @@ class VllmBatcher final : public BatcherBase {
 
 }  // namespace
 
-SERVESIM_REGISTER(Batcher, VllmBatcher, "vllm",
-                  "vLLM default: prefill-only or decode-only iterations, head-of-line admission, recompute "
-                  "preemption of the newest")
+SERVESIM_REGISTER(
+    Batcher, VllmBatcher, "vllm",
+    "vLLM default: prefill-only or decode-only iterations, head-of-line admission, recompute "
+    "preemption of the newest")
 
 }  // namespace servesim

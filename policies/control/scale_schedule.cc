@@ -25,16 +25,20 @@ class ScaleSchedule final : public Controller {
       for (const Pool& p : cluster_.pools()) names += (names.empty() ? "" : ", ") + p.spec.name;
       cfg.fail("pool", "no pool named '" + pool + "'; pools are: " + names);
     }
-    const std::vector<double> at = cfg.required<std::vector<double>>("at_s", "times of the changes, s (increasing)");
-    const std::vector<std::int64_t> n = cfg.required<std::vector<std::int64_t>>("instances", "instance count from each time on");
-    if (at.size() != n.size() || at.empty()) cfg.fail("instances", "needs one count per entry of at_s");
+    const std::vector<double> at =
+        cfg.required<std::vector<double>>("at_s", "times of the changes, s (increasing)");
+    const std::vector<std::int64_t> n =
+        cfg.required<std::vector<std::int64_t>>("instances", "instance count from each time on");
+    if (at.size() != n.size() || at.empty())
+      cfg.fail("instances", "needs one count per entry of at_s");
     for (std::size_t i = 0; i < at.size(); ++i) {
       if (!(at[i] >= 0 && at[i] < 1e9) || (i > 0 && at[i] <= at[i - 1])) {
         cfg.fail("at_s", "times must be increasing, in [0, 1e9) s");
       }
       if (n[i] < 0 || n[i] > 100000) cfg.fail("instances", "counts must be in [0, 100000]");
       const std::int64_t target = n[i];
-      cluster_.sim().schedule_at(s_to_ns(at[i]), Phase::kControl, [this, target] { resize(target); });
+      cluster_.sim().schedule_at(s_to_ns(at[i]), Phase::kControl,
+                                 [this, target] { resize(target); });
     }
   }
   TimeNs period_ns() const override { return 0; }
@@ -47,7 +51,8 @@ class ScaleSchedule final : public Controller {
       if (s == InstanceState::kStarting || s == InstanceState::kActive) live.push_back(id);
     }
     for (auto n = static_cast<std::int64_t>(live.size()); n < target; ++n) cluster_.spawn(pool_);
-    for (auto n = static_cast<std::int64_t>(live.size()); n > target; --n) cluster_.drain(live[static_cast<std::size_t>(n - 1)]);
+    for (auto n = static_cast<std::int64_t>(live.size()); n > target; --n)
+      cluster_.drain(live[static_cast<std::size_t>(n - 1)]);
   }
 
   Cluster& cluster_;

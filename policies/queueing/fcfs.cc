@@ -37,7 +37,8 @@ class FcfsOrder final : public QueueOrder {
 
 }  // namespace
 
-SERVESIM_REGISTER(QueueOrder, FcfsOrder, "fcfs",
-                  "first come, first served; recompute-preempted requests return to the front (vLLM)")
+SERVESIM_REGISTER(
+    QueueOrder, FcfsOrder, "fcfs",
+    "first come, first served; recompute-preempted requests return to the front (vLLM)")
 
 }  // namespace servesim

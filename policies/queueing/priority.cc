@@ -48,7 +48,8 @@ class PriorityOrder final : public QueueOrder {
 
 }  // namespace
 
-SERVESIM_REGISTER(QueueOrder, PriorityOrder, "priority",
-                  "highest request priority first; FCFS among equals (preempted requests to the front)")
+SERVESIM_REGISTER(
+    QueueOrder, PriorityOrder, "priority",
+    "highest request priority first; FCFS among equals (preempted requests to the front)")
 
 }  // namespace servesim

@@ -38,8 +38,8 @@ struct QueueOrderContext {
 // What a completed decode step did, for orders that charge per generated token.
 struct DecodeStepInfo {
   int group = 0;
-  std::int64_t step = 0;             // the group's completed steps, this one included
-  std::int64_t tokens = 0;           // tokens emitted (one per member in the step)
+  std::int64_t step = 0;    // the group's completed steps, this one included
+  std::int64_t tokens = 0;  // tokens emitted (one per member in the step)
 };
 
 class QueueOrder {

@@ -13,7 +13,8 @@ class LeastLoadedRouter final : public Router {
     const Instance* best = candidates[0];
     for (const Instance* a : candidates.subspan(1)) {
       if (a->num_assigned() < best->num_assigned() ||
-          (a->num_assigned() == best->num_assigned() && a->kv().free_blocks() > best->kv().free_blocks())) {
+          (a->num_assigned() == best->num_assigned() &&
+           a->kv().free_blocks() > best->kv().free_blocks())) {
         best = a;
       }
     }
@@ -24,6 +25,7 @@ class LeastLoadedRouter final : public Router {
 }  // namespace
 
 SERVESIM_REGISTER(Router, LeastLoadedRouter, "least_loaded",
-                  "fewest unfinished requests (waiting + running + swapped); ties: most free KV blocks, lowest id")
+                  "fewest unfinished requests (waiting + running + swapped); ties: most free KV "
+                  "blocks, lowest id")
 
 }  // namespace servesim

@@ -25,7 +25,8 @@ class Router {
   static constexpr const char* kKind = "router";
   virtual ~Router() = default;
   // REQUIRES: !candidates.empty() (in id order).
-  virtual InstanceId route(const RequestState& request, std::span<const Instance* const> candidates) = 0;
+  virtual InstanceId route(const RequestState& request,
+                           std::span<const Instance* const> candidates) = 0;
 };
 
 std::unique_ptr<Router> make_router(ConfigNode cfg, const RouterContext& ctx);

@@ -38,7 +38,9 @@ struct ClassStats {
 ClassStats fit_error(const ProfileData& data, const RooflineCostModel& roof) {
   ClassStats out;
   for (const TableRef& t : table_refs(data)) {
-    const LogGrid grid(t.dims, *t.points, t.op_class == OpClass::kAttentionPrefill || t.op_class == OpClass::kAttentionDecode);
+    const LogGrid grid(
+        t.dims, *t.points,
+        t.op_class == OpClass::kAttentionPrefill || t.op_class == OpClass::kAttentionDecode);
     ErrorStats& s = out.by_class[static_cast<std::size_t>(t.op_class)];
     for (const auto& p : *t.points) {
       bool fb = false;
@@ -55,7 +57,8 @@ ClassStats fit_error(const ProfileData& data, const RooflineCostModel& roof) {
   return out;
 }
 
-OJson layer_check(const nlohmann::json& doc, const ProfileData& data, const HardwareSpec& hw, std::string* note) {
+OJson layer_check(const nlohmann::json& doc, const ProfileData& data, const HardwareSpec& hw,
+                  std::string* note) {
   OJson out = OJson::array();
   if (!doc.contains("layers") || !doc["layers"].is_array() || doc["layers"].empty()) return out;
   const std::string model = doc.contains("model") ? doc["model"].value("name", "") : "";
@@ -77,7 +80,8 @@ OJson layer_check(const nlohmann::json& doc, const ProfileData& data, const Hard
     const auto& shape = layer.at("shape");
     std::vector<PrefillSegment> segs;
     for (const auto& s : shape.at("prefill")) {
-      segs.push_back(PrefillSegment{s.at("tokens").get<std::int32_t>(), s.at("prior").get<std::int32_t>()});
+      segs.push_back(
+          PrefillSegment{s.at("tokens").get<std::int32_t>(), s.at("prior").get<std::int32_t>()});
     }
     BatchShape b;
     b.prefills = segs;
@@ -100,25 +104,29 @@ OJson layer_check(const nlohmann::json& doc, const ProfileData& data, const Hard
 int cmd_calibrate(const Args& args) {
   po::options_description opts(
       "servesim calibrate PROFILE [-o FILE] [options]\n\n"
-      "Fits the measured and roofline cost models to a profile and reports fit and cross-validated\n"
-      "error by op class (and, for kernel profiles, the error against whole measured layers).\nOptions");
-  opts.add_options()
-      ("help,h", "show this help")
-      ("output,o", po::value<std::string>(), "write the calibration report (JSON) here")
-      ("hardware", po::value<std::string>(), "catalog hardware (default: from the profile's device)")
-      ("split", po::value<std::string>()->default_value("points"), "cross-validation split: points | shapes")
-      ("json", "print the report as JSON")
-      ("profile", po::value<std::string>(), "profile file or folder");
+      "Fits the measured and roofline cost models to a profile and reports fit and "
+      "cross-validated\n"
+      "error by op class (and, for kernel profiles, the error against whole measured "
+      "layers).\nOptions");
+  opts.add_options()("help,h", "show this help")("output,o", po::value<std::string>(),
+                                                 "write the calibration report (JSON) here")(
+      "hardware", po::value<std::string>(),
+      "catalog hardware (default: from the profile's device)")(
+      "split", po::value<std::string>()->default_value("points"),
+      "cross-validation split: points | shapes")("json", "print the report as JSON")(
+      "profile", po::value<std::string>(), "profile file or folder");
   po::positional_options_description pos;
   pos.add("profile", 1);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts
-              << "\nExample:\n  servesim calibrate models/calibration/h100-sxm_llama-3-8b_tp1.json -o calib.json\n"
-                 "  servesim estimate --model llama-3-8b --hardware h100-sxm --cost measured \\\n"
-                 "      --profile models/calibration/h100-sxm_llama-3-8b_tp1.json --decode 64x2048\n";
+    std::cout
+        << opts
+        << "\nExample:\n  servesim calibrate models/calibration/h100-sxm_llama-3-8b_tp1.json -o "
+           "calib.json\n"
+           "  servesim estimate --model llama-3-8b --hardware h100-sxm --cost measured \\\n"
+           "      --profile models/calibration/h100-sxm_llama-3-8b_tp1.json --decode 64x2048\n";
     return 0;
   }
   if (!vm.count("profile")) throw UsageError("missing PROFILE");
@@ -128,13 +136,16 @@ int cmd_calibrate(const Args& args) {
   for (const ProfileSource& s : data.sources) {
     if (!s.device.empty()) device = s.device;
   }
-  std::string hw_name = vm.count("hardware") ? vm["hardware"].as<std::string>() : hardware_for_device(device);
+  std::string hw_name =
+      vm.count("hardware") ? vm["hardware"].as<std::string>() : hardware_for_device(device);
   if (hw_name.empty()) {
-    throw UsageError("the profile's device '" + device + "' is no catalog hardware; give --hardware (servesim list hardware)");
+    throw UsageError("the profile's device '" + device +
+                     "' is no catalog hardware; give --hardware (servesim list hardware)");
   }
   const HardwareSpec& hw = Catalog::builtin().hardware(hw_name);
   const std::string split = vm["split"].as<std::string>();
-  if (split != "points" && split != "shapes") throw UsageError("--split: expected points or shapes");
+  if (split != "points" && split != "shapes")
+    throw UsageError("--split: expected points or shapes");
 
   Deployment dep;
   dep.hardware = &hw;
@@ -154,7 +165,8 @@ int cmd_calibrate(const Args& args) {
     for (const auto& p : *t.points) {
       ErrorStats& s = fitted_err[static_cast<std::size_t>(t.op_class)];
       ++s.points;
-      s.sum_ape_calibrated += std::abs(roofline_point_ns(roof_fit, t, p.x.data()) - p.value) / p.value;
+      s.sum_ape_calibrated +=
+          std::abs(roofline_point_ns(roof_fit, t, p.x.data()) - p.value) / p.value;
     }
   }
   // 2-fold cross-validation.
@@ -215,31 +227,35 @@ int cmd_calibrate(const Args& args) {
     std::cout << report.dump(2) << "\n";
     return 0;
   }
-  std::printf("calibration of %s (%s, on %s): %lld points\n\n", path.c_str(), device.c_str(), hw_name.c_str(),
-              static_cast<long long>(data.total_points()));
-  std::printf("%-18s %7s %9s %9s %9s %9s %9s %9s %9s\n", "op class", "points", "fit MAPE", "cv(in)", "cv(all)",
-              "roofline", "ratio", "roof fit", "roof cv");
+  std::printf("calibration of %s (%s, on %s): %lld points\n\n", path.c_str(), device.c_str(),
+              hw_name.c_str(), static_cast<long long>(data.total_points()));
+  std::printf("%-18s %7s %9s %9s %9s %9s %9s %9s %9s\n", "op class", "points", "fit MAPE", "cv(in)",
+              "cv(all)", "roofline", "ratio", "roof fit", "roof cv");
   for (const auto& c : classes) {
     char in_range[32] = "        -";
     if (c["cv_in_range"].get<long long>() > 0) {
       std::snprintf(in_range, sizeof in_range, "%8.2f%%", c["cv_mape_in_range"].get<double>());
     }
     std::printf("%-18s %7lld %8.2f%% %s %8.2f%% %8.1f%% %9.2f %8.1f%% %8.1f%%\n",
-                c["op_class"].get<std::string>().c_str(), c["points"].get<long long>(), c["fit_mape"].get<double>(),
-                in_range, c["cv_mape"].get<double>(), c["roofline_mape"].get<double>(),
-                c["roofline_ratio"].get<double>(), c["fitted_roofline_mape"].get<double>(),
+                c["op_class"].get<std::string>().c_str(), c["points"].get<long long>(),
+                c["fit_mape"].get<double>(), in_range, c["cv_mape"].get<double>(),
+                c["roofline_mape"].get<double>(), c["roofline_ratio"].get<double>(),
+                c["fitted_roofline_mape"].get<double>(),
                 c["fitted_roofline_cv_mape"].get<double>());
   }
-  std::printf("(cv(in): held-out points the other half brackets; cv(all) includes extrapolated ones)\n");
+  std::printf(
+      "(cv(in): held-out points the other half brackets; cv(all) includes extrapolated ones)\n");
   std::printf("\nroofline parameters fitted to the profile:");
   for (const auto& [k, v] : fitted_roofline_values(fitted)) std::printf(" %s=%.3g", k.c_str(), v);
   std::printf("\n");
   if (!layers.empty()) {
-    std::printf("\nwhole layers (measured model per-layer estimate vs the driver's layer timing):\n");
+    std::printf(
+        "\nwhole layers (measured model per-layer estimate vs the driver's layer timing):\n");
     for (const auto& l : layers) {
       std::printf("  %-8s %-60s measured %9.4f ms  estimate %9.4f ms  error %+6.1f%%\n",
-                  l["kind"].get<std::string>().c_str(), l["shape"].dump().c_str(), l["measured_ms"].get<double>(),
-                  l["estimate_ms"].get<double>(), l["error_pct"].get<double>());
+                  l["kind"].get<std::string>().c_str(), l["shape"].dump().c_str(),
+                  l["measured_ms"].get<double>(), l["estimate_ms"].get<double>(),
+                  l["error_pct"].get<double>());
     }
   } else if (!layer_note.empty()) {
     std::printf("\n%s\n", layer_note.c_str());

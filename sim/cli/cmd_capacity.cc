@@ -8,11 +8,11 @@
 // probe the scenario's own rate, double while it passes (halve while it fails) to bracket the
 // capacity, then bisect until the bracket is narrower than --tolerance of the rate. Every
 // sampled run goes into the results database.
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <algorithm>
 #include <map>
 
 #include "sim/cli/commands.h"
@@ -39,7 +39,8 @@ Objective parse_objective(const std::string& text) {
     pos = text.find(">=");
     o.at_most = false;
   }
-  if (pos == std::string::npos || pos == 0) throw UsageError("--slo '" + text + "': expected KEY<=VALUE or KEY>=VALUE");
+  if (pos == std::string::npos || pos == 0)
+    throw UsageError("--slo '" + text + "': expected KEY<=VALUE or KEY>=VALUE");
   o.key = text.substr(0, pos);
   const std::string value = text.substr(pos + 2);
   try {
@@ -50,7 +51,8 @@ Objective parse_objective(const std::string& text) {
     throw UsageError("--slo '" + text + "': '" + value + "' is not a number");
   }
   o.per_request = o.key == "ttft_s" || o.key == "tpot_s";
-  if (o.per_request && !o.at_most) throw UsageError("--slo '" + text + "': per-request objectives are upper bounds (<=)");
+  if (o.per_request && !o.at_most)
+    throw UsageError("--slo '" + text + "': per-request objectives are upper bounds (<=)");
   return o;
 }
 
@@ -70,21 +72,25 @@ int cmd_capacity(const Args& args) {
   std::vector<std::string> slos;
   ScenarioArgs scenario;
   po::positional_options_description pos;
-  opts.add_options()
-      ("help,h", "show this help")
-      ("slo", po::value<std::vector<std::string>>(&slos)->composing(),
-       "objective: a summary metric bound (tbt_p99_s<=0.05, ttft_p90_s<=1) or a per-request bound (ttft_s<=1, tpot_s<=0.1)")
-      ("attainment", po::value<double>()->default_value(0.9), "share of requests that must meet the per-request objectives")
-      ("rate-key", po::value<std::string>()->default_value("workload.arrival.rate_per_s"), "the scenario key holding the arrival rate")
-      ("start-rate", po::value<double>(), "first rate probed (default: the scenario's)")
-      ("tolerance", po::value<double>()->default_value(0.025), "stop when the bracket is narrower than this fraction of the rate")
-      ("max-runs", po::value<int>()->default_value(24), "most simulations");
+  opts.add_options()("help,h", "show this help")(
+      "slo", po::value<std::vector<std::string>>(&slos)->composing(),
+      "objective: a summary metric bound (tbt_p99_s<=0.05, ttft_p90_s<=1) or a per-request bound "
+      "(ttft_s<=1, tpot_s<=0.1)")("attainment", po::value<double>()->default_value(0.9),
+                                  "share of requests that must meet the per-request objectives")(
+      "rate-key", po::value<std::string>()->default_value("workload.arrival.rate_per_s"),
+      "the scenario key holding the arrival rate")("start-rate", po::value<double>(),
+                                                   "first rate probed (default: the scenario's)")(
+      "tolerance", po::value<double>()->default_value(0.025),
+      "stop when the bracket is narrower than this fraction of the rate")(
+      "max-runs", po::value<int>()->default_value(24), "most simulations");
   scenario.declare(opts, pos);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\nExample:\n  servesim capacity scenarios/sarathi-vs-vllm/vllm.yaml --slo tbt_p99_s<=0.05 -o cap.db\n";
+    std::cout << opts
+              << "\nExample:\n  servesim capacity scenarios/sarathi-vs-vllm/vllm.yaml --slo "
+                 "tbt_p99_s<=0.05 -o cap.db\n";
     return 0;
   }
   if (!vm.count("scenario")) throw UsageError("missing SCENARIO.yaml");
@@ -124,12 +130,14 @@ int cmd_capacity(const Args& args) {
     std::size_t start = 0;
     while (node && start <= rate_key.size()) {
       const std::size_t dot = rate_key.find('.', start);
-      const std::string part = rate_key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      const std::string part =
+          rate_key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
       node = node[part];
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
-    if (!node || !node.IsScalar()) throw UsageError("scenario has no '" + rate_key + "'; give --rate-key or --start-rate");
+    if (!node || !node.IsScalar())
+      throw UsageError("scenario has no '" + rate_key + "'; give --rate-key or --start-rate");
     rate = std::stod(node.Scalar());
   }
   if (!(rate > 0)) throw UsageError("the start rate must be > 0");
@@ -160,8 +168,8 @@ int cmd_capacity(const Args& args) {
       s.pass = s.pass && (o.at_most ? it->second <= o.bound : it->second >= o.bound);
     }
     if (any_per_request) s.pass = s.pass && s.metrics["slo_attainment"] >= attainment;
-    std::fprintf(stderr, "[capacity] rate %.4g req/s: %s (run %lld)\n", r, s.pass ? "meets" : "misses",
-                 static_cast<long long>(s.run_id));
+    std::fprintf(stderr, "[capacity] rate %.4g req/s: %s (run %lld)\n", r,
+                 s.pass ? "meets" : "misses", static_cast<long long>(s.run_id));
     samples.push_back(s);
     return samples.back();
   };
@@ -179,7 +187,8 @@ int cmd_capacity(const Args& args) {
     if (lo > 0 && hi > 0) break;
     pass = evaluate(rate).pass;
   }
-  while (lo > 0 && hi > 0 && (hi - lo) / hi > tolerance && static_cast<int>(samples.size()) < max_runs) {
+  while (lo > 0 && hi > 0 && (hi - lo) / hi > tolerance &&
+         static_cast<int>(samples.size()) < max_runs) {
     const double mid = 0.5 * (lo + hi);
     if (evaluate(mid).pass) {
       lo = mid;
@@ -188,7 +197,8 @@ int cmd_capacity(const Args& args) {
     }
   }
 
-  std::sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) { return a.rate < b.rate; });
+  std::sort(samples.begin(), samples.end(),
+            [](const Sample& a, const Sample& b) { return a.rate < b.rate; });
   std::printf("%12s %6s %8s", "rate_req_s", "meets", "run_id");
   std::vector<std::string> shown;
   for (const auto& o : objectives) shown.push_back(o.per_request ? "slo_attainment" : o.key);
@@ -198,7 +208,8 @@ int cmd_capacity(const Args& args) {
   for (const auto& k : shown) std::printf(" %16s", k.c_str());
   std::printf("\n");
   for (const auto& s : samples) {
-    std::printf("%12.4g %6s %8lld", s.rate, s.pass ? "yes" : "no", static_cast<long long>(s.run_id));
+    std::printf("%12.4g %6s %8lld", s.rate, s.pass ? "yes" : "no",
+                static_cast<long long>(s.run_id));
     for (const auto& k : shown) {
       auto it = s.metrics.find(k);
       std::printf(" %16.6g", it == s.metrics.end() ? NAN : it->second);
@@ -206,8 +217,10 @@ int cmd_capacity(const Args& args) {
     std::printf("\n");
   }
   if (lo > 0) {
-    std::printf("capacity: %.4g req/s (highest sampled rate meeting every objective; bracket [%.4g, %.4g])\n", lo, lo,
-                hi > 0 ? hi : lo);
+    std::printf(
+        "capacity: %.4g req/s (highest sampled rate meeting every objective; bracket [%.4g, "
+        "%.4g])\n",
+        lo, lo, hi > 0 ? hi : lo);
   } else {
     std::printf("capacity: 0 req/s (no sampled rate down to %.4g meets the objectives)\n", hi);
   }

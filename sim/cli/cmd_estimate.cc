@@ -46,7 +46,8 @@ PrefillSegment parse_prefill(const std::string& s) {
   PrefillSegment seg;
   seg.new_tokens = static_cast<std::int32_t>(parse_count(s.substr(0, at), "--prefill LEN", 1));
   if (at != std::string::npos) {
-    seg.prior_tokens = static_cast<std::int32_t>(parse_count(s.substr(at + 1), "--prefill LEN@PRIOR", 0));
+    seg.prior_tokens =
+        static_cast<std::int32_t>(parse_count(s.substr(at + 1), "--prefill LEN@PRIOR", 0));
   }
   return seg;
 }
@@ -67,39 +68,45 @@ double ms(double ns) { return ns * 1e-6; }
 int cmd_estimate(const Args& args) {
   po::options_description opts(
       "servesim estimate --model M --hardware H [options]\n\n"
-      "Predicts the time of one iteration of one instance (TP x PP devices) for a batch of prefill\n"
+      "Predicts the time of one iteration of one instance (TP x PP devices) for a batch of "
+      "prefill\n"
       "segments and decoding requests, with its breakdown by op class and operator.\nOptions");
   std::vector<std::string> prefills, decodes, profiles, sets;
-  opts.add_options()
-      ("help,h", "show this help")
-      ("model", po::value<std::string>(), "model (servesim list models)")
-      ("hardware", po::value<std::string>(), "device type (servesim list hardware)")
-      ("tp", po::value<int>()->default_value(1), "tensor-parallel degree")
-      ("pp", po::value<int>()->default_value(1), "pipeline-parallel degree")
-      ("cost", po::value<std::string>()->default_value("roofline"), "cost model: roofline | measured | polynomial")
-      ("profile", po::value<std::vector<std::string>>(&profiles)->composing(),
-       "measured table file or folder (repeatable; relative paths under --data-dir, else here)")
-      ("prefill", po::value<std::vector<std::string>>(&prefills)->composing(),
-       "a prompt or chunk: LEN new tokens, optionally @PRIOR tokens already cached (repeatable)")
-      ("decode", po::value<std::vector<std::string>>(&decodes)->composing(),
-       "BxCTX: B decoding requests each attending to CTX tokens (repeatable)")
-      ("set", po::value<std::vector<std::string>>(&sets)->composing(),
-       "cost-model parameter KEY=VALUE, as under cluster.cost_model in a scenario (repeatable)")
-      ("kv-dtype", po::value<std::string>()->default_value("bf16"), "KV-cache dtype: bf16 | fp8")
-      ("gpu-memory-utilization", po::value<double>()->default_value(0.9), "fraction of device memory used")
-      ("activation-reserve-gib", po::value<double>()->default_value(2.0), "activation reserve per device, GiB")
-      ("block-size", po::value<int>()->default_value(16), "tokens per KV block")
-      ("data-dir", po::value<std::string>(), "shared data folder for relative profile paths (default $SERVESIM_DATA_DIR or ../shared/data)")
-      ("json", "print one JSON object");
+  opts.add_options()("help,h", "show this help")("model", po::value<std::string>(),
+                                                 "model (servesim list models)")(
+      "hardware", po::value<std::string>(), "device type (servesim list hardware)")(
+      "tp", po::value<int>()->default_value(1), "tensor-parallel degree")(
+      "pp", po::value<int>()->default_value(1), "pipeline-parallel degree")(
+      "cost", po::value<std::string>()->default_value("roofline"),
+      "cost model: roofline | measured | polynomial")(
+      "profile", po::value<std::vector<std::string>>(&profiles)->composing(),
+      "measured table file or folder (repeatable; relative paths under --data-dir, else here)")(
+      "prefill", po::value<std::vector<std::string>>(&prefills)->composing(),
+      "a prompt or chunk: LEN new tokens, optionally @PRIOR tokens already cached (repeatable)")(
+      "decode", po::value<std::vector<std::string>>(&decodes)->composing(),
+      "BxCTX: B decoding requests each attending to CTX tokens (repeatable)")(
+      "set", po::value<std::vector<std::string>>(&sets)->composing(),
+      "cost-model parameter KEY=VALUE, as under cluster.cost_model in a scenario (repeatable)")(
+      "kv-dtype", po::value<std::string>()->default_value("bf16"), "KV-cache dtype: bf16 | fp8")(
+      "gpu-memory-utilization", po::value<double>()->default_value(0.9),
+      "fraction of device memory used")("activation-reserve-gib",
+                                        po::value<double>()->default_value(2.0),
+                                        "activation reserve per device, GiB")(
+      "block-size", po::value<int>()->default_value(16), "tokens per KV block")(
+      "data-dir", po::value<std::string>(),
+      "shared data folder for relative profile paths (default $SERVESIM_DATA_DIR or "
+      "../shared/data)")("json", "print one JSON object");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts
-              << "\nExamples:\n"
-                 "  servesim estimate --model llama-3-8b --hardware h100-sxm --prefill 2048 --decode 64x1024\n"
-                 "  servesim estimate --model llama-3-70b --hardware h100-sxm --tp 4 --cost measured \\\n"
-                 "      --profile profiles/aiconfigurator/h100_sxm --prefill 512@4096 --json\n";
+    std::cout
+        << opts
+        << "\nExamples:\n"
+           "  servesim estimate --model llama-3-8b --hardware h100-sxm --prefill 2048 --decode "
+           "64x1024\n"
+           "  servesim estimate --model llama-3-70b --hardware h100-sxm --tp 4 --cost measured \\\n"
+           "      --profile profiles/aiconfigurator/h100_sxm --prefill 512@4096 --json\n";
     return 0;
   }
   if (!vm.count("model")) throw UsageError("missing --model");
@@ -112,16 +119,19 @@ int cmd_estimate(const Args& args) {
   d.pipeline_parallel = vm["pp"].as<int>();
   d.data_dir = vm.count("data-dir") ? vm["data-dir"].as<std::string>() : default_data_dir();
   const std::string kv = vm["kv-dtype"].as<std::string>();
-  if (kv != "bf16" && kv != "fp8") throw UsageError("--kv-dtype: expected bf16 or fp8, got '" + kv + "'");
+  if (kv != "bf16" && kv != "fp8")
+    throw UsageError("--kv-dtype: expected bf16 or fp8, got '" + kv + "'");
   d.kv_dtype_bytes = kv == "fp8" ? 1 : 2;
-  if (d.tensor_parallel < 1 || d.pipeline_parallel < 1) throw UsageError("--tp and --pp must be >= 1");
+  if (d.tensor_parallel < 1 || d.pipeline_parallel < 1)
+    throw UsageError("--tp and --pp must be >= 1");
   if (d.tensor_parallel > d.hardware->devices_per_node) {
     throw ConfigError("--tp " + std::to_string(d.tensor_parallel) + " exceeds the " +
-                      std::to_string(d.hardware->devices_per_node) + " devices of one " + d.hardware->name + " node");
+                      std::to_string(d.hardware->devices_per_node) + " devices of one " +
+                      d.hardware->name + " node");
   }
   if (d.pipeline_parallel > d.model->num_layers) {
-    throw ConfigError("--pp " + std::to_string(d.pipeline_parallel) + " exceeds " + d.model->name + "'s " +
-                      std::to_string(d.model->num_layers) + " layers");
+    throw ConfigError("--pp " + std::to_string(d.pipeline_parallel) + " exceeds " + d.model->name +
+                      "'s " + std::to_string(d.model->num_layers) + " layers");
   }
 
   std::vector<PrefillSegment> segs;
@@ -129,19 +139,22 @@ int cmd_estimate(const Args& args) {
   BatchShape batch;
   for (const auto& s : decodes) add_decode(s, batch);
   batch.prefills = segs;
-  if (batch.empty()) throw UsageError("nothing to estimate: give at least one --prefill or --decode");
+  if (batch.empty())
+    throw UsageError("nothing to estimate: give at least one --prefill or --decode");
 
   // Memory: the weights must fit and the KV cache must hold every token of the batch.
   const MemoryPlan mem = plan_memory(d, vm["gpu-memory-utilization"].as<double>(),
-                                     vm["activation-reserve-gib"].as<double>() * 1073741824.0, vm["block-size"].as<int>());
+                                     vm["activation-reserve-gib"].as<double>() * 1073741824.0,
+                                     vm["block-size"].as<int>());
   std::int64_t kv_tokens = batch.decode_context_tokens;
   for (const auto& s : segs) kv_tokens += s.new_tokens + s.prior_tokens;
   if (mem.kv_blocks <= 0 || mem.kv_capacity_tokens() < kv_tokens) {
-    throw ConfigError(d.model->name + " on " + std::to_string(d.tensor_parallel * d.pipeline_parallel) + " x " +
-                      d.hardware->name + " (TP " + std::to_string(d.tensor_parallel) + ", PP " +
-                      std::to_string(d.pipeline_parallel) + ") does not fit" +
-                      (mem.kv_blocks > 0 ? " a batch of " + std::to_string(kv_tokens) + " KV tokens" : "") + ": " +
-                      mem.describe());
+    throw ConfigError(
+        d.model->name + " on " + std::to_string(d.tensor_parallel * d.pipeline_parallel) + " x " +
+        d.hardware->name + " (TP " + std::to_string(d.tensor_parallel) + ", PP " +
+        std::to_string(d.pipeline_parallel) + ") does not fit" +
+        (mem.kv_blocks > 0 ? " a batch of " + std::to_string(kv_tokens) + " KV tokens" : "") +
+        ": " + mem.describe());
   }
 
   // The cost model, configured exactly as under cluster.cost_model in a scenario.
@@ -169,7 +182,8 @@ int cmd_estimate(const Args& args) {
     j["pp"] = d.pipeline_parallel;
     j["cost_model"] = cost_name;
     nlohmann::ordered_json pj = nlohmann::ordered_json::array();
-    for (const auto& s : segs) pj.push_back({{"new_tokens", s.new_tokens}, {"prior_tokens", s.prior_tokens}});
+    for (const auto& s : segs)
+      pj.push_back({{"new_tokens", s.new_tokens}, {"prior_tokens", s.prior_tokens}});
     j["batch"] = {{"prefill", pj},
                   {"decode_requests", batch.decode_requests},
                   {"decode_context_tokens", batch.decode_context_tokens}};
@@ -178,7 +192,8 @@ int cmd_estimate(const Args& args) {
     j["comm_ms"] = ms(c.comm_ns);
     j["overhead_ms"] = ms(c.overhead_ns);
     nlohmann::ordered_json bd;
-    for (int k = 0; k < kNumOpClasses; ++k) bd[op_class_name(static_cast<OpClass>(k))] = ms(c.breakdown_ns[k]);
+    for (int k = 0; k < kNumOpClasses; ++k)
+      bd[op_class_name(static_cast<OpClass>(k))] = ms(c.breakdown_ns[k]);
     j["breakdown"] = bd;
     nlohmann::ordered_json fb = nlohmann::ordered_json::array();
     for (int k = 0; k < kNumOpClasses; ++k) {
@@ -206,32 +221,39 @@ int cmd_estimate(const Args& args) {
     return 0;
   }
 
-  std::printf("%s on %s   TP %d  PP %d   cost model %s\n", d.model->name.c_str(), d.hardware->name.c_str(),
-              d.tensor_parallel, d.pipeline_parallel, cost_name.c_str());
+  std::printf("%s on %s   TP %d  PP %d   cost model %s\n", d.model->name.c_str(),
+              d.hardware->name.c_str(), d.tensor_parallel, d.pipeline_parallel, cost_name.c_str());
   std::int64_t new_tokens = 0, prior = 0;
   for (const auto& s : segs) new_tokens += s.new_tokens, prior += s.prior_tokens;
-  std::printf("batch: %zu prefill segment(s), %lld new tokens after %lld cached; %lld decode(s), %lld context tokens\n\n",
-              segs.size(), static_cast<long long>(new_tokens), static_cast<long long>(prior),
-              static_cast<long long>(batch.decode_requests), static_cast<long long>(batch.decode_context_tokens));
+  std::printf(
+      "batch: %zu prefill segment(s), %lld new tokens after %lld cached; %lld decode(s), %lld "
+      "context tokens\n\n",
+      segs.size(), static_cast<long long>(new_tokens), static_cast<long long>(prior),
+      static_cast<long long>(batch.decode_requests),
+      static_cast<long long>(batch.decode_context_tokens));
   std::printf("  %-22s %12.4f ms\n", "iteration", ms(static_cast<double>(c.duration_ns)));
-  std::printf("  %-22s %12.4f ms   (one block on one device, no communication)\n", "per layer", ms(c.per_layer_ns));
+  std::printf("  %-22s %12.4f ms   (one block on one device, no communication)\n", "per layer",
+              ms(c.per_layer_ns));
   std::printf("  %-22s %12.4f ms\n", "communication", ms(c.comm_ns));
   std::printf("  %-22s %12.4f ms\n\n", "overhead", ms(c.overhead_ns));
   std::printf("  %-22s %12s %7s\n", "op class", "ms", "share");
   const double total = static_cast<double>(std::max<TimeNs>(c.duration_ns, 1));
   for (int k = 0; k < kNumOpClasses; ++k) {
-    std::printf("  %-22s %12.4f %6.1f%%%s\n", op_class_name(static_cast<OpClass>(k)), ms(c.breakdown_ns[k]),
-                100.0 * c.breakdown_ns[k] / total, (c.fallback_mask & (1u << k)) ? "   (roofline fallback)" : "");
+    std::printf("  %-22s %12.4f %6.1f%%%s\n", op_class_name(static_cast<OpClass>(k)),
+                ms(c.breakdown_ns[k]), 100.0 * c.breakdown_ns[k] / total,
+                (c.fallback_mask & (1u << k)) ? "   (roofline fallback)" : "");
   }
   bool any_op = false;
   for (int i = 0; i < kNumOps; ++i) any_op = any_op || ops.calls[i] > 0;
   if (any_op) {
-    std::printf("\n  %-22s %8s %12s  %s\n", "operator", "calls", "ms", "(per layer: one block; others: once)");
+    std::printf("\n  %-22s %8s %12s  %s\n", "operator", "calls", "ms",
+                "(per layer: one block; others: once)");
     for (int i = 0; i < kNumOps; ++i) {
       if (ops.calls[i] <= 0) continue;
       const OpSpec& spec = op_spec(static_cast<Op>(i));
       std::printf("  %-22s %8.2f %12.4f  %s%s\n", spec.name, ops.calls[i], ms(ops.ns[i]),
-                  spec.per_layer ? "per layer" : "once", ops.fell_back[i] ? ", roofline fallback" : "");
+                  spec.per_layer ? "per layer" : "once",
+                  ops.fell_back[i] ? ", roofline fallback" : "");
     }
   }
   if (!coverage.empty()) {

@@ -42,24 +42,31 @@ std::string yaml_quote(const std::string& s) {
 bool is_yaml(const std::string& p) { return p.ends_with(".yaml") || p.ends_with(".yml"); }
 
 void add_common_options(po::options_description& opts, std::vector<std::string>& sets) {
-  opts.add_options()
-      ("help,h", "show this help")
-      ("format,f", po::value<std::string>(), "reader of FILE (servesim list workloads); default: guessed from the file")
-      ("set", po::value<std::vector<std::string>>(&sets)->composing(),
-       "edit the workload mapping: --set key=value (repeatable), e.g. --set transforms='[{impl: first_n, n: 100}]'")
-      ("skip-bad-rows", "skip malformed rows (the count is reported on stderr) instead of stopping at the first")
-      ("seed", po::value<std::uint64_t>(), "seed of the random streams (default: the scenario's, else 0)")
-      ("max-context", po::value<std::int64_t>(), "max context tokens for the truncate transform")
-      ("data-dir", po::value<std::string>(), "data folder that '$data/...' paths resolve against (default: $SERVESIM_DATA_DIR, else ../shared/data)")
-      ("input", po::value<std::string>(), "trace file, ServeGen folder, or workload/scenario YAML");
+  opts.add_options()("help,h", "show this help")(
+      "format,f", po::value<std::string>(),
+      "reader of FILE (servesim list workloads); default: guessed from the file")(
+      "set", po::value<std::vector<std::string>>(&sets)->composing(),
+      "edit the workload mapping: --set key=value (repeatable), e.g. --set transforms='[{impl: "
+      "first_n, n: 100}]'")(
+      "skip-bad-rows",
+      "skip malformed rows (the count is reported on stderr) instead of stopping at the first")(
+      "seed", po::value<std::uint64_t>(),
+      "seed of the random streams (default: the scenario's, else 0)")(
+      "max-context", po::value<std::int64_t>(), "max context tokens for the truncate transform")(
+      "data-dir", po::value<std::string>(),
+      "data folder that '$data/...' paths resolve against (default: $SERVESIM_DATA_DIR, else "
+      "../shared/data)")("input", po::value<std::string>(),
+                         "trace file, ServeGen folder, or workload/scenario YAML");
 }
 
-Workload build_workload(const po::variables_map& vm, const std::vector<std::string>& sets, bool input_required) {
+Workload build_workload(const po::variables_map& vm, const std::vector<std::string>& sets,
+                        bool input_required) {
   Workload w;
   w.ctx.data_dir = vm.count("data-dir") ? vm["data-dir"].as<std::string>() : default_data_dir();
   std::uint64_t seed = 0;
   const std::string input = vm.count("input") ? vm["input"].as<std::string>() : "";
-  if (input.empty() && input_required) throw UsageError("missing the trace FILE (or a workload YAML)");
+  if (input.empty() && input_required)
+    throw UsageError("missing the trace FILE (or a workload YAML)");
   if (!input.empty() && is_yaml(input) && !vm.count("format")) {
     auto file = ConfigTree::load_file(input);
     ConfigNode root = file->root();
@@ -67,7 +74,8 @@ Workload build_workload(const po::variables_map& vm, const std::vector<std::stri
       try {
         const YAML::Node doc = YAML::LoadFile(input);
         if (doc["seed"]) seed = doc["seed"].as<std::uint64_t>();
-        if (doc["data_dir"] && !vm.count("data-dir")) w.ctx.data_dir = doc["data_dir"].as<std::string>();
+        if (doc["data_dir"] && !vm.count("data-dir"))
+          w.ctx.data_dir = doc["data_dir"].as<std::string>();
         w.tree = ConfigTree::parse(YAML::Dump(doc["workload"]) + "\n", input + " (workload)");
       } catch (const YAML::Exception& e) {
         throw ConfigError(input + ": " + e.what());
@@ -77,14 +85,17 @@ Workload build_workload(const po::variables_map& vm, const std::vector<std::stri
     }
     w.label = input;
   } else if (!input.empty()) {
-    const std::string format = vm.count("format") ? vm["format"].as<std::string>() : detect_trace_format(input);
+    const std::string format =
+        vm.count("format") ? vm["format"].as<std::string>() : detect_trace_format(input);
     std::string text = "impl: " + format + "\npath: " + yaml_quote(input) + "\n";
     bool has_arrival = false;
     for (const auto& s : sets) has_arrival = has_arrival || s.rfind("arrival", 0) == 0;
     if (format == "lengths_csv" && !has_arrival) {
       text += "arrival: {impl: uniform, rate_per_s: 1}\n";
-      std::fprintf(stderr, "servesim trace: %s has no arrival times; using one request per second "
-                           "(change with --set arrival='{impl: poisson, rate_per_s: R}')\n", input.c_str());
+      std::fprintf(stderr,
+                   "servesim trace: %s has no arrival times; using one request per second "
+                   "(change with --set arrival='{impl: poisson, rate_per_s: R}')\n",
+                   input.c_str());
     }
     w.tree = ConfigTree::parse(text, "command line");
     w.label = input + " (" + format + ")";
@@ -102,7 +113,8 @@ Workload build_workload(const po::variables_map& vm, const std::vector<std::stri
 int cmd_stats(const Args& args) {
   po::options_description opts(
       "servesim trace stats FILE|WORKLOAD.yaml [options]\n\n"
-      "Prints requests, duration, mean rate, inter-arrival CV, prompt/output percentiles, clients and\n"
+      "Prints requests, duration, mean rate, inter-arrival CV, prompt/output percentiles, clients "
+      "and\n"
       "the prefix-block reuse ratio with an infinite cache.\nOptions");
   std::vector<std::string> sets;
   add_common_options(opts, sets);
@@ -113,10 +125,12 @@ int cmd_stats(const Args& args) {
   po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\nExamples:\n"
-              << "  servesim trace stats ../shared/data/traces/mooncake_fast25/conversation_trace.jsonl\n"
-              << "  servesim trace stats ../shared/data/traces/vidur/splitwise_conv.csv --set transforms='[{impl: scale_rate, factor: 2}]'\n"
-              << "  servesim trace stats scenarios/azure-conv.yaml --json\n";
+    std::cout
+        << opts << "\nExamples:\n"
+        << "  servesim trace stats ../shared/data/traces/mooncake_fast25/conversation_trace.jsonl\n"
+        << "  servesim trace stats ../shared/data/traces/vidur/splitwise_conv.csv --set "
+           "transforms='[{impl: scale_rate, factor: 2}]'\n"
+        << "  servesim trace stats scenarios/azure-conv.yaml --json\n";
     return 0;
   }
   Workload w = build_workload(vm, sets, true);
@@ -138,8 +152,10 @@ int cmd_stats(const Args& args) {
 int cmd_gen(const Args& args) {
   po::options_description opts(
       "servesim trace gen [FILE|WORKLOAD.yaml] [options] -o OUT.jsonl\n\n"
-      "Writes a workload in servesim's JSONL format (one request per line; traces/README.md), which the\n"
-      "servesim_jsonl reader reads back unchanged. The workload is a generator (a YAML mapping, or --set\n"
+      "Writes a workload in servesim's JSONL format (one request per line; traces/README.md), "
+      "which the\n"
+      "servesim_jsonl reader reads back unchanged. The workload is a generator (a YAML mapping, or "
+      "--set\n"
       "keys on an empty one) or any readable trace (converted).\nOptions");
   std::vector<std::string> sets;
   add_common_options(opts, sets);
@@ -150,11 +166,13 @@ int cmd_gen(const Args& args) {
   po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\nExamples:\n"
-              << "  servesim trace gen --set impl=synthetic --set num_requests=1000 \\\n"
-              << "      --set arrival='{impl: gamma, rate_per_s: 5, cv: 2}' -o bursty.jsonl\n"
-              << "  servesim trace gen workload.yaml --seed 7 -o out.jsonl\n"
-              << "  servesim trace gen ../shared/data/traces/azure_llm_2023/AzureLLMInferenceTrace_conv.csv -o conv.jsonl\n";
+    std::cout
+        << opts << "\nExamples:\n"
+        << "  servesim trace gen --set impl=synthetic --set num_requests=1000 \\\n"
+        << "      --set arrival='{impl: gamma, rate_per_s: 5, cv: 2}' -o bursty.jsonl\n"
+        << "  servesim trace gen workload.yaml --seed 7 -o out.jsonl\n"
+        << "  servesim trace gen "
+           "../shared/data/traces/azure_llm_2023/AzureLLMInferenceTrace_conv.csv -o conv.jsonl\n";
     return 0;
   }
   if (!vm.count("output")) throw UsageError("missing -o OUT.jsonl");
@@ -193,7 +211,8 @@ int cmd_gen(const Args& args) {
     std::filesystem::rename(tmp, out_path);
   }
   if (!ok) throw OutputError("write error on stdout");
-  std::fprintf(stderr, "servesim trace gen: wrote %lld requests to %s\n", static_cast<long long>(n), out_path.c_str());
+  std::fprintf(stderr, "servesim trace gen: wrote %lld requests to %s\n", static_cast<long long>(n),
+               out_path.c_str());
   return 0;
 }
 
@@ -204,7 +223,8 @@ int cmd_trace(const Args& args) {
       "usage: servesim trace <stats|gen> [options]     (servesim trace <stats|gen> --help)\n\n"
       "  stats FILE [--format F]   summary of a trace: requests, rate, inter-arrival CV, length\n"
       "                            percentiles, clients, prefix-block reuse\n"
-      "  gen [...] -o OUT.jsonl    write a generated workload (or convert a trace) to servesim JSONL\n";
+      "  gen [...] -o OUT.jsonl    write a generated workload (or convert a trace) to servesim "
+      "JSONL\n";
   if (args.empty()) throw UsageError("missing subcommand (stats or gen)");
   const std::string sub = args[0];
   const Args rest(args.begin() + 1, args.end());

@@ -6,12 +6,20 @@ namespace servesim::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"run", "run a scenario and write its results database", cmd_run},
-      {"capacity", "find the highest arrival rate that meets service-level objectives", cmd_capacity},
-      {"list", "list what is registered: batchers, routers, cost models, workloads, hardware, models", cmd_list},
+      {"capacity", "find the highest arrival rate that meets service-level objectives",
+       cmd_capacity},
+      {"list",
+       "list what is registered: batchers, routers, cost models, workloads, hardware, models",
+       cmd_list},
       {"trace", "inspect a trace (stats) or write a workload as servesim JSONL (gen)", cmd_trace},
-      {"estimate", "predict one iteration of one instance with a cost model, with its breakdown", cmd_estimate},
-      {"validate-cost", "accuracy of the measured and roofline cost models on held-out measured tables", cmd_validate_cost},
-      {"calibrate", "fit the cost models to a kernel profile; fit and cross-validated error by op class", cmd_calibrate},
+      {"estimate", "predict one iteration of one instance with a cost model, with its breakdown",
+       cmd_estimate},
+      {"validate-cost",
+       "accuracy of the measured and roofline cost models on held-out measured tables",
+       cmd_validate_cost},
+      {"calibrate",
+       "fit the cost models to a kernel profile; fit and cross-validated error by op class",
+       cmd_calibrate},
   };
   return table;
 }

@@ -13,8 +13,11 @@
 namespace {
 
 void print_usage() {
-  std::printf("servesim %s — discrete-event simulator of LLM serving clusters\n\n", SERVESIM_VERSION);
-  std::printf("usage: servesim <command> [options]     (servesim <command> --help for its options)\n\ncommands:\n");
+  std::printf("servesim %s — discrete-event simulator of LLM serving clusters\n\n",
+              SERVESIM_VERSION);
+  std::printf(
+      "usage: servesim <command> [options]     (servesim <command> --help for its "
+      "options)\n\ncommands:\n");
   for (const auto& c : servesim::cli::commands()) std::printf("  %-10s %s\n", c.name, c.summary);
   std::printf("\nexit codes: 0 success, 2 bad usage/configuration/input, 1 internal failure\n");
 }

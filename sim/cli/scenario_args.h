@@ -19,12 +19,12 @@ struct ScenarioArgs {
   void declare(boost::program_options::options_description& opts,
                boost::program_options::positional_options_description& pos) {
     namespace po = boost::program_options;
-    opts.add_options()
-        ("output,o", po::value<std::string>(), "results database (overrides output.path; default results.db)")
-        ("set", po::value<std::vector<std::string>>(&sets)->composing(),
-         "override a scenario key: --set dotted.key=value (repeatable)")
-        ("seed", po::value<std::uint64_t>(), "override the scenario seed")
-        ("scenario", po::value<std::string>(), "scenario YAML file");
+    opts.add_options()("output,o", po::value<std::string>(),
+                       "results database (overrides output.path; default results.db)")(
+        "set", po::value<std::vector<std::string>>(&sets)->composing(),
+        "override a scenario key: --set dotted.key=value (repeatable)")(
+        "seed", po::value<std::uint64_t>(), "override the scenario seed")(
+        "scenario", po::value<std::string>(), "scenario YAML file");
     pos.add("scenario", 1);
   }
 
@@ -34,7 +34,8 @@ struct ScenarioArgs {
     if (!vm.count("scenario")) throw UsageError("missing SCENARIO.yaml");
     auto tree = ConfigTree::load_file(vm["scenario"].as<std::string>());
     for (const auto& s : sets) tree->apply_override(s);
-    if (vm.count("seed")) tree->set("seed", YAML::Node(std::to_string(vm["seed"].as<std::uint64_t>())));
+    if (vm.count("seed"))
+      tree->set("seed", YAML::Node(std::to_string(vm["seed"].as<std::uint64_t>())));
     if (vm.count("output")) tree->set("output.path", YAML::Node(vm["output"].as<std::string>()));
     return tree;
   }

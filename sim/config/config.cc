@@ -1,12 +1,11 @@
 // sim/config/config.cc — strict YAML configuration; see config.h for the contract.
 #include "sim/config/config.h"
 
-#include <functional>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <sstream>
 
@@ -36,7 +35,8 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0)});
     }
     std::swap(prev, cur);
   }
@@ -56,7 +56,8 @@ void check_duplicates(const YAML::Node& n, const std::string& source, const std:
       check_duplicates(kv.second, source, join_path(path, key));
     }
   } else if (n.IsSequence()) {
-    for (std::size_t i = 0; i < n.size(); ++i) check_duplicates(n[i], source, join_path(path, std::to_string(i)));
+    for (std::size_t i = 0; i < n.size(); ++i)
+      check_duplicates(n[i], source, join_path(path, std::to_string(i)));
   }
 }
 
@@ -67,8 +68,14 @@ bool parse_int64(const std::string& s, std::int64_t& out) {
 
 bool parse_double(const std::string& s, double& out) {
   std::string t = s;
-  if (t == ".inf" || t == "inf" || t == "+.inf") { out = std::numeric_limits<double>::infinity(); return true; }
-  if (t == "-.inf" || t == "-inf") { out = -std::numeric_limits<double>::infinity(); return true; }
+  if (t == ".inf" || t == "inf" || t == "+.inf") {
+    out = std::numeric_limits<double>::infinity();
+    return true;
+  }
+  if (t == "-.inf" || t == "-inf") {
+    out = -std::numeric_limits<double>::infinity();
+    return true;
+  }
   if (!t.empty() && t[0] == '+') t.erase(0, 1);
   auto res = std::from_chars(t.data(), t.data() + t.size(), out);
   return res.ec == std::errc() && res.ptr == t.data() + t.size() && std::isfinite(out);
@@ -78,18 +85,22 @@ bool parse_double(const std::string& s, double& out) {
 
 // ----------------------------------------------------------------------------------- ConfigTree
 
-std::shared_ptr<ConfigTree> ConfigTree::parse(const std::string& text, const std::string& source_name) {
+std::shared_ptr<ConfigTree> ConfigTree::parse(const std::string& text,
+                                              const std::string& source_name) {
   std::shared_ptr<ConfigTree> tree(new ConfigTree());
   tree->source_name_ = source_name;
   try {
     tree->root_ = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+    throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) +
+                      ": YAML syntax error: " + e.msg);
   }
-  if (!tree->root_.IsDefined() || tree->root_.IsNull()) tree->root_ = YAML::Node(YAML::NodeType::Map);
+  if (!tree->root_.IsDefined() || tree->root_.IsNull())
+    tree->root_ = YAML::Node(YAML::NodeType::Map);
   if (!tree->root_.IsMap()) {
     throw ConfigError(source_name + ":" + std::to_string(tree->root_.Mark().line + 1) +
-                      ": the document must be a mapping of keys to values, got " + describe_node(tree->root_));
+                      ": the document must be a mapping of keys to values, got " +
+                      describe_node(tree->root_));
   }
   check_duplicates(tree->root_, source_name, "");
   tree->resolved_ = YAML::Node(YAML::NodeType::Map);
@@ -110,7 +121,8 @@ void ConfigTree::set(const std::string& dotted_key, const YAML::Node& value) {
   std::size_t start = 0;
   while (true) {
     const std::size_t dot = dotted_key.find('.', start);
-    parts.push_back(dotted_key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    parts.push_back(
+        dotted_key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
@@ -131,9 +143,11 @@ void ConfigTree::set(const std::string& dotted_key, const YAML::Node& value) {
       }
       next.reset(cur[static_cast<std::size_t>(idx)]);
     } else {
-      if (!cur.IsMap()) throw ConfigError("--set " + dotted_key + ": '" + path + "' is not a mapping");
+      if (!cur.IsMap())
+        throw ConfigError("--set " + dotted_key + ": '" + path + "' is not a mapping");
       const YAML::Node& ccur = cur;
-      if (!ccur[parts[i]].IsDefined() || ccur[parts[i]].IsNull()) cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      if (!ccur[parts[i]].IsDefined() || ccur[parts[i]].IsNull())
+        cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
       next.reset(cur[parts[i]]);
     }
     cur.reset(next);
@@ -182,10 +196,12 @@ std::vector<std::pair<std::string, std::string>> ConfigTree::override_values() c
     bool found = true;
     while (found) {
       const std::size_t dot = key.find('.', start);
-      const std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      const std::string part =
+          key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
       YAML::Node next;
       std::int64_t idx = 0;
-      if (cur.IsSequence() && parse_int64(part, idx) && idx >= 0 && static_cast<std::size_t>(idx) < cur.size()) {
+      if (cur.IsSequence() && parse_int64(part, idx) && idx >= 0 &&
+          static_cast<std::size_t>(idx) < cur.size()) {
         next.reset(cur[static_cast<std::size_t>(idx)]);
       } else if (cur.IsMap() && static_cast<const YAML::Node&>(cur)[part].IsDefined()) {
         next.reset(static_cast<const YAML::Node&>(cur)[part]);
@@ -208,9 +224,12 @@ std::vector<std::pair<std::string, std::string>> ConfigTree::override_values() c
 std::string ConfigTree::describe() const {
   std::string out;
   // Walks the resolved tree depth first in reading order; leaves print with their description.
-  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& n, const std::string& path) {
+  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& n,
+                                                                        const std::string& path) {
     if (n.IsMap()) {
-      for (const auto& kv : n) walk(kv.second, path.empty() ? kv.first.as<std::string>() : path + "." + kv.first.as<std::string>());
+      for (const auto& kv : n)
+        walk(kv.second,
+             path.empty() ? kv.first.as<std::string>() : path + "." + kv.first.as<std::string>());
       return;
     }
     if (n.IsSequence() && n.size() > 0 && n[0].IsMap()) {
@@ -232,7 +251,8 @@ ConfigNode ConfigTree::root() { return ConfigNode(this, root_, resolved_, ""); }
 
 bool ConfigTree::is_override(const std::string& path) const {
   for (const auto& o : override_paths_) {
-    if (path == o || (path.size() > o.size() && path.compare(0, o.size(), o) == 0 && path[o.size()] == '.')) {
+    if (path == o ||
+        (path.size() > o.size() && path.compare(0, o.size(), o) == 0 && path[o.size()] == '.')) {
       return true;
     }
   }
@@ -260,7 +280,10 @@ void ConfigTree::check_consumed(const YAML::Node& original, const YAML::Node& re
         std::size_t best_d = 3;
         for (const auto& rkv : resolved) {
           const std::size_t d = edit_distance(key, rkv.first.Scalar());
-          if (d < best_d) { best_d = d; best = rkv.first.Scalar(); }
+          if (d < best_d) {
+            best_d = d;
+            best = rkv.first.Scalar();
+          }
         }
         if (!best.empty()) msg += " (did you mean '" + best + "'?)";
         std::vector<std::string> known;
@@ -337,16 +360,21 @@ void ConfigNode::fail(std::string_view key, const std::string& message) const {
 }
 
 void ConfigNode::check_bounds(double v, std::string_view key, const Bounds& b) const {
-  auto bad = [&](const std::string& rule) { fail(key, "must be " + rule + " (got " + format_number(v) + ")"); };
+  auto bad = [&](const std::string& rule) {
+    fail(key, "must be " + rule + " (got " + format_number(v) + ")");
+  };
   if (b.min) {
-    if (b.min_exclusive ? !(v > *b.min) : !(v >= *b.min)) bad(std::string(b.min_exclusive ? "> " : ">= ") + format_number(*b.min));
+    if (b.min_exclusive ? !(v > *b.min) : !(v >= *b.min))
+      bad(std::string(b.min_exclusive ? "> " : ">= ") + format_number(*b.min));
   }
   if (b.max) {
-    if (b.max_exclusive ? !(v < *b.max) : !(v <= *b.max)) bad(std::string(b.max_exclusive ? "< " : "<= ") + format_number(*b.max));
+    if (b.max_exclusive ? !(v < *b.max) : !(v <= *b.max))
+      bad(std::string(b.max_exclusive ? "< " : "<= ") + format_number(*b.max));
   }
 }
 
-void ConfigNode::record(std::string_view key, const YAML::Node& value, std::string_view description) {
+void ConfigNode::record(std::string_view key, const YAML::Node& value,
+                        std::string_view description) {
   resolved_[std::string(key)] = value;
   tree_->docs_[key_path(key)] = std::string(description);
 }
@@ -367,7 +395,8 @@ std::int64_t ConfigNode::convert<std::int64_t>(const YAML::Node& v, std::string_
     std::int64_t i;
     if (parse_int64(v.Scalar(), i)) return i;
     double d;
-    if (parse_double(v.Scalar(), d) && d == std::floor(d) && std::fabs(d) < 9.0e18) return static_cast<std::int64_t>(d);
+    if (parse_double(v.Scalar(), d) && d == std::floor(d) && std::fabs(d) < 9.0e18)
+      return static_cast<std::int64_t>(d);
   }
   fail(key, "expected an integer, got " + describe_node(v));
 }
@@ -395,7 +424,8 @@ std::string ConfigNode::convert<std::string>(const YAML::Node& v, std::string_vi
 }
 
 template <>
-std::vector<double> ConfigNode::convert<std::vector<double>>(const YAML::Node& v, std::string_view key) const {
+std::vector<double> ConfigNode::convert<std::vector<double>>(const YAML::Node& v,
+                                                             std::string_view key) const {
   if (!v.IsSequence()) fail(key, "expected a list of numbers, got " + describe_node(v));
   std::vector<double> out;
   for (std::size_t i = 0; i < v.size(); ++i) out.push_back(convert<double>(v[i], key));
@@ -403,7 +433,8 @@ std::vector<double> ConfigNode::convert<std::vector<double>>(const YAML::Node& v
 }
 
 template <>
-std::vector<std::int64_t> ConfigNode::convert<std::vector<std::int64_t>>(const YAML::Node& v, std::string_view key) const {
+std::vector<std::int64_t> ConfigNode::convert<std::vector<std::int64_t>>(
+    const YAML::Node& v, std::string_view key) const {
   if (!v.IsSequence()) fail(key, "expected a list of integers, got " + describe_node(v));
   std::vector<std::int64_t> out;
   for (std::size_t i = 0; i < v.size(); ++i) out.push_back(convert<std::int64_t>(v[i], key));
@@ -411,7 +442,8 @@ std::vector<std::int64_t> ConfigNode::convert<std::vector<std::int64_t>>(const Y
 }
 
 template <>
-std::vector<std::string> ConfigNode::convert<std::vector<std::string>>(const YAML::Node& v, std::string_view key) const {
+std::vector<std::string> ConfigNode::convert<std::vector<std::string>>(const YAML::Node& v,
+                                                                       std::string_view key) const {
   if (!v.IsSequence()) fail(key, "expected a list of strings, got " + describe_node(v));
   std::vector<std::string> out;
   for (std::size_t i = 0; i < v.size(); ++i) out.push_back(convert<std::string>(v[i], key));
@@ -428,7 +460,8 @@ YAML::Node to_yaml(const T& v) {
     for (double d : v) n.push_back(YAML::Node(format_number(d)));
     n.SetStyle(YAML::EmitterStyle::Flow);
     return n;
-  } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>> || std::is_same_v<T, std::vector<std::string>>) {
+  } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>> ||
+                       std::is_same_v<T, std::vector<std::string>>) {
     YAML::Node n(YAML::NodeType::Sequence);
     for (const auto& d : v) n.push_back(d);
     n.SetStyle(YAML::EmitterStyle::Flow);
@@ -440,17 +473,20 @@ YAML::Node to_yaml(const T& v) {
   }
 }
 template <class T>
-constexpr bool is_numeric_v = std::is_same_v<T, int> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>;
+constexpr bool is_numeric_v =
+    std::is_same_v<T, int> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>;
 }  // namespace
 
 template <class T>
-T ConfigNode::get(std::string_view key, const T& default_value, std::string_view description, const Bounds& bounds) {
+T ConfigNode::get(std::string_view key, const T& default_value, std::string_view description,
+                  const Bounds& bounds) {
   const YAML::Node v = lookup(key);
   T out = default_value;
   if (v.IsDefined() && !v.IsNull()) out = convert<T>(v, key);
   if constexpr (is_numeric_v<T>) {
     check_bounds(static_cast<double>(out), key, bounds);
-  } else if constexpr (std::is_same_v<T, std::vector<double>> || std::is_same_v<T, std::vector<std::int64_t>>) {
+  } else if constexpr (std::is_same_v<T, std::vector<double>> ||
+                       std::is_same_v<T, std::vector<std::int64_t>>) {
     for (auto x : out) check_bounds(static_cast<double>(x), key, bounds);
   }
   record(key, to_yaml(out), description);
@@ -464,7 +500,8 @@ T ConfigNode::required(std::string_view key, std::string_view description, const
 }
 
 std::string ConfigNode::choice(std::string_view key, const std::string& default_value,
-                               const std::vector<std::string>& choices, std::string_view description) {
+                               const std::vector<std::string>& choices,
+                               std::string_view description) {
   const std::string v = get<std::string>(key, default_value, description);
   if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
     std::string list;
@@ -480,7 +517,8 @@ std::string ConfigNode::impl(const std::string& default_value, std::string_view 
 
 ConfigNode ConfigNode::child(std::string_view key) {
   const YAML::Node v = lookup(key);
-  if (v.IsDefined() && !v.IsNull() && !v.IsMap()) fail(key, "expected a mapping, got " + describe_node(v));
+  if (v.IsDefined() && !v.IsNull() && !v.IsMap())
+    fail(key, "expected a mapping, got " + describe_node(v));
   const std::string k(key);
   const YAML::Node& cres = resolved_;
   if (!cres[k].IsDefined() || !cres[k].IsMap()) resolved_[k] = YAML::Node(YAML::NodeType::Map);
@@ -500,7 +538,9 @@ std::vector<ConfigNode> ConfigNode::child_list(std::string_view key) {
   seq.reset(resolved_[k]);
   for (std::size_t i = 0; i < v.size(); ++i) {
     const std::string ipath = key_path(key) + "." + std::to_string(i);
-    if (!v[i].IsMap()) throw ConfigError(tree_->where(v[i], ipath) + ": expected a mapping, got " + describe_node(v[i]));
+    if (!v[i].IsMap())
+      throw ConfigError(tree_->where(v[i], ipath) + ": expected a mapping, got " +
+                        describe_node(v[i]));
     seq.push_back(YAML::Node(YAML::NodeType::Map));
     YAML::Node r;
     r.reset(seq[i]);
@@ -512,8 +552,8 @@ std::vector<ConfigNode> ConfigNode::child_list(std::string_view key) {
 }
 
 // Explicit instantiations for the supported parameter types.
-#define SERVESIM_CONFIG_TYPE(T)                                                                    \
-  template T ConfigNode::get<T>(std::string_view, const T&, std::string_view, const Bounds&);     \
+#define SERVESIM_CONFIG_TYPE(T)                                                               \
+  template T ConfigNode::get<T>(std::string_view, const T&, std::string_view, const Bounds&); \
   template T ConfigNode::required<T>(std::string_view, std::string_view, const Bounds&);
 SERVESIM_CONFIG_TYPE(bool)
 SERVESIM_CONFIG_TYPE(int)

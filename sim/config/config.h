@@ -37,8 +37,8 @@ inline Bounds Positive() { return Bounds{0.0, std::nullopt, true, false}; }
 inline Bounds NonNegative() { return Bounds{0.0, std::nullopt, false, false}; }
 inline Bounds AtLeast(double v) { return Bounds{v, std::nullopt, false, false}; }
 inline Bounds InRange(double lo, double hi) { return Bounds{lo, hi, false, false}; }
-inline Bounds Fraction() { return Bounds{0.0, 1.0, false, false}; }       // [0, 1]
-inline Bounds OpenFraction() { return Bounds{0.0, 1.0, true, false}; }    // (0, 1]
+inline Bounds Fraction() { return Bounds{0.0, 1.0, false, false}; }     // [0, 1]
+inline Bounds OpenFraction() { return Bounds{0.0, 1.0, true, false}; }  // (0, 1]
 
 class ConfigNode;
 

@@ -20,7 +20,8 @@ EventId EventQueue::schedule(TimeNs time_ns, Phase phase, Handler handler) {
   Slot& s = slots_[slot];
   s.handler = std::move(handler);
   if (++s.generation == 0) s.generation = 1;  // generation 0 is reserved for "invalid"
-  const std::uint64_t key = (static_cast<std::uint64_t>(phase) << 56) | (next_sequence_++ & ((1ULL << 56) - 1));
+  const std::uint64_t key =
+      (static_cast<std::uint64_t>(phase) << 56) | (next_sequence_++ & ((1ULL << 56) - 1));
   heap_.push_back(Entry{time_ns, key, slot, s.generation});
   sift_up(heap_.size() - 1);
   ++live_;

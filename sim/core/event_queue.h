@@ -20,11 +20,12 @@ namespace servesim {
 // arrived at t; periodic controllers after arrivals; batch formation after all state changes;
 // sampling observers last, so they see the settled state of time t.
 enum class Phase : std::uint8_t {
-  kCompletion = 0,  // an iteration or a transfer ends: tokens emitted, requests finish, blocks freed
-  kArrival = 1,     // a request enters the system and is routed
-  kControl = 2,     // periodic cluster-wide controllers (migration, autoscaling)
-  kSchedule = 3,    // an idle instance forms its next batch
-  kSample = 4,      // observers sample state
+  kCompletion =
+      0,          // an iteration or a transfer ends: tokens emitted, requests finish, blocks freed
+  kArrival = 1,   // a request enters the system and is routed
+  kControl = 2,   // periodic cluster-wide controllers (migration, autoscaling)
+  kSchedule = 3,  // an idle instance forms its next batch
+  kSample = 4,    // observers sample state
 };
 inline constexpr int kNumPhases = 5;
 

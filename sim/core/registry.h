@@ -1,7 +1,8 @@
 // sim/core/registry.h — name → factory registries for pluggable components.
 //
 // An implementation registers itself from its own .cc file with one line:
-//   SERVESIM_REGISTER(Batcher, VllmBatcher, "vllm", "FCFS continuous batching (vLLM v0.4 default)");
+//   SERVESIM_REGISTER(Batcher, VllmBatcher, "vllm", "FCFS continuous batching (vLLM v0.4
+//   default)");
 // The interface declares `using Context = ...;` (what a factory receives besides its config) and
 // `static constexpr const char* kKind = "batcher";` (the word `servesim list` uses).
 // Registries are function-local statics (no static-initialisation-order issues); the library
@@ -50,20 +51,24 @@ class Registry {
   // build mistake; at static initialisation it stops the program with the message).
   bool add(const std::string& name, const std::string& description, Factory factory) {
     if (!entries_.emplace(name, Entry{description, std::move(factory)}).second) {
-      throw std::logic_error(std::string("duplicate registration of ") + Interface::kKind + " '" + name + "'");
+      throw std::logic_error(std::string("duplicate registration of ") + Interface::kKind + " '" +
+                             name + "'");
     }
     return true;
   }
 
   // Creates the implementation named by `cfg`'s "impl" key. An unknown name is a ConfigError
   // that lists the valid names.
-  std::unique_ptr<Interface> create(ConfigNode& cfg, const std::string& default_impl, const Context& ctx) {
-    const std::string name = cfg.impl(default_impl, std::string("which ") + Interface::kKind + " to use");
+  std::unique_ptr<Interface> create(ConfigNode& cfg, const std::string& default_impl,
+                                    const Context& ctx) {
+    const std::string name =
+        cfg.impl(default_impl, std::string("which ") + Interface::kKind + " to use");
     auto it = entries_.find(name);
     if (it == entries_.end()) {
       std::string valid;
       for (const auto& [n, e] : entries_) valid += (valid.empty() ? "" : ", ") + n;
-      cfg.fail("impl", "unknown " + std::string(Interface::kKind) + " '" + name + "'; valid values are: " + valid);
+      cfg.fail("impl", "unknown " + std::string(Interface::kKind) + " '" + name +
+                           "'; valid values are: " + valid);
     }
     return it->second.factory(cfg, ctx);
   }
@@ -94,10 +99,11 @@ class Registry {
 // Registers `Class` (constructible from (ConfigNode&, const Interface::Context&)) under `name`.
 #define SERVESIM_REGISTER(Interface, Class, name, description)                                    \
   namespace {                                                                                     \
-  [[maybe_unused]] const bool SERVESIM_CONCAT(servesim_registered_, __LINE__) =                  \
-      ::servesim::Registry<Interface>::instance().add(                                            \
-          name, description,                                                                      \
-          [](::servesim::ConfigNode& cfg, const Interface::Context& ctx) -> std::unique_ptr<Interface> { \
-            return std::make_unique<Class>(cfg, ctx);                                             \
-          });                                                                                     \
+  [[maybe_unused]] const bool SERVESIM_CONCAT(servesim_registered_, __LINE__) =                   \
+      ::servesim::Registry<Interface>::instance().add(name, description,                          \
+                                                      [](::servesim::ConfigNode& cfg,             \
+                                                         const Interface::Context& ctx)           \
+                                                          -> std::unique_ptr<Interface> {         \
+                                                        return std::make_unique<Class>(cfg, ctx); \
+                                                      });                                         \
   }

@@ -16,7 +16,8 @@ EventId Simulation::schedule_at(TimeNs time_ns, Phase phase, EventQueue::Handler
 
 Rng& Simulation::rng(std::string_view stream_name) {
   auto it = rngs_.find(stream_name);
-  if (it == rngs_.end()) it = rngs_.emplace(std::string(stream_name), Rng(seed_, stream_name)).first;
+  if (it == rngs_.end())
+    it = rngs_.emplace(std::string(stream_name), Rng(seed_, stream_name)).first;
   return it->second;
 }
 

@@ -9,7 +9,8 @@
 namespace servesim {
 
 MetricsRecorder::MetricsRecorder(SqliteSink* sink, bool record_iterations, SloSpec slo,
-                                 std::vector<std::string> pool_names, std::function<int(InstanceId)> pool_of)
+                                 std::vector<std::string> pool_names,
+                                 std::function<int(InstanceId)> pool_of)
     : sink_(sink),
       record_iterations_(record_iterations),
       slo_(slo),
@@ -117,7 +118,8 @@ void MetricsRecorder::on_iteration(const IterationRecord& it) {
 
 void MetricsRecorder::on_tbt(InstanceId instance, TimeNs gap_ns, std::int64_t count) {
   tbt_ns_.add(gap_ns, count);
-  if (!pool_tbt_ns_.empty()) pool_tbt_ns_[static_cast<std::size_t>(pool_of_(instance))].add(gap_ns, count);
+  if (!pool_tbt_ns_.empty())
+    pool_tbt_ns_[static_cast<std::size_t>(pool_of_(instance))].add(gap_ns, count);
 }
 
 void MetricsRecorder::on_sample(TimeNs now, std::span<const InstanceLoad> loads) {
@@ -127,11 +129,13 @@ void MetricsRecorder::on_sample(TimeNs now, std::span<const InstanceLoad> loads)
 void MetricsRecorder::rows(const Counters& c, Samples& s, WeightedSamples* tbt, bool per_iteration,
                            SummaryRows& out) const {
   auto add = [&](const std::string& name, double v) { out.emplace_back(name, v); };
-  auto add_percentiles = [&](const std::string& stem, std::vector<double>& v, std::initializer_list<int> ps) {
+  auto add_percentiles = [&](const std::string& stem, std::vector<double>& v,
+                             std::initializer_list<int> ps) {
     const std::vector<double> values = percentiles(v, std::vector<double>(ps.begin(), ps.end()));
     std::size_t i = 0;
     for (int p : ps) add(stem + "_p" + std::to_string(p) + "_s", values[i++]);
-    add(stem + "_mean_s", v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()));
+    add(stem + "_mean_s",
+        v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()));
   };
   add("requests_arrived", static_cast<double>(c.arrived));
   add("requests_completed", static_cast<double>(c.finished));
@@ -139,27 +143,32 @@ void MetricsRecorder::rows(const Counters& c, Samples& s, WeightedSamples* tbt, 
   add_percentiles("ttft", s.ttft, {50, 90, 99});
   add_percentiles("tpot", s.tpot, {50, 90, 99});
   if (tbt) {
-    for (int p : {50, 90, 99}) add("tbt_p" + std::to_string(p) + "_s", tbt->count() ? tbt->percentile(p) * 1e-9 : 0.0);
+    for (int p : {50, 90, 99})
+      add("tbt_p" + std::to_string(p) + "_s", tbt->count() ? tbt->percentile(p) * 1e-9 : 0.0);
     add("tbt_max_s", tbt->count() ? ns_to_s(tbt->max()) : 0.0);
   }
   add_percentiles("e2e", s.e2e, {50, 90, 99});
   add_percentiles("sched_delay", s.sched_delay, {50, 99});
-  const double span_s =
-      c.first_arrival_ns >= 0 && c.last_finish_ns > c.first_arrival_ns ? ns_to_s(c.last_finish_ns - c.first_arrival_ns) : 0.0;
+  const double span_s = c.first_arrival_ns >= 0 && c.last_finish_ns > c.first_arrival_ns
+                            ? ns_to_s(c.last_finish_ns - c.first_arrival_ns)
+                            : 0.0;
   add("makespan_s", span_s);
   add("throughput_tok_s", span_s > 0 ? static_cast<double>(c.output_tokens) / span_s : 0.0);
   add("throughput_req_s", span_s > 0 ? static_cast<double>(c.finished) / span_s : 0.0);
   if (per_iteration) add("prefill_tokens", static_cast<double>(c.prefill_tokens));
   add("output_tokens", static_cast<double>(c.output_tokens));
   add("preemptions", static_cast<double>(c.preemptions));
-  add("prefix_hit_rate",
-      c.admitted_tokens ? static_cast<double>(c.cached_tokens) / static_cast<double>(c.admitted_tokens) : 0.0);
+  add("prefix_hit_rate", c.admitted_tokens ? static_cast<double>(c.cached_tokens) /
+                                                 static_cast<double>(c.admitted_tokens)
+                                           : 0.0);
   if (per_iteration) {
     add("iterations", static_cast<double>(c.iterations));
-    add("mean_batch_size", c.iterations ? static_cast<double>(c.batch_seqs) / static_cast<double>(c.iterations) : 0.0);
+    add("mean_batch_size",
+        c.iterations ? static_cast<double>(c.batch_seqs) / static_cast<double>(c.iterations) : 0.0);
   }
   if (slo_.any()) {
-    add("slo_attainment", c.arrived ? static_cast<double>(c.slo_met) / static_cast<double>(c.arrived) : 0.0);
+    add("slo_attainment",
+        c.arrived ? static_cast<double>(c.slo_met) / static_cast<double>(c.arrived) : 0.0);
     add("slo_met_req_s", span_s > 0 ? static_cast<double>(c.slo_met) / span_s : 0.0);
   }
 }
@@ -181,15 +190,17 @@ std::vector<double> select(const std::vector<double>& v, const std::vector<Tag>&
 SummaryRows MetricsRecorder::summary() {
   // Scoped rows first: the run's percentiles reorder the samples.
   scoped_.clear();
-  auto emit = [&](const std::string& scope, const Counters& c, Samples s, WeightedSamples* tbt, bool per_iteration) {
+  auto emit = [&](const std::string& scope, const Counters& c, Samples s, WeightedSamples* tbt,
+                  bool per_iteration) {
     SummaryRows r;
     rows(c, s, tbt, per_iteration, r);
     for (auto& [metric, value] : r) scoped_.push_back(ScopedRow{scope, metric, value});
   };
   for (std::size_t p = 0; p < pools_.size(); ++p) {
     const auto tag = static_cast<std::uint16_t>(p);
-    Samples s{select(samples_.ttft, pool_sample_, tag), select(samples_.tpot, tpot_pool_sample_, tag),
-              select(samples_.e2e, pool_sample_, tag), select(samples_.sched_delay, pool_sample_, tag)};
+    Samples s{
+        select(samples_.ttft, pool_sample_, tag), select(samples_.tpot, tpot_pool_sample_, tag),
+        select(samples_.e2e, pool_sample_, tag), select(samples_.sched_delay, pool_sample_, tag)};
     emit("pool:" + pool_names_[p], pools_[p], std::move(s), &pool_tbt_ns_[p], true);
   }
   if (multi_client_) {

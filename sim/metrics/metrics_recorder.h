@@ -41,8 +41,8 @@ class MetricsRecorder final : public Observer {
  public:
   // `sink` may be null (no database; summary only). `pool_names[i]` names pool i; `pool_of`
   // maps an instance id to its pool.
-  MetricsRecorder(SqliteSink* sink, bool record_iterations, SloSpec slo, std::vector<std::string> pool_names,
-                  std::function<int(InstanceId)> pool_of);
+  MetricsRecorder(SqliteSink* sink, bool record_iterations, SloSpec slo,
+                  std::vector<std::string> pool_names, std::function<int(InstanceId)> pool_of);
 
   void on_arrival(const RequestState& r) override;
   void on_reject(const RequestState& r) override;
@@ -63,8 +63,10 @@ class MetricsRecorder final : public Observer {
 
  private:
   struct Counters {
-    std::int64_t arrived = 0, finished = 0, rejected = 0, preemptions = 0, output_tokens = 0, slo_met = 0;
-    std::int64_t iterations = 0, batch_seqs = 0, prefill_tokens = 0, admitted_tokens = 0, cached_tokens = 0;
+    std::int64_t arrived = 0, finished = 0, rejected = 0, preemptions = 0, output_tokens = 0,
+                 slo_met = 0;
+    std::int64_t iterations = 0, batch_seqs = 0, prefill_tokens = 0, admitted_tokens = 0,
+                 cached_tokens = 0;
     TimeNs first_arrival_ns = -1, last_finish_ns = 0;
     void arrive(TimeNs t) {
       ++arrived;
@@ -78,7 +80,8 @@ class MetricsRecorder final : public Observer {
   Counters& client(std::uint32_t id);
   Counters* pool_of_instance(InstanceId id);
   void note_client(std::uint32_t id);
-  void rows(const Counters& c, Samples& s, WeightedSamples* tbt, bool per_iteration, SummaryRows& out) const;
+  void rows(const Counters& c, Samples& s, WeightedSamples* tbt, bool per_iteration,
+            SummaryRows& out) const;
 
   SqliteSink* sink_;
   bool record_iterations_;
@@ -86,11 +89,11 @@ class MetricsRecorder final : public Observer {
   std::vector<std::string> pool_names_;
   std::function<int(InstanceId)> pool_of_;
   Counters run_;
-  std::vector<Counters> pools_;                 // per pool (when there are several)
-  std::map<std::uint32_t, Counters> clients_;   // per client
+  std::vector<Counters> pools_;                // per pool (when there are several)
+  std::map<std::uint32_t, Counters> clients_;  // per client
   std::uint32_t last_client_ = 0;
   Counters* last_client_counters_ = nullptr;
-  Samples samples_;                              // the run's samples
+  Samples samples_;  // the run's samples
   // The client (and pool) of each sample, once a second client (pool) exists.
   bool multi_client_ = false;
   std::uint32_t first_client_ = 0;

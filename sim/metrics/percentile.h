@@ -31,7 +31,8 @@ inline std::vector<double> percentiles(std::vector<double>& v, const std::vector
     std::nth_element(v.begin(), v.begin() + lo, v.end());
     const double a = v[static_cast<std::size_t>(lo)];
     double b = a;
-    if (static_cast<std::size_t>(lo) + 1 < v.size()) b = *std::min_element(v.begin() + lo + 1, v.end());
+    if (static_cast<std::size_t>(lo) + 1 < v.size())
+      b = *std::min_element(v.begin() + lo + 1, v.end());
     out.push_back(a + (b - a) * (rank - static_cast<double>(lo)));
   }
   return out;
@@ -73,10 +74,12 @@ class WeightedSamples {
     std::vector<std::size_t> offsets(kBuckets);
     for (int shift = 0; (max_ >> shift) > 0; shift += kDigitBits) {
       std::fill(offsets.begin(), offsets.end(), 0);
-      for (const Pair& s : samples_) ++offsets[static_cast<std::size_t>(s.first >> shift) & (kBuckets - 1)];
+      for (const Pair& s : samples_)
+        ++offsets[static_cast<std::size_t>(s.first >> shift) & (kBuckets - 1)];
       std::size_t sum = 0;
       for (std::size_t& o : offsets) sum += std::exchange(o, sum);
-      for (const Pair& s : samples_) buffer[offsets[static_cast<std::size_t>(s.first >> shift) & (kBuckets - 1)]++] = s;
+      for (const Pair& s : samples_)
+        buffer[offsets[static_cast<std::size_t>(s.first >> shift) & (kBuckets - 1)]++] = s;
       samples_.swap(buffer);
     }
     cumulative_.resize(samples_.size());

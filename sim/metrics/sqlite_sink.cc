@@ -135,8 +135,12 @@ void SqliteSink::step_reset(sqlite3_stmt* st) {
 void SqliteSink::check_bind(int rc) {
   if (rc != SQLITE_OK) fail("bind");
 }
-void SqliteSink::bind_int(sqlite3_stmt* st, int i, std::int64_t v) { check_bind(sqlite3_bind_int64(st, i, v)); }
-void SqliteSink::bind_real(sqlite3_stmt* st, int i, double v) { check_bind(sqlite3_bind_double(st, i, v)); }
+void SqliteSink::bind_int(sqlite3_stmt* st, int i, std::int64_t v) {
+  check_bind(sqlite3_bind_int64(st, i, v));
+}
+void SqliteSink::bind_real(sqlite3_stmt* st, int i, double v) {
+  check_bind(sqlite3_bind_double(st, i, v));
+}
 void SqliteSink::bind_text(sqlite3_stmt* st, int i, const std::string& v) {
   check_bind(sqlite3_bind_text(st, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
 }
@@ -151,8 +155,9 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);  // a failure surfaces as the open error below
   }
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "cannot allocate";
     sqlite3_close(db_);
     db_ = nullptr;
@@ -171,8 +176,9 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
     if (sqlite3_step(st) == SQLITE_ROW) objects = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (objects > 0 && version != kResultsSchemaVersion) {
-      throw OutputError("results database '" + path + "' has schema version " + std::to_string(version) +
-                        "; this servesim writes version " + std::to_string(kResultsSchemaVersion) +
+      throw OutputError("results database '" + path + "' has schema version " +
+                        std::to_string(version) + "; this servesim writes version " +
+                        std::to_string(kResultsSchemaVersion) +
                         " and never mixes versions in one file: write to a new file");
     }
     if (objects == 0) {
@@ -183,9 +189,11 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
     }
     exec("PRAGMA cache_size = -65536");
     insert_request_ = prepare(
-        "INSERT INTO requests VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
+        "INSERT INTO requests VALUES "
+        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
     insert_iteration_ = prepare("INSERT INTO iterations VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
-    insert_sample_ = prepare("INSERT INTO instance_samples VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+    insert_sample_ =
+        prepare("INSERT INTO instance_samples VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
     insert_summary_ = prepare("INSERT INTO summary VALUES (?1,?2,?3,?4)");
   } catch (...) {
     sqlite3_finalize(insert_request_);
@@ -260,8 +268,14 @@ void SqliteSink::add_request(const RequestState& r, const RequestMetrics* m) {
   bind_int(st, 7, q.prompt_tokens);
   bind_int(st, 8, q.output_tokens);
   bind_int(st, 9, r.cached_tokens);
-  if (r.first_instance_id >= 0) bind_int(st, 10, r.first_instance_id); else bind_null(st, 10);
-  if (r.instance_id >= 0) bind_int(st, 11, r.instance_id); else bind_null(st, 11);
+  if (r.first_instance_id >= 0)
+    bind_int(st, 10, r.first_instance_id);
+  else
+    bind_null(st, 10);
+  if (r.instance_id >= 0)
+    bind_int(st, 11, r.instance_id);
+  else
+    bind_null(st, 11);
   if (m) {
     bind_real(st, 12, ns_to_s(r.first_token_ns));
     bind_real(st, 13, ns_to_s(r.finish_ns));
@@ -278,7 +292,10 @@ void SqliteSink::add_request(const RequestState& r, const RequestMetrics* m) {
   bind_int(st, 19, r.preemptions);
   bind_int(st, 20, r.migrations);
   bind_static_text(st, 21, m ? "finished" : "rejected");
-  if (r.reject_reason) bind_static_text(st, 22, r.reject_reason); else bind_null(st, 22);
+  if (r.reject_reason)
+    bind_static_text(st, 22, r.reject_reason);
+  else
+    bind_null(st, 22);
   step_reset(st);
 }
 
@@ -317,7 +334,8 @@ void SqliteSink::add_samples(TimeNs now, std::span<const InstanceLoad> loads) {
 }
 
 void SqliteSink::add_instance(const InstanceRow& row) {
-  sqlite3_stmt* st = prepare("INSERT INTO instances VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+  sqlite3_stmt* st =
+      prepare("INSERT INTO instances VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
   try {
     bind_int(st, 1, run_id_);
     bind_int(st, 2, row.instance);
@@ -329,8 +347,14 @@ void SqliteSink::add_instance(const InstanceRow& row) {
     bind_int(st, 8, row.pipeline_parallel);
     bind_int(st, 9, static_cast<std::int64_t>(row.tensor_parallel) * row.pipeline_parallel);
     bind_int(st, 10, row.kv_blocks);
-    if (row.started_ns >= 0) bind_real(st, 11, ns_to_s(row.started_ns)); else bind_null(st, 11);
-    if (row.stopped_ns >= 0) bind_real(st, 12, ns_to_s(row.stopped_ns)); else bind_null(st, 12);
+    if (row.started_ns >= 0)
+      bind_real(st, 11, ns_to_s(row.started_ns));
+    else
+      bind_null(st, 11);
+    if (row.stopped_ns >= 0)
+      bind_real(st, 12, ns_to_s(row.stopped_ns));
+    else
+      bind_null(st, 12);
     step_reset(st);
   } catch (...) {
     sqlite3_finalize(st);
@@ -369,7 +393,8 @@ void SqliteSink::abort_run() noexcept {
   in_run_ = false;
 }
 
-std::int64_t SqliteSink::record_failure(const RunInfo& info, double wall_s, const std::string& error) noexcept {
+std::int64_t SqliteSink::record_failure(const RunInfo& info, double wall_s,
+                                        const std::string& error) noexcept {
   abort_run();
   if (!db_) return 0;
   try {

@@ -77,7 +77,8 @@ class SqliteSink {
   // After a failure: rolls back whatever the run wrote, then records it as a failed run (its
   // `runs` row with the error, and its run_params) in a transaction of its own. Never throws;
   // returns the run_id written, or 0 when even that failed.
-  std::int64_t record_failure(const RunInfo& info, double wall_s, const std::string& error) noexcept;
+  std::int64_t record_failure(const RunInfo& info, double wall_s,
+                              const std::string& error) noexcept;
   std::int64_t run_id() const { return run_id_; }
   const std::string& path() const { return path_; }
 

@@ -12,15 +12,16 @@ namespace {
 constexpr double kGiB = 1073741824.0;
 
 // The keys of one pool that the flat form reads from `cluster` itself.
-const char* const kPoolKeys[] = {"instances", "hardware", "model", "tensor_parallel", "pipeline_parallel",
-                                 "kv_cache", "cost_model", "startup_s"};
+const char* const kPoolKeys[] = {"instances",         "hardware", "model",      "tensor_parallel",
+                                 "pipeline_parallel", "kv_cache", "cost_model", "startup_s"};
 
 // Hardware, model, parallelism, KV memory and instance options of one pool.
 PoolPlan read_pool(ConfigNode c, const std::string& data_dir, std::int64_t* max_model_len) {
   PoolPlan p;
   const Catalog& catalog = Catalog::builtin();
   p.instances = c.get<int>("instances", 1, "number of model replicas in the pool", AtLeast(1));
-  p.spec.hardware = c.get<std::string>("hardware", "h100-sxm", "device type (servesim list hardware)");
+  p.spec.hardware =
+      c.get<std::string>("hardware", "h100-sxm", "device type (servesim list hardware)");
   p.spec.model = c.get<std::string>("model", "llama-3-8b", "model (servesim list models)");
   try {
     p.deployment.hardware = &catalog.hardware(p.spec.hardware);
@@ -33,47 +34,56 @@ PoolPlan read_pool(ConfigNode c, const std::string& data_dir, std::int64_t* max_
     c.fail("model", e.what());
   }
   const ModelSpec& m = *p.deployment.model;
-  p.deployment.tensor_parallel = c.get<int>("tensor_parallel", 1, "devices per pipeline stage (TP degree)", AtLeast(1));
-  p.deployment.pipeline_parallel = c.get<int>("pipeline_parallel", 1, "pipeline stages (PP degree)", AtLeast(1));
+  p.deployment.tensor_parallel =
+      c.get<int>("tensor_parallel", 1, "devices per pipeline stage (TP degree)", AtLeast(1));
+  p.deployment.pipeline_parallel =
+      c.get<int>("pipeline_parallel", 1, "pipeline stages (PP degree)", AtLeast(1));
   p.spec.tensor_parallel = p.deployment.tensor_parallel;
   p.spec.pipeline_parallel = p.deployment.pipeline_parallel;
   if (p.deployment.pipeline_parallel > m.num_layers) {
     c.fail("pipeline_parallel", "exceeds the model's " + std::to_string(m.num_layers) + " layers");
   }
   if (p.deployment.tensor_parallel > p.deployment.hardware->devices_per_node) {
-    c.fail("tensor_parallel", "exceeds the " + std::to_string(p.deployment.hardware->devices_per_node) + " devices of one " +
-                                  p.spec.hardware + " node");
+    c.fail("tensor_parallel", "exceeds the " +
+                                  std::to_string(p.deployment.hardware->devices_per_node) +
+                                  " devices of one " + p.spec.hardware + " node");
   }
   p.deployment.data_dir = data_dir;
-  p.spec.startup_ns = s_to_ns(c.get<double>("startup_s", 0.0, "time from spawning an instance at run time to serving, s",
-                                            InRange(0.0, 1e6)));
+  p.spec.startup_ns = s_to_ns(
+      c.get<double>("startup_s", 0.0, "time from spawning an instance at run time to serving, s",
+                    InRange(0.0, 1e6)));
   if (max_model_len) {
-    *max_model_len = c.get<std::int64_t>("max_model_len", m.max_context_tokens,
-                                         "longest context (prompt + output) served; default: the model's", AtLeast(1));
+    *max_model_len = c.get<std::int64_t>(
+        "max_model_len", m.max_context_tokens,
+        "longest context (prompt + output) served; default: the model's", AtLeast(1));
   }
   ConfigNode kv = c.child("kv_cache");
   const int block_size = kv.get<int>("block_size", 16, "tokens per KV block", InRange(1, 1024));
-  const double util = kv.get<double>("gpu_memory_utilization", 0.9, "fraction of device memory the engine may use",
-                                     OpenFraction());
+  const double util =
+      kv.get<double>("gpu_memory_utilization", 0.9, "fraction of device memory the engine may use",
+                     OpenFraction());
   const double reserve_gib = kv.get<double>(
-      "activation_reserve_gib", 2.0, "memory kept for activations, CUDA graphs and workspace, GiB per device", NonNegative());
-  const std::int64_t forced_blocks =
-      kv.get<std::int64_t>("num_blocks", 0, "KV blocks per instance; 0 = from memory accounting", NonNegative());
+      "activation_reserve_gib", 2.0,
+      "memory kept for activations, CUDA graphs and workspace, GiB per device", NonNegative());
+  const std::int64_t forced_blocks = kv.get<std::int64_t>(
+      "num_blocks", 0, "KV blocks per instance; 0 = from memory accounting", NonNegative());
   p.memory = plan_memory(p.deployment, util, reserve_gib * kGiB, block_size);
   if (forced_blocks > 0) p.memory.kv_blocks = forced_blocks;
   p.kv_blocks_forced = forced_blocks > 0;
   InstanceOptions& io = p.instance;
   io.kv_blocks = p.memory.kv_blocks;
   io.block_size_tokens = block_size;
-  io.prefix_caching = kv.get<bool>("enable_prefix_caching", false, "automatic prefix caching of full prompt blocks");
-  io.apc_discount_cached_in_admission =
-      kv.get<bool>("apc_discount_cached_in_admission", false,
-                   "admission counts only the blocks it really takes (vLLM v1 counts the whole prompt: false)");
-  const std::string mode =
-      kv.choice("preemption_mode", "recompute", {"recompute", "swap"},
-                "what a preempted decoding request does: recompute its KV later, or swap it to host memory");
+  io.prefix_caching = kv.get<bool>("enable_prefix_caching", false,
+                                   "automatic prefix caching of full prompt blocks");
+  io.apc_discount_cached_in_admission = kv.get<bool>(
+      "apc_discount_cached_in_admission", false,
+      "admission counts only the blocks it really takes (vLLM v1 counts the whole prompt: false)");
+  const std::string mode = kv.choice(
+      "preemption_mode", "recompute", {"recompute", "swap"},
+      "what a preempted decoding request does: recompute its KV later, or swap it to host memory");
   io.preemption_mode = mode == "swap" ? PreemptionMode::kSwap : PreemptionMode::kRecompute;
-  const double swap_gib = kv.get<double>("swap_space_gib", 4.0, "host memory for swapped KV, GiB per device", NonNegative());
+  const double swap_gib = kv.get<double>(
+      "swap_space_gib", 4.0, "host memory for swapped KV, GiB per device", NonNegative());
   io.swap_blocks = static_cast<std::int64_t>(swap_gib * kGiB / p.memory.kv_bytes_per_block);
   io.kv_bytes_per_block = p.memory.kv_bytes_per_block;
   io.host_link_bytes_per_ns = p.deployment.hardware->host_link_gbps;
@@ -84,9 +94,10 @@ PoolPlan read_pool(ConfigNode c, const std::string& data_dir, std::int64_t* max_
 void check_fits(const PoolPlan& p, ConfigNode c, std::int64_t max_model_len) {
   if (p.memory.kv_capacity_tokens() < max_model_len) {
     c.fail(p.kv_blocks_forced ? "kv_cache.num_blocks" : "model",
-           "the KV cache cannot hold one request of max_model_len = " + std::to_string(max_model_len) +
-               " tokens: " + p.memory.describe() +
-               ". Use more tensor/pipeline parallelism, a larger gpu_memory_utilization, or a smaller max_model_len.");
+           "the KV cache cannot hold one request of max_model_len = " +
+               std::to_string(max_model_len) + " tokens: " + p.memory.describe() +
+               ". Use more tensor/pipeline parallelism, a larger gpu_memory_utilization, or a "
+               "smaller max_model_len.");
   }
 }
 
@@ -107,7 +118,8 @@ ClusterPlan read_cluster(ConfigNode cluster, ConfigNode policies, const std::str
     PoolPlan p = read_pool(cluster, data_dir, &plan.max_model_len);
     if (plan.max_model_len > p.deployment.model->max_context_tokens) {
       cluster.fail("max_model_len", "exceeds " + p.spec.model + "'s context of " +
-                                        std::to_string(p.deployment.model->max_context_tokens) + " tokens");
+                                        std::to_string(p.deployment.model->max_context_tokens) +
+                                        " tokens");
     }
     check_fits(p, cluster, plan.max_model_len);
     p.spec.name = "default";
@@ -127,15 +139,19 @@ ClusterPlan read_cluster(ConfigNode cluster, ConfigNode policies, const std::str
     ConfigNode& n = nodes[i];
     PoolPlan p = read_pool(n, data_dir, nullptr);
     p.spec.name = n.required<std::string>("name", "pool name (stored with its instances)");
-    if (!names.insert(p.spec.name).second) n.fail("name", "duplicate pool name '" + p.spec.name + "'");
-    const std::string role = n.choice("role", "colocated", {"colocated", "prefill", "decode"},
-                                      "colocated: prefill and decode; prefill / decode: one phase (disaggregated)");
-    p.spec.role = role == "prefill" ? InstanceRole::kPrefill
-                                    : (role == "decode" ? InstanceRole::kDecode : InstanceRole::kColocated);
+    if (!names.insert(p.spec.name).second)
+      n.fail("name", "duplicate pool name '" + p.spec.name + "'");
+    const std::string role =
+        n.choice("role", "colocated", {"colocated", "prefill", "decode"},
+                 "colocated: prefill and decode; prefill / decode: one phase (disaggregated)");
+    p.spec.role = role == "prefill"
+                      ? InstanceRole::kPrefill
+                      : (role == "decode" ? InstanceRole::kDecode : InstanceRole::kColocated);
     p.instance.role = p.spec.role;
     if (i > 0 && p.spec.model != plan.pools[0].spec.model) {
-      n.fail("model", "pool '" + p.spec.name + "' serves " + p.spec.model + " but pool '" + plan.pools[0].spec.name +
-                          "' serves " + plan.pools[0].spec.model + "; every pool must serve the same model");
+      n.fail("model", "pool '" + p.spec.name + "' serves " + p.spec.model + " but pool '" +
+                          plan.pools[0].spec.name + "' serves " + plan.pools[0].spec.model +
+                          "; every pool must serve the same model");
     }
     if (n.has("batcher")) {
       p.batcher = n.child("batcher");
@@ -152,14 +168,15 @@ ClusterPlan read_cluster(ConfigNode cluster, ConfigNode policies, const std::str
     plan.pools.push_back(std::move(p));
   }
   const ModelSpec& m = *plan.pools[0].deployment.model;
-  plan.max_model_len = cluster.get<std::int64_t>("max_model_len", m.max_context_tokens,
-                                                 "longest context (prompt + output) served; default: the model's",
-                                                 AtLeast(1));
+  plan.max_model_len = cluster.get<std::int64_t>(
+      "max_model_len", m.max_context_tokens,
+      "longest context (prompt + output) served; default: the model's", AtLeast(1));
   if (plan.max_model_len > m.max_context_tokens) {
-    cluster.fail("max_model_len",
-                 "exceeds " + plan.pools[0].spec.model + "'s context of " + std::to_string(m.max_context_tokens) + " tokens");
+    cluster.fail("max_model_len", "exceeds " + plan.pools[0].spec.model + "'s context of " +
+                                      std::to_string(m.max_context_tokens) + " tokens");
   }
-  for (std::size_t i = 0; i < nodes.size(); ++i) check_fits(plan.pools[i], nodes[i], plan.max_model_len);
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    check_fits(plan.pools[i], nodes[i], plan.max_model_len);
   if (!any_default_batcher && policies.has("batcher")) {
     policies.fail("batcher", "unused: every pool sets its own batcher");
   }
@@ -184,12 +201,14 @@ void build_pools(Cluster& cluster, const ClusterPlan& plan) {
   for (const PoolPlan& pool : plan.pools) {
     auto recipe = std::make_shared<const PoolPlan>(pool);
     const BatcherContext bctx{recipe->memory.kv_blocks, plan.max_model_len};
-    InstanceFactory factory = [recipe, bctx](InstanceId id, int pool_index, const InstanceWorld& world) {
+    InstanceFactory factory = [recipe, bctx](InstanceId id, int pool_index,
+                                             const InstanceWorld& world) {
       auto cost = make_cost_model(*recipe->cost_model, recipe->deployment);
       auto batcher = make_batcher(*recipe->batcher, bctx);
       ConfigNode order_cfg = *recipe->queue_order;
-      return std::make_unique<Instance>(id, pool_index, world, recipe->instance, std::move(cost), std::move(batcher),
-                                        [order_cfg](const QueueOrderContext& ctx) { return make_queue_order(order_cfg, ctx); });
+      return std::make_unique<Instance>(
+          id, pool_index, world, recipe->instance, std::move(cost), std::move(batcher),
+          [order_cfg](const QueueOrderContext& ctx) { return make_queue_order(order_cfg, ctx); });
     };
     const int index = cluster.add_pool(pool.spec, std::move(factory));
     for (int i = 0; i < pool.instances; ++i) cluster.spawn(index, /*active_now=*/true);

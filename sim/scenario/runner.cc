@@ -53,8 +53,8 @@ std::string stored_scenario_yaml(const ConfigTree& tree) {
 }
 
 // Writes everything about a run that completed into `sink` and commits it.
-void write_results(SqliteSink& sink, const Cluster& cluster, const ClusterPlan& plan, const RunOutcome& out,
-                   const std::vector<ScopedRow>& scoped, double wall_s) {
+void write_results(SqliteSink& sink, const Cluster& cluster, const ClusterPlan& plan,
+                   const RunOutcome& out, const std::vector<ScopedRow>& scoped, double wall_s) {
   for (const auto& inst : cluster.instances()) {
     const PoolPlan& pool = plan.pools[static_cast<std::size_t>(inst->pool())];
     InstanceRow row;
@@ -79,19 +79,24 @@ void write_results(SqliteSink& sink, const Cluster& cluster, const ClusterPlan& 
 
 RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
-  auto wall_s = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count(); };
+  auto wall_s = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  };
   ConfigNode root = tree.root();
   RunOutcome out;
   const std::string stem = std::filesystem::path(tree.source_name()).stem().string();
   out.scenario = root.get<std::string>("name", stem, "scenario name stored with the run");
   root.get<std::string>("description", "", "free text");
-  out.seed = static_cast<std::uint64_t>(root.get<std::int64_t>("seed", 0, "seed of every random stream", NonNegative()));
-  const std::string data_dir = root.get<std::string>("data_dir", default_data_dir(),
-                                                     "shared data folder (traces/, profiles/); env SERVESIM_DATA_DIR");
+  out.seed = static_cast<std::uint64_t>(
+      root.get<std::int64_t>("seed", 0, "seed of every random stream", NonNegative()));
+  const std::string data_dir =
+      root.get<std::string>("data_dir", default_data_dir(),
+                            "shared data folder (traces/, profiles/); env SERVESIM_DATA_DIR");
 
   // ---- build the world (every key is read and validated here; nothing is written yet)
   Simulation sim(out.seed);
-  ConfigNode cluster_cfg = root.child("cluster");  // (first: the resolved scenario keeps file order)
+  ConfigNode cluster_cfg =
+      root.child("cluster");  // (first: the resolved scenario keeps file order)
   ConfigNode policies = root.child("policies");
   const ClusterPlan plan = read_cluster(cluster_cfg, policies, data_dir);
   TraceContext trace_ctx;
@@ -100,7 +105,8 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   trace_ctx.max_context_tokens = plan.max_model_len;  // for the `truncate` workload transform
   auto source = make_trace_source(root.child("workload"), trace_ctx);
   auto router = make_router(policies.child("router"), RouterContext{});
-  Cluster& cluster = sim.add_component(std::make_unique<Cluster>(sim, std::move(source), std::move(router), plan.max_model_len));
+  Cluster& cluster = sim.add_component(
+      std::make_unique<Cluster>(sim, std::move(source), std::move(router), plan.max_model_len));
   build_pools(cluster, plan);
   std::unique_ptr<Handoff> handoff;
   if (plan.disaggregated()) {
@@ -112,7 +118,8 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
     controllers.push_back(make_controller(c, ControllerContext{&cluster}));
     Controller* ctl = controllers.back().get();
     cluster.add_listener(ctl);
-    if (ctl->period_ns() > 0) cluster.every(ctl->period_ns(), Phase::kControl, [ctl] { ctl->tick(); });
+    if (ctl->period_ns() > 0)
+      cluster.every(ctl->period_ns(), Phase::kControl, [ctl] { ctl->tick(); });
   }
 
   ConfigNode slo_cfg = root.child("slo");
@@ -120,21 +127,24 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   slo.ttft_s = slo_cfg.get<double>("ttft_s", 0.0, "TTFT objective, s (0 = none)", NonNegative());
   slo.tpot_s = slo_cfg.get<double>("tpot_s", 0.0, "TPOT objective, s (0 = none)", NonNegative());
   ConfigNode output = root.child("output");
-  out.db_path = output.get<std::string>("path", "results.db", "results database (SQLite); -o overrides");
+  out.db_path =
+      output.get<std::string>("path", "results.db", "results database (SQLite); -o overrides");
   const bool iterations = output.get<bool>("iterations", true, "write the iterations table");
-  const bool check = output.get<bool>("check_invariants", true, "check invariants during and after the run");
-  const std::int64_t consistency_every =
-      output.get<std::int64_t>("consistency_every", 4096, "iterations between full KV accounting checks", AtLeast(1));
+  const bool check =
+      output.get<bool>("check_invariants", true, "check invariants during and after the run");
+  const std::int64_t consistency_every = output.get<std::int64_t>(
+      "consistency_every", 4096, "iterations between full KV accounting checks", AtLeast(1));
   const double sample_every_s = output.get<double>(
-      "sample_every_s", 0.0, "period of the instance_samples table, s of simulated time (0 = no samples)",
+      "sample_every_s", 0.0,
+      "period of the instance_samples table, s of simulated time (0 = no samples)",
       InRange(0.0, 1e6));
   tree.check_all_consumed();
   if (options.build_only) return out;
 
   // ---- run
   std::unique_ptr<SqliteSink> sink;
-  RunInfo info{out.scenario, stored_scenario_yaml(tree), out.seed, SERVESIM_VERSION, started_at(options.reproducible),
-               tree.override_values()};
+  RunInfo info{out.scenario,     stored_scenario_yaml(tree),       out.seed,
+               SERVESIM_VERSION, started_at(options.reproducible), tree.override_values()};
   if (options.write_database) {
     sink = std::make_unique<SqliteSink>(out.db_path);
     out.run_id = sink->begin_run(info);
@@ -158,13 +168,14 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
     }
     std::vector<InstanceLoad> loads;
     if (sample_every_s > 0) {
-      cluster.every(std::max<TimeNs>(1, s_to_ns(sample_every_s)), Phase::kSample, [&cluster, &loads] {
-        loads.clear();
-        for (const auto& inst : cluster.instances()) {
-          if (inst->state() != InstanceState::kStopped) loads.push_back(inst->load());
-        }
-        cluster.signals().sample(cluster.sim().now(), loads);
-      });
+      cluster.every(std::max<TimeNs>(1, s_to_ns(sample_every_s)), Phase::kSample,
+                    [&cluster, &loads] {
+                      loads.clear();
+                      for (const auto& inst : cluster.instances()) {
+                        if (inst->state() != InstanceState::kStopped) loads.push_back(inst->load());
+                      }
+                      cluster.signals().sample(cluster.sim().now(), loads);
+                    });
     }
 
     cluster.start();
@@ -177,9 +188,12 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
     out.events = sim.events_processed();
     out.requests = recorder.arrived();
     out.wall_s = wall_s();
-    if (sink) write_results(*sink, cluster, plan, out, out.scoped_summary, options.reproducible ? 0.0 : out.wall_s);
+    if (sink)
+      write_results(*sink, cluster, plan, out, out.scoped_summary,
+                    options.reproducible ? 0.0 : out.wall_s);
   } catch (const std::exception& e) {
-    if (sink) out.run_id = sink->record_failure(info, options.reproducible ? 0.0 : wall_s(), e.what());
+    if (sink)
+      out.run_id = sink->record_failure(info, options.reproducible ? 0.0 : wall_s(), e.what());
     throw;
   }
   return out;

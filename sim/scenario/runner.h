@@ -36,7 +36,7 @@ struct RunOutcome {
   std::uint64_t seed = 0;
   std::int64_t run_id = 0;
   std::string db_path;
-  SummaryRows summary;                 // scope "run"
+  SummaryRows summary;                    // scope "run"
   std::vector<ScopedRow> scoped_summary;  // per pool and per client (when several)
   double wall_s = 0;
   std::uint64_t events = 0;

@@ -9,8 +9,8 @@
 
 namespace servesim {
 
-Cluster::Cluster(Simulation& sim, std::unique_ptr<TraceSource> source, std::unique_ptr<Router> router,
-                 std::int64_t max_model_len)
+Cluster::Cluster(Simulation& sim, std::unique_ptr<TraceSource> source,
+                 std::unique_ptr<Router> router, std::int64_t max_model_len)
     : sim_(sim),
       source_(std::move(source)),
       router_(std::move(router)),
@@ -72,13 +72,15 @@ void Cluster::set_state(Instance& inst, InstanceState to) {
 }
 
 void Cluster::stop_if_drained(Instance& inst) {
-  if (inst.state() == InstanceState::kDraining && inst.empty()) set_state(inst, InstanceState::kStopped);
+  if (inst.state() == InstanceState::kDraining && inst.empty())
+    set_state(inst, InstanceState::kStopped);
 }
 
 void Cluster::rebuild_routable() {
   routable_.clear();
   for (const auto& inst : instances_) {
-    if (inst->state() == InstanceState::kActive && inst->role() != InstanceRole::kDecode) routable_.push_back(inst.get());
+    if (inst->state() == InstanceState::kActive && inst->role() != InstanceRole::kDecode)
+      routable_.push_back(inst.get());
   }
 }
 
@@ -134,8 +136,9 @@ void Cluster::pull_next() {
   if (!source_->next(pending_)) return;
   if (pending_.arrival_ns < last_arrival_ns_) {
     throw InputError("workload: request " + std::to_string(next_request_id_) + " arrives at " +
-                     std::to_string(ns_to_s(pending_.arrival_ns)) + " s, before the previous one (" +
-                     std::to_string(ns_to_s(last_arrival_ns_)) + " s); arrivals must not decrease");
+                     std::to_string(ns_to_s(pending_.arrival_ns)) +
+                     " s, before the previous one (" + std::to_string(ns_to_s(last_arrival_ns_)) +
+                     " s); arrivals must not decrease");
   }
   if (pending_.prompt_tokens < 1 || pending_.output_tokens < 1) {
     throw InputError("workload: request " + std::to_string(next_request_id_) +
@@ -167,7 +170,8 @@ void Cluster::on_arrival() {
     const InstanceId target = router_->route(r, routable_);
     Instance& inst = instance(target);
     if (inst.state() != InstanceState::kActive || inst.role() == InstanceRole::kDecode) {
-      throw std::logic_error("router chose instance " + std::to_string(target) + ", which does not take arrivals");
+      throw std::logic_error("router chose instance " + std::to_string(target) +
+                             ", which does not take arrivals");
     }
     inst.enqueue(slot);
   }

@@ -43,7 +43,8 @@ struct PoolSpec {
 };
 
 // Builds one instance of a pool: the pool's recipe.
-using InstanceFactory = std::function<std::unique_ptr<Instance>(InstanceId id, int pool, const InstanceWorld& world)>;
+using InstanceFactory =
+    std::function<std::unique_ptr<Instance>(InstanceId id, int pool, const InstanceWorld& world)>;
 
 struct Pool {
   PoolSpec spec;

@@ -14,8 +14,10 @@ class ClusterListener {
   virtual ~ClusterListener() = default;
   // The request is kHandoff on `instance`, its KV held there, until someone moves it.
   virtual void on_prefill_done(Instance& /*instance*/, RequestSlot /*slot*/) {}
-  // The request left `instance` (finished, rejected or detached); its state is valid during the call.
-  virtual void on_request_left(Instance& /*instance*/, const RequestState& /*r*/, LeaveReason /*why*/) {}
+  // The request left `instance` (finished, rejected or detached); its state is valid during the
+  // call.
+  virtual void on_request_left(Instance& /*instance*/, const RequestState& /*r*/,
+                               LeaveReason /*why*/) {}
   // `instance` went from `from` to its current state.
   virtual void on_instance_state(Instance& /*instance*/, InstanceState /*from*/) {}
   // `instance` has nothing left to run (it may still hold leases or reservations).

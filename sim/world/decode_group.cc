@@ -27,7 +27,7 @@ std::int64_t DecodeGroup::next_event_step(const CalendarEntry& e, std::int64_t a
   // n + k − 1 (n = kv_tokens_at_join) and emits output token generated_at_join + k.
   const std::int64_t bs = block_size_;
   const std::int64_t n = e.kv_tokens_at_join;
-  const std::int64_t pos = n + (after_step - e.join_step);            // written at after_step + 1
+  const std::int64_t pos = n + (after_step - e.join_step);             // written at after_step + 1
   const std::int64_t k_boundary = ((pos + bs - 1) / bs) * bs - n + 1;  // first k: (n+k−1) % bs == 0
   const std::int64_t k_finish = e.output_tokens - e.generated_at_join;
   return e.join_step + std::min(k_boundary, k_finish);
@@ -35,7 +35,8 @@ std::int64_t DecodeGroup::next_event_step(const CalendarEntry& e, std::int64_t a
 
 void DecodeGroup::calendar_insert(const CalendarEntry& e, std::int64_t after_step) {
   const std::int64_t step = next_event_step(e, after_step);
-  calendar_[static_cast<std::size_t>(step % static_cast<std::int64_t>(calendar_.size()))].push_back(e);
+  calendar_[static_cast<std::size_t>(step % static_cast<std::int64_t>(calendar_.size()))].push_back(
+      e);
 }
 
 void DecodeGroup::join(RequestSlot slot, RequestState& r, std::uint64_t rank, KvCache& kv) {
@@ -48,9 +49,10 @@ void DecodeGroup::join(RequestSlot slot, RequestState& r, std::uint64_t rank, Kv
   const std::uint32_t generation = requests_.generation(slot);
   joiners_.push_back(SlotRef{slot, generation});
   if (!in_batch_) {
-    calendar_insert(CalendarEntry{slot, generation, rank, r.join_step, r.kv_tokens_at_join, r.generated_at_join,
-                                  r.req.output_tokens, static_cast<std::int32_t>(r.kv_blocks)},
-                    step_);
+    calendar_insert(
+        CalendarEntry{slot, generation, rank, r.join_step, r.kv_tokens_at_join, r.generated_at_join,
+                      r.req.output_tokens, static_cast<std::int32_t>(r.kv_blocks)},
+        step_);
     return;
   }
   // The step being formed already ran its block and finish bookkeeping: do the joiner's now.
@@ -62,9 +64,10 @@ void DecodeGroup::join(RequestSlot slot, RequestState& r, std::uint64_t rank, Kv
   if (r.generated_at_join + 1 == r.req.output_tokens) {
     finishing_.push_back(SlotRef{slot, generation});
   } else {
-    calendar_insert(CalendarEntry{slot, generation, rank, r.join_step, r.kv_tokens_at_join, r.generated_at_join,
-                                  r.req.output_tokens, static_cast<std::int32_t>(r.kv_blocks)},
-                    step_ + 1);
+    calendar_insert(
+        CalendarEntry{slot, generation, rank, r.join_step, r.kv_tokens_at_join, r.generated_at_join,
+                      r.req.output_tokens, static_cast<std::int32_t>(r.kv_blocks)},
+        step_ + 1);
   }
 }
 
@@ -90,7 +93,8 @@ TimeNs DecodeGroup::gap_max_since(std::int64_t first_step) const {
 std::int64_t DecodeGroup::schedule_step(KvCache& kv, Host& host, bool one_free_block_each) {
   in_batch_ = true;
   const std::int64_t step = step_ + 1;
-  auto& bucket = calendar_[static_cast<std::size_t>(step % static_cast<std::int64_t>(calendar_.size()))];
+  auto& bucket =
+      calendar_[static_cast<std::size_t>(step % static_cast<std::int64_t>(calendar_.size()))];
   bucket_scratch_.clear();
   bucket_scratch_.swap(bucket);
   boundary_scratch_.clear();
@@ -104,12 +108,14 @@ std::int64_t DecodeGroup::schedule_step(KvCache& kv, Host& host, bool one_free_b
     if (e.kv_tokens_at_join + k - 1 == static_cast<std::int64_t>(e.kv_blocks) * block_size_) {
       boundary_scratch_.push_back(i);
     }
-    if (e.generated_at_join + k == e.output_tokens) finishing_.push_back(SlotRef{e.slot, e.generation});
+    if (e.generated_at_join + k == e.output_tokens)
+      finishing_.push_back(SlotRef{e.slot, e.generation});
   }
   // Boundary members in rank order (ranks are carried by the entries).
-  std::sort(boundary_scratch_.begin(), boundary_scratch_.end(), [this](std::uint32_t a, std::uint32_t b) {
-    return bucket_scratch_[a].rank < bucket_scratch_[b].rank;
-  });
+  std::sort(boundary_scratch_.begin(), boundary_scratch_.end(),
+            [this](std::uint32_t a, std::uint32_t b) {
+              return bucket_scratch_[a].rank < bucket_scratch_[b].rank;
+            });
 
   // vLLM's can_append_slots walk (see the header).
   std::int64_t preempted = 0;
@@ -140,7 +146,8 @@ std::int64_t DecodeGroup::schedule_step(KvCache& kv, Host& host, bool one_free_b
     if (one_free_block_each) {
       checked = host.next_member_after(index_, cursor_set, cursor);
     } else if (bi < boundary_scratch_.size()) {
-      checked = {bucket_scratch_[boundary_scratch_[bi]].slot, bucket_scratch_[boundary_scratch_[bi]].rank};
+      checked = {bucket_scratch_[boundary_scratch_[bi]].slot,
+                 bucket_scratch_[boundary_scratch_[bi]].rank};
     }
     const RequestSlot h = checked.slot;
     if (h == kNoSlot) break;
@@ -176,7 +183,8 @@ void DecodeGroup::drop_empty_step() {
   if (in_batch_ && batch_count_ == 0) in_batch_ = false;
 }
 
-std::int64_t DecodeGroup::complete_step(TimeNs now, SignalBus& signals, std::vector<RequestSlot>& finished) {
+std::int64_t DecodeGroup::complete_step(TimeNs now, SignalBus& signals,
+                                        std::vector<RequestSlot>& finished) {
   if (!in_batch_) return 0;
   in_batch_ = false;
   if (batch_count_ == 0) return 0;

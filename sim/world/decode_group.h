@@ -61,7 +61,9 @@ class DecodeGroup {
   // True from schedule_step() until the step completes or the batch is dropped.
   bool in_batch() const { return in_batch_; }
   // Σ over members of the context each attends to in the next step (its KV tokens + the new one).
-  std::int64_t next_step_context_tokens() const { return sum_kv_minus_join_ + count_ * (step_ + 1); }
+  std::int64_t next_step_context_tokens() const {
+    return sum_kv_minus_join_ + count_ * (step_ + 1);
+  }
 
   // Adds a request whose KV (prompt + generated − 1 tokens, r.kv_blocks blocks) is present. If
   // this group's next step is already in the batch being formed, the joiner takes part in it:

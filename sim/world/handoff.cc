@@ -34,15 +34,18 @@ void Handoff::move_what_fits() {
       Instance& source = cluster_.instance(p.from);
       Instance* target = nullptr;
       for (int pool = 0; pool < static_cast<int>(cluster_.pools().size()); ++pool) {
-        if (cluster_.pools()[static_cast<std::size_t>(pool)].spec.role != InstanceRole::kDecode) continue;
+        if (cluster_.pools()[static_cast<std::size_t>(pool)].spec.role != InstanceRole::kDecode)
+          continue;
         for (Instance* d : cluster_.active_members(pool)) {
-          const std::int64_t need_d = d->kv().blocks_for_tokens(r.req.prompt_tokens + r.generated_tokens - 1);
+          const std::int64_t need_d =
+              d->kv().blocks_for_tokens(r.req.prompt_tokens + r.generated_tokens - 1);
           if (d->kv().free_blocks() < need_d) continue;
           if (!target || d->kv().free_blocks() > target->kv().free_blocks()) target = d;
         }
       }
       if (!target) break;
-      const std::int64_t blocks = target->kv().blocks_for_tokens(r.req.prompt_tokens + r.generated_tokens - 1);
+      const std::int64_t blocks =
+          target->kv().blocks_for_tokens(r.req.prompt_tokens + r.generated_tokens - 1);
       bridge_.pop_front();
       target->reserve_incoming(p.slot, blocks);
       KvLease lease = source.detach(p.slot);

@@ -13,32 +13,41 @@ namespace servesim {
 
 const char* to_string(InstanceRole role) {
   switch (role) {
-    case InstanceRole::kColocated: return "colocated";
-    case InstanceRole::kPrefill: return "prefill";
-    case InstanceRole::kDecode: return "decode";
+    case InstanceRole::kColocated:
+      return "colocated";
+    case InstanceRole::kPrefill:
+      return "prefill";
+    case InstanceRole::kDecode:
+      return "decode";
   }
   return "?";
 }
 
 const char* to_string(InstanceState state) {
   switch (state) {
-    case InstanceState::kStarting: return "starting";
-    case InstanceState::kActive: return "active";
-    case InstanceState::kDraining: return "draining";
-    case InstanceState::kStopped: return "stopped";
+    case InstanceState::kStarting:
+      return "starting";
+    case InstanceState::kActive:
+      return "active";
+    case InstanceState::kDraining:
+      return "draining";
+    case InstanceState::kStopped:
+      return "stopped";
   }
   return "?";
 }
 
 namespace {
 
-std::string request_text(const RequestState& r) { return "request " + std::to_string(r.request_id); }
+std::string request_text(const RequestState& r) {
+  return "request " + std::to_string(r.request_id);
+}
 
 }  // namespace
 
-Instance::Instance(InstanceId id, int pool, const InstanceWorld& world, const InstanceOptions& options,
-                   std::unique_ptr<CostModel> cost_model, std::unique_ptr<Batcher> batcher,
-                   const QueueOrderFactory& make_queue_order)
+Instance::Instance(InstanceId id, int pool, const InstanceWorld& world,
+                   const InstanceOptions& options, std::unique_ptr<CostModel> cost_model,
+                   std::unique_ptr<Batcher> batcher, const QueueOrderFactory& make_queue_order)
     : id_(id),
       pool_(pool),
       sim_(world.sim),
@@ -53,7 +62,8 @@ Instance::Instance(InstanceId id, int pool, const InstanceWorld& world, const In
       victim_order_(batcher_->victim_order()) {
   const int groups = std::max(1, batcher_->decode_groups());
   groups_.reserve(static_cast<std::size_t>(groups));
-  for (int g = 0; g < groups; ++g) groups_.emplace_back(g, id_, options.block_size_tokens, requests_);
+  for (int g = 0; g < groups; ++g)
+    groups_.emplace_back(g, id_, options.block_size_tokens, requests_);
 }
 
 Instance::~Instance() = default;
@@ -66,8 +76,8 @@ RequestSlot Instance::waiting_head() const { return queue_->head(); }
 const RequestState& Instance::request(RequestSlot slot) const { return requests_[slot]; }
 
 bool Instance::empty() const {
-  return !busy_ && !forming_batch_ && waiting_ == 0 && running_.empty() && swapped_.empty() && handoff_.empty() &&
-         incoming_.empty() && leases_ == 0;
+  return !busy_ && !forming_batch_ && waiting_ == 0 && running_.empty() && swapped_.empty() &&
+         handoff_.empty() && incoming_.empty() && leases_ == 0;
 }
 
 InstanceLoad Instance::load() const {
@@ -123,8 +133,8 @@ void Instance::wake() {
 
 const std::vector<std::uint64_t>& Instance::prompt_block_hashes(RequestState& r) {
   if (r.block_hashes_block_size != kv_.block_size()) {
-    kv_block_hashes(r.req.prefix_hashes, r.req.prefix_block_tokens, r.req.prompt_tokens, kv_.block_size(),
-                    r.block_hashes);
+    kv_block_hashes(r.req.prefix_hashes, r.req.prefix_block_tokens, r.req.prompt_tokens,
+                    kv_.block_size(), r.block_hashes);
     r.block_hashes_block_size = kv_.block_size();
   }
   return r.block_hashes;
@@ -168,7 +178,8 @@ std::int32_t Instance::admit_head(std::int32_t max_chunk_tokens, std::int64_t re
     hashed = static_cast<std::int64_t>(hashes.size());
     // A hit is the run of leading computed blocks, never the whole prompt: the last block is
     // always computed again (it produces the first token).
-    const std::int64_t hit_blocks = std::min<std::int64_t>(m.computed, kv_.blocks_for_tokens(n) - 1);
+    const std::int64_t hit_blocks =
+        std::min<std::int64_t>(m.computed, kv_.blocks_for_tokens(n) - 1);
     cached = static_cast<std::int32_t>(std::max<std::int64_t>(hit_blocks, 0) * kv_.block_size());
   }
   kv_.allocate(total - hashed);
@@ -198,7 +209,9 @@ void Instance::continue_prefill(RequestSlot slot, std::int32_t chunk_tokens) {
 
 // ------------------------------------------------------------------------------ running order
 
-std::uint64_t Instance::rank_of(const RequestState& r) const { return running_rank(victim_order_, r); }
+std::uint64_t Instance::rank_of(const RequestState& r) const {
+  return running_rank(victim_order_, r);
+}
 
 void Instance::running_insert(const RequestState& r, RequestSlot slot) {
   const RunningEntry e{rank_of(r), slot};
@@ -213,17 +226,21 @@ void Instance::running_erase(const RequestState& r) {
   const std::uint64_t rank = rank_of(r);
   auto it = std::lower_bound(running_.begin(), running_.end(), RunningEntry{rank, 0});
   if (it == running_.end() || it->first != rank) {
-    throw std::logic_error("instance " + std::to_string(id_) + ": running set lost " + request_text(r));
+    throw std::logic_error("instance " + std::to_string(id_) + ": running set lost " +
+                           request_text(r));
   }
   running_.erase(it);
 }
 
-DecodeGroup::Host::Member Instance::next_member_after(int group, bool has_after, std::uint64_t after_rank) {
-  auto it = has_after ? std::upper_bound(running_.begin(), running_.end(), RunningEntry{after_rank, kNoSlot})
+DecodeGroup::Host::Member Instance::next_member_after(int group, bool has_after,
+                                                      std::uint64_t after_rank) {
+  auto it = has_after ? std::upper_bound(running_.begin(), running_.end(),
+                                         RunningEntry{after_rank, kNoSlot})
                       : running_.begin();
   for (; it != running_.end(); ++it) {
     const RequestState& r = requests_[it->second];
-    if (r.phase == RequestPhase::kDecode && r.decode_group == group) return Member{it->second, it->first};
+    if (r.phase == RequestPhase::kDecode && r.decode_group == group)
+      return Member{it->second, it->first};
   }
   return Member{};
 }
@@ -239,8 +256,8 @@ RequestSlot Instance::preempt_victim(int group) {
       return victim;
     }
   }
-  throw std::logic_error("instance " + std::to_string(id_) + ": no preemption victim in decode group " +
-                         std::to_string(group));
+  throw std::logic_error("instance " + std::to_string(id_) +
+                         ": no preemption victim in decode group " + std::to_string(group));
 }
 
 // ------------------------------------------------------------------------------ decode groups
@@ -257,7 +274,8 @@ void Instance::join_decode(RequestSlot slot, RequestState& r) {
 
 std::int64_t Instance::schedule_decodes(bool one_free_block_each, int group) {
   if (group != kAllGroups) {
-    return groups_.at(static_cast<std::size_t>(group)).schedule_step(kv_, *this, one_free_block_each);
+    return groups_.at(static_cast<std::size_t>(group))
+        .schedule_step(kv_, *this, one_free_block_each);
   }
   std::int64_t preempted = 0;
   for (DecodeGroup& g : groups_) preempted += g.schedule_step(kv_, *this, one_free_block_each);
@@ -266,7 +284,8 @@ std::int64_t Instance::schedule_decodes(bool one_free_block_each, int group) {
 
 void Instance::release_kv(RequestState& r) {
   if (r.hashed_blocks_held > 0) {
-    kv_.release_hashed(std::span<const std::uint64_t>(r.block_hashes.data(), static_cast<std::size_t>(r.hashed_blocks_held)),
+    kv_.release_hashed(std::span<const std::uint64_t>(
+                           r.block_hashes.data(), static_cast<std::size_t>(r.hashed_blocks_held)),
                        sim_.now());
   }
   kv_.release(r.kv_blocks - r.hashed_blocks_held);
@@ -281,7 +300,8 @@ void Instance::preempt(RequestSlot slot) {
   const bool decoding = r.phase == RequestPhase::kDecode;
   if (decoding) {
     groups_[static_cast<std::size_t>(r.decode_group)].leave(slot, r);
-    if (options_.preemption_mode == PreemptionMode::kSwap && swap_used_ + r.kv_blocks <= options_.swap_blocks) {
+    if (options_.preemption_mode == PreemptionMode::kSwap &&
+        swap_used_ + r.kv_blocks <= options_.swap_blocks) {
       const std::int64_t blocks = r.kv_blocks;
       release_kv(r);
       r.swapped_blocks = blocks;
@@ -323,7 +343,8 @@ bool Instance::can_swap_in_head(std::int64_t watermark_blocks) const {
   if (swapped_.empty()) return false;
   const RequestState& r = requests_[swapped_.front()];
   const std::int64_t kv_tokens = r.req.prompt_tokens + r.generated_tokens - 1;
-  const std::int64_t need = r.swapped_blocks + (kv_tokens == r.swapped_blocks * kv_.block_size() ? 1 : 0);
+  const std::int64_t need =
+      r.swapped_blocks + (kv_tokens == r.swapped_blocks * kv_.block_size() ? 1 : 0);
   return kv_.free_blocks() - need >= watermark_blocks;
 }
 
@@ -337,7 +358,8 @@ void Instance::swap_in_head() {
   swap_used_ -= blocks;
   swap_transfer_blocks_ += blocks;
   r.swapped_blocks = 0;
-  if (!reserve_blocks(slot, blocks)) throw std::logic_error("swap_in_head: " + request_text(r) + " does not fit");
+  if (!reserve_blocks(slot, blocks))
+    throw std::logic_error("swap_in_head: " + request_text(r) + " does not fit");
   join_reserved(slot);
 }
 
@@ -351,12 +373,14 @@ KvLease Instance::detach(RequestSlot slot) {
   lease.slot = slot;
   switch (r.phase) {
     case RequestPhase::kWaiting:
-      if (!queue_->remove(slot)) throw std::logic_error("detach: " + request_text(r) + " is not queued here");
+      if (!queue_->remove(slot))
+        throw std::logic_error("detach: " + request_text(r) + " is not queued here");
       --waiting_;
       queued_prefill_tokens_ -= prefill_tokens_needed(slot);
       break;
     case RequestPhase::kDecode:
-      if (in_flight(slot)) throw std::logic_error("detach: " + request_text(r) + " has a decode step in flight");
+      if (in_flight(slot))
+        throw std::logic_error("detach: " + request_text(r) + " has a decode step in flight");
       groups_[static_cast<std::size_t>(r.decode_group)].leave(slot, r);
       running_erase(r);
       break;
@@ -383,7 +407,8 @@ KvLease Instance::detach(RequestSlot slot) {
 
 bool Instance::in_flight(RequestSlot slot) const {
   const RequestState& r = requests_[slot];
-  return r.phase == RequestPhase::kDecode && groups_[static_cast<std::size_t>(r.decode_group)].in_batch();
+  return r.phase == RequestPhase::kDecode &&
+         groups_[static_cast<std::size_t>(r.decode_group)].in_batch();
 }
 
 void Instance::release(KvLease&& lease) {
@@ -400,7 +425,9 @@ void Instance::release(KvLease&& lease) {
 }
 
 void Instance::check_not_forming(const char* what) const {
-  if (forming_batch_) throw std::logic_error(std::string(what) + " while instance " + std::to_string(id_) + " forms a batch");
+  if (forming_batch_)
+    throw std::logic_error(std::string(what) + " while instance " + std::to_string(id_) +
+                           " forms a batch");
 }
 
 bool Instance::reserve_incoming(RequestSlot slot, std::int64_t blocks) {
@@ -418,8 +445,10 @@ bool Instance::reserve_blocks(RequestSlot slot, std::int64_t blocks) {
 
 void Instance::cancel_incoming(RequestSlot slot) {
   check_not_forming("cancel_incoming");
-  auto it = std::find_if(incoming_.begin(), incoming_.end(), [slot](const auto& e) { return e.first == slot; });
-  if (it == incoming_.end()) throw std::logic_error("cancel_incoming: no reservation for slot " + std::to_string(slot));
+  auto it = std::find_if(incoming_.begin(), incoming_.end(),
+                         [slot](const auto& e) { return e.first == slot; });
+  if (it == incoming_.end())
+    throw std::logic_error("cancel_incoming: no reservation for slot " + std::to_string(slot));
   kv_.release(it->second);
   reserved_blocks_ -= it->second;
   incoming_.erase(it);
@@ -429,18 +458,22 @@ void Instance::cancel_incoming(RequestSlot slot) {
 
 void Instance::attach_decoding(RequestSlot slot) {
   check_not_forming("attach_decoding");
-  auto it = std::find_if(incoming_.begin(), incoming_.end(), [slot](const auto& e) { return e.first == slot; });
-  if (it == incoming_.end()) throw std::logic_error("attach_decoding: no reservation for slot " + std::to_string(slot));
+  auto it = std::find_if(incoming_.begin(), incoming_.end(),
+                         [slot](const auto& e) { return e.first == slot; });
+  if (it == incoming_.end())
+    throw std::logic_error("attach_decoding: no reservation for slot " + std::to_string(slot));
   RequestState& r = requests_[slot];
   const std::int64_t need = kv_.blocks_for_tokens(r.req.prompt_tokens + r.generated_tokens - 1);
   if (it->second < need) {
-    throw std::logic_error("attach_decoding: " + request_text(r) + " needs " + std::to_string(need) +
-                           " blocks but reserved " + std::to_string(it->second));
+    throw std::logic_error("attach_decoding: " + request_text(r) + " needs " +
+                           std::to_string(need) + " blocks but reserved " +
+                           std::to_string(it->second));
   }
   r.instance_id = id_;
   if (r.first_instance_id < 0) r.first_instance_id = id_;
   if (busy_) {
-    arrived_.push_back(slot);  // joins when the iteration in flight completes (kept reserved until then)
+    arrived_.push_back(
+        slot);  // joins when the iteration in flight completes (kept reserved until then)
     return;
   }
   join_reserved(slot);
@@ -448,7 +481,8 @@ void Instance::attach_decoding(RequestSlot slot) {
 }
 
 void Instance::join_reserved(RequestSlot slot) {
-  auto it = std::find_if(incoming_.begin(), incoming_.end(), [slot](const auto& e) { return e.first == slot; });
+  auto it = std::find_if(incoming_.begin(), incoming_.end(),
+                         [slot](const auto& e) { return e.first == slot; });
   RequestState& r = requests_[slot];
   r.kv_blocks = it->second;
   r.hashed_blocks_held = 0;
@@ -460,7 +494,8 @@ void Instance::join_reserved(RequestSlot slot) {
 
 std::int64_t Instance::kv_blocks_of(RequestSlot slot) const {
   const RequestState& r = requests_[slot];
-  if (r.phase == RequestPhase::kDecode) return groups_[static_cast<std::size_t>(r.decode_group)].blocks_of(r);
+  if (r.phase == RequestPhase::kDecode)
+    return groups_[static_cast<std::size_t>(r.decode_group)].blocks_of(r);
   return r.kv_blocks;
 }
 
@@ -473,7 +508,8 @@ void Instance::on_schedule() {
   batch_prefill_tokens_ = 0;
   preempted_this_batch_ = 0;
   swap_transfer_blocks_ = 0;
-  for (const RequestSlot slot : arrived_) join_reserved(slot);  // attached while the last iteration ran
+  for (const RequestSlot slot : arrived_)
+    join_reserved(slot);  // attached while the last iteration ran
   arrived_.clear();
   forming_batch_ = true;
   batcher_->schedule(*this);
@@ -491,7 +527,8 @@ void Instance::on_schedule() {
     // preempted requests wait again and may be admitted). Each such retry leaves nothing
     // running, so a second one in a row would be a bug, not a livelock to wait out.
     if (preempted_this_batch_ > 0 && has_waiting()) {
-      if (++empty_rewakes_ > 1) throw std::logic_error("instance " + std::to_string(id_) + ": batcher livelock");
+      if (++empty_rewakes_ > 1)
+        throw std::logic_error("instance " + std::to_string(id_) + ": batcher livelock");
       wake();
     }
     return;
@@ -504,8 +541,8 @@ void Instance::on_schedule() {
   const IterationCost cost = cost_model_->estimate(shape);
   // Swap copies run on the same stream before the forward pass (vLLM's cache engine).
   const double swap_ns = swap_transfer_blocks_ > 0 && options_.host_link_bytes_per_ns > 0
-                             ? static_cast<double>(swap_transfer_blocks_) * options_.kv_bytes_per_block /
-                                   options_.host_link_bytes_per_ns
+                             ? static_cast<double>(swap_transfer_blocks_) *
+                                   options_.kv_bytes_per_block / options_.host_link_bytes_per_ns
                              : 0.0;
   const TimeNs duration = std::max<TimeNs>(cost.duration_ns + static_cast<TimeNs>(swap_ns), 1);
   busy_ = true;
@@ -555,7 +592,8 @@ void Instance::on_complete() {
       const auto from = static_cast<std::size_t>(before / kv_.block_size());
       const auto to = std::min(static_cast<std::size_t>(r.prefilled_tokens / kv_.block_size()),
                                static_cast<std::size_t>(r.hashed_blocks_held));
-      if (to > from) kv_.mark_computed(std::span<const std::uint64_t>(r.block_hashes.data() + from, to - from));
+      if (to > from)
+        kv_.mark_computed(std::span<const std::uint64_t>(r.block_hashes.data() + from, to - from));
     }
     if (r.prefilled_tokens == r.prefill_target_tokens) {
       ongoing_prefills_.erase(std::find(ongoing_prefills_.begin(), ongoing_prefills_.end(), slot));
@@ -570,7 +608,7 @@ void Instance::on_complete() {
     return;
   }
   if (sim_.has_event_now()) {
-    wake();         // same-time arrivals and completions go first
+    wake();  // same-time arrivals and completions go first
   } else {
     on_schedule();  // nothing else happens at this instant: form the next batch now
   }
@@ -626,7 +664,8 @@ void Instance::check_consistency() const {
     } else if (r.phase != RequestPhase::kPrefill) {
       throw std::logic_error(me + ": non-running " + request_text(r) + " in the running set");
     }
-    if (r.instance_id != id_) throw std::logic_error(me + ": " + request_text(r) + " runs here but names another instance");
+    if (r.instance_id != id_)
+      throw std::logic_error(me + ": " + request_text(r) + " runs here but names another instance");
     private_held += blocks - r.hashed_blocks_held;
     hashed_held += r.hashed_blocks_held;
   }
@@ -638,15 +677,17 @@ void Instance::check_consistency() const {
   private_held += reserved_blocks_ + leased_private_blocks_;
   hashed_held += leased_hashed_refs_;
   if (private_held != kv_.private_blocks() || hashed_held != kv_.hashed_references()) {
-    throw std::logic_error(me + ": requests, leases and reservations hold " + std::to_string(private_held) +
-                           " private and " + std::to_string(hashed_held) + " shared KV blocks but the cache counts " +
-                           std::to_string(kv_.private_blocks()) + " and " + std::to_string(kv_.hashed_references()));
+    throw std::logic_error(
+        me + ": requests, leases and reservations hold " + std::to_string(private_held) +
+        " private and " + std::to_string(hashed_held) + " shared KV blocks but the cache counts " +
+        std::to_string(kv_.private_blocks()) + " and " + std::to_string(kv_.hashed_references()));
   }
   if (kv_.private_blocks() + kv_.live_hashed_blocks() != kv_.used_blocks()) {
     throw std::logic_error(me + ": KV cache books do not balance");
   }
   if (waiting_ != queue_->size()) {
-    throw std::logic_error(me + ": " + std::to_string(waiting_) + " requests wait but the queue order holds " +
+    throw std::logic_error(me + ": " + std::to_string(waiting_) +
+                           " requests wait but the queue order holds " +
                            std::to_string(queue_->size()));
   }
   for (RequestSlot slot : swapped_) swapped += requests_[slot].swapped_blocks;
@@ -654,8 +695,8 @@ void Instance::check_consistency() const {
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     if (members[g] != groups_[g].count()) {
       throw std::logic_error(me + ": decode group " + std::to_string(g) + " counts " +
-                             std::to_string(groups_[g].count()) + " members but " + std::to_string(members[g]) +
-                             " requests decode in it");
+                             std::to_string(groups_[g].count()) + " members but " +
+                             std::to_string(members[g]) + " requests decode in it");
     }
   }
 }

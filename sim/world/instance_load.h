@@ -28,7 +28,7 @@ struct InstanceLoad {
   std::int64_t running = 0;   // holding KV: prefilling or decoding
   std::int64_t decoding = 0;  // members of the decode groups
   std::int64_t swapped = 0;
-  std::int64_t handoff = 0;   // prefill done, waiting for a decode instance (prefill role)
+  std::int64_t handoff = 0;  // prefill done, waiting for a decode instance (prefill role)
   std::int64_t kv_total_blocks = 0;
   std::int64_t kv_free_blocks = 0;
   std::int64_t watermark_blocks = 0;

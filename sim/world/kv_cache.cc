@@ -8,7 +8,10 @@
 namespace servesim {
 
 KvCache::KvCache(std::int64_t total_blocks, int block_size_tokens, bool prefix_caching)
-    : total_(total_blocks), unallocated_(total_blocks), block_size_(block_size_tokens), prefix_caching_(prefix_caching) {
+    : total_(total_blocks),
+      unallocated_(total_blocks),
+      block_size_(block_size_tokens),
+      prefix_caching_(prefix_caching) {
   if (prefix_caching_) {
     slots_.resize(1024);
     mask_ = slots_.size() - 1;
@@ -43,7 +46,8 @@ void KvCache::erase_at(std::size_t i) {
   for (std::size_t j = (i + 1) & mask_; slots_[j].used; j = (j + 1) & mask_) {
     const std::size_t home = slots_[j].key & mask_;
     // Move j into the hole when its home is not cyclically in (hole, j].
-    const bool home_after_hole = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    const bool home_after_hole =
+        hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
     if (!home_after_hole) {
       slots_[hole] = slots_[j];
       hole = j;
@@ -134,7 +138,8 @@ void KvCache::take_unallocated_or_evict() {
 
 void KvCache::allocate(std::int64_t n) {
   if (n < 0 || n > free_blocks()) {
-    throw std::logic_error("KV cache over-allocation: " + std::to_string(n) + " > " + std::to_string(free_blocks()) + " free");
+    throw std::logic_error("KV cache over-allocation: " + std::to_string(n) + " > " +
+                           std::to_string(free_blocks()) + " free");
   }
   if (n <= unallocated_) {
     unallocated_ -= n;
@@ -146,7 +151,8 @@ void KvCache::allocate(std::int64_t n) {
 
 void KvCache::release(std::int64_t n) {
   if (n < 0 || n > private_) {
-    throw std::logic_error("KV cache over-release: " + std::to_string(n) + " > " + std::to_string(private_) + " private in use");
+    throw std::logic_error("KV cache over-release: " + std::to_string(n) + " > " +
+                           std::to_string(private_) + " private in use");
   }
   private_ -= n;
   unallocated_ += n;
@@ -202,7 +208,8 @@ void KvCache::mark_computed(std::span<const std::uint64_t> hashes) {
 void KvCache::release_hashed(std::span<const std::uint64_t> hashes, TimeNs now_ns) {
   for (std::uint64_t h : hashes) {
     const std::size_t i = find(h);
-    if (i == kNpos || slots_[i].refs <= 0) throw std::logic_error("KV cache: releasing an unreferenced prefix block");
+    if (i == kNpos || slots_[i].refs <= 0)
+      throw std::logic_error("KV cache: releasing an unreferenced prefix block");
     Slot& s = slots_[i];
     --references_;
     s.last_access_ns = now_ns;
@@ -222,15 +229,16 @@ void kv_block_hashes(std::span<const std::uint64_t> prefix_hashes, std::int32_t 
                      std::int32_t tokens, int block_size, std::vector<std::uint64_t>& out) {
   out.clear();
   if (prefix_hashes.empty() || prefix_block_tokens <= 0) return;
-  const std::int64_t known_tokens =
-      std::min<std::int64_t>(tokens, static_cast<std::int64_t>(prefix_hashes.size()) * prefix_block_tokens);
+  const std::int64_t known_tokens = std::min<std::int64_t>(
+      tokens, static_cast<std::int64_t>(prefix_hashes.size()) * prefix_block_tokens);
   const std::int64_t full_blocks = known_tokens / block_size;
   out.reserve(static_cast<std::size_t>(full_blocks));
   for (std::int64_t i = 0; i < full_blocks; ++i) {
-    const std::int64_t end = (i + 1) * block_size;        // tokens covered by KV blocks 0..i
+    const std::int64_t end = (i + 1) * block_size;           // tokens covered by KV blocks 0..i
     const std::int64_t j = (end - 1) / prefix_block_tokens;  // source block holding the last one
     const std::int64_t into = end - j * prefix_block_tokens;
-    std::uint64_t state = prefix_hashes[static_cast<std::size_t>(j)] ^ (static_cast<std::uint64_t>(into) * 0x9E3779B97F4A7C15ULL);
+    std::uint64_t state = prefix_hashes[static_cast<std::size_t>(j)] ^
+                          (static_cast<std::uint64_t>(into) * 0x9E3779B97F4A7C15ULL);
     out.push_back(splitmix64(state));
   }
 }

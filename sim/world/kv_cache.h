@@ -42,7 +42,9 @@ class KvCache {
   std::int64_t used_blocks() const { return total_ - free_blocks(); }
   int block_size() const { return block_size_; }
   bool prefix_caching() const { return prefix_caching_; }
-  std::int64_t blocks_for_tokens(std::int64_t tokens) const { return (tokens + block_size_ - 1) / block_size_; }
+  std::int64_t blocks_for_tokens(std::int64_t tokens) const {
+    return (tokens + block_size_ - 1) / block_size_;
+  }
 
   // Private blocks. REQUIRES: n <= free_blocks() (evicts cached blocks as needed).
   void allocate(std::int64_t n);
@@ -51,9 +53,10 @@ class KvCache {
 
   // --- prefix cache (no-ops / empty answers when prefix caching is off)
   struct Match {
-    std::int32_t present = 0;    // leading hashes that are cached (live or evictable)
-    std::int32_t computed = 0;   // leading hashes cached and computed (usable as a hit)
-    std::int32_t evictable = 0;  // among the present ones, evictable (reviving one consumes a free block)
+    std::int32_t present = 0;   // leading hashes that are cached (live or evictable)
+    std::int32_t computed = 0;  // leading hashes cached and computed (usable as a hit)
+    std::int32_t evictable =
+        0;  // among the present ones, evictable (reviving one consumes a free block)
   };
   Match match(std::span<const std::uint64_t> hashes) const;
   // Takes a reference on hashes[0, present) (reviving evictable ones) and creates entries, each
@@ -77,7 +80,7 @@ class KvCache {
     TimeNs last_access_ns = 0;
     std::uint32_t stamp = 0;  // matches the evictor item that may evict it
     std::int32_t refs = 0;
-    std::int32_t depth = 0;   // index of the block in its prefix (deeper = longer prefix)
+    std::int32_t depth = 0;  // index of the block in its prefix (deeper = longer prefix)
     bool used = false;
     bool computed = false;
   };
@@ -118,7 +121,7 @@ class KvCache {
   std::vector<Slot> slots_;  // power-of-two size; load factor <= 1/2
   std::size_t size_ = 0;
   std::size_t mask_ = 0;
-  std::vector<EvictItem> fifo_;     // items [fifo_head_, end) in eviction order
+  std::vector<EvictItem> fifo_;  // items [fifo_head_, end) in eviction order
   std::size_t fifo_head_ = 0;
   std::vector<EvictItem> pending_;  // released at pending_time_, not yet ordered
   TimeNs pending_time_ = -1;

@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "sim/core/time.h"
-#include <span>
-
 #include "sim/world/instance_load.h"
 #include "sim/world/request_state.h"
 
@@ -16,17 +15,17 @@ namespace servesim {
 
 struct IterationRecord {
   std::int32_t instance_id = 0;
-  std::int64_t iteration = 0;      // per instance, from 0
+  std::int64_t iteration = 0;  // per instance, from 0
   TimeNs start_ns = 0;
   TimeNs duration_ns = 0;
-  std::int64_t prefill_tokens = 0; // new tokens computed for prefill segments
-  std::int64_t decode_tokens = 0;  // one per decoding request
-  std::int64_t num_prefills = 0;   // prefill segments
-  std::int64_t batch_size = 0;     // sequences in the batch (segments + decodes)
-  std::int64_t kv_blocks_used = 0; // after the batch was formed
+  std::int64_t prefill_tokens = 0;  // new tokens computed for prefill segments
+  std::int64_t decode_tokens = 0;   // one per decoding request
+  std::int64_t num_prefills = 0;    // prefill segments
+  std::int64_t batch_size = 0;      // sequences in the batch (segments + decodes)
+  std::int64_t kv_blocks_used = 0;  // after the batch was formed
   std::int64_t kv_blocks_total = 0;
-  std::int64_t running = 0;        // requests holding KV on the instance
-  std::int64_t token_budget = 0;   // the batcher's limits, for the invariant checker
+  std::int64_t running = 0;       // requests holding KV on the instance
+  std::int64_t token_budget = 0;  // the batcher's limits, for the invariant checker
   std::int64_t seq_budget = 0;
 };
 
@@ -47,20 +46,34 @@ class Observer {
   // Every instance's load at `now` (output.sample_every_s), live instances in id order.
   virtual void on_sample(TimeNs /*now*/, std::span<const InstanceLoad> /*loads*/) {}
   // An instance changed state at `now` (also once at the start of the run, from kStarting).
-  virtual void on_instance_state(InstanceId /*instance*/, InstanceState /*from*/, InstanceState /*to*/,
-                                 TimeNs /*now*/) {}
+  virtual void on_instance_state(InstanceId /*instance*/, InstanceState /*from*/,
+                                 InstanceState /*to*/, TimeNs /*now*/) {}
 };
 
 class SignalBus {
  public:
   void subscribe(Observer* o) { observers_.push_back(o); }
-  void arrival(const RequestState& r) { for (auto* o : observers_) o->on_arrival(r); }
-  void reject(const RequestState& r) { for (auto* o : observers_) o->on_reject(r); }
-  void admit(const RequestState& r) { for (auto* o : observers_) o->on_admit(r); }
-  void first_token(const RequestState& r) { for (auto* o : observers_) o->on_first_token(r); }
-  void preempt(const RequestState& r) { for (auto* o : observers_) o->on_preempt(r); }
-  void finish(const RequestState& r) { for (auto* o : observers_) o->on_finish(r); }
-  void iteration(const IterationRecord& it) { for (auto* o : observers_) o->on_iteration(it); }
+  void arrival(const RequestState& r) {
+    for (auto* o : observers_) o->on_arrival(r);
+  }
+  void reject(const RequestState& r) {
+    for (auto* o : observers_) o->on_reject(r);
+  }
+  void admit(const RequestState& r) {
+    for (auto* o : observers_) o->on_admit(r);
+  }
+  void first_token(const RequestState& r) {
+    for (auto* o : observers_) o->on_first_token(r);
+  }
+  void preempt(const RequestState& r) {
+    for (auto* o : observers_) o->on_preempt(r);
+  }
+  void finish(const RequestState& r) {
+    for (auto* o : observers_) o->on_finish(r);
+  }
+  void iteration(const IterationRecord& it) {
+    for (auto* o : observers_) o->on_iteration(it);
+  }
   void tbt(InstanceId instance, TimeNs gap_ns, std::int64_t count) {
     for (auto* o : observers_) o->on_tbt(instance, gap_ns, count);
   }

@@ -26,7 +26,7 @@ namespace servesim {
 
 using RequestSlot = std::uint32_t;  // index into the cluster's request table (recycled)
 inline constexpr RequestSlot kNoSlot = ~RequestSlot{0};
-using InstanceId = std::int32_t;    // stable for the run; never reused
+using InstanceId = std::int32_t;  // stable for the run; never reused
 
 enum class RequestPhase : std::uint8_t {
   kWaiting,
@@ -59,9 +59,9 @@ struct RequestState {
   std::int32_t cached_tokens = 0;          // prefix-cache hits at the last admission
 
   // ---- KV on the instance it runs on (see "Residency" above)
-  std::int64_t kv_blocks = 0;       // blocks held on the device (hashed + private); stale while
-                                    // decoding: DecodeGroup::blocks_of gives the live count
-  std::int64_t swapped_blocks = 0;  // blocks held in host memory while swapped
+  std::int64_t kv_blocks = 0;           // blocks held on the device (hashed + private); stale while
+                                        // decoding: DecodeGroup::blocks_of gives the live count
+  std::int64_t swapped_blocks = 0;      // blocks held in host memory while swapped
   std::int32_t hashed_blocks_held = 0;  // references held on block_hashes[0, n)
   // Prefix caching: hashes of the request's full prompt blocks for a block size of
   // `block_hashes_block_size` tokens (0: not computed). Recomputed on an instance whose block

@@ -34,8 +34,8 @@ void run(benchmark::State& state, const Model& m, int segments) {
   for (auto _ : state) {
     const std::int64_t decodes = 32 + (i & 63);
     segs[0].new_tokens = static_cast<std::int32_t>(256 + (i & 255));
-    const BatchShape b{std::span<const PrefillSegment>(segs, static_cast<std::size_t>(segments)), decodes,
-                       decodes * (1000 + (i & 1023))};
+    const BatchShape b{std::span<const PrefillSegment>(segs, static_cast<std::size_t>(segments)),
+                       decodes, decodes * (1000 + (i & 1023))};
     sink += m.estimate(b).duration_ns;
     ++i;
   }
@@ -113,13 +113,16 @@ BENCHMARK(BM_Measured_Synthetic)->Arg(0)->Arg(2)->Arg(4);
 
 void BM_Measured_AiconfiguratorH100(benchmark::State& state) {
   const char* env = std::getenv("SERVESIM_DATA_DIR");
-  const std::string dir = std::string(env && *env ? env : "../shared/data") + "/profiles/aiconfigurator/h100_sxm";
+  const std::string dir =
+      std::string(env && *env ? env : "../shared/data") + "/profiles/aiconfigurator/h100_sxm";
   if (!std::filesystem::exists(dir)) {
-    state.SkipWithError("../shared/data/profiles/aiconfigurator/h100_sxm absent (set SERVESIM_DATA_DIR)");
+    state.SkipWithError(
+        "../shared/data/profiles/aiconfigurator/h100_sxm absent (set SERVESIM_DATA_DIR)");
     return;
   }
-  const MeasuredCostModel m(deployment("llama-3-70b", 4), load_profile_tables({dir}, ImportOptions{}),
-                            RooflineParams{}, MeasuredOptions{});
+  const MeasuredCostModel m(deployment("llama-3-70b", 4),
+                            load_profile_tables({dir}, ImportOptions{}), RooflineParams{},
+                            MeasuredOptions{});
   run(state, m, static_cast<int>(state.range(0)));
 }
 BENCHMARK(BM_Measured_AiconfiguratorH100)->Arg(0)->Arg(2);

@@ -15,15 +15,16 @@ void BM_EventQueueHold(benchmark::State& state) {
   Rng rng(1);
   std::int64_t counter = 0;
   for (std::size_t i = 0; i < pending; ++i) {
-    q.schedule(static_cast<TimeNs>(rng.uniform_int(0, 1'000'000)), Phase::kCompletion, [&counter] { ++counter; });
+    q.schedule(static_cast<TimeNs>(rng.uniform_int(0, 1'000'000)), Phase::kCompletion,
+               [&counter] { ++counter; });
   }
   TimeNs t = 0;
   EventQueue::Handler h;
   for (auto _ : state) {
     q.pop(t, h);
     h();
-    q.schedule(t + static_cast<TimeNs>(rng.uniform_int(1, 1'000'000)), static_cast<Phase>(counter % kNumPhases),
-               [&counter] { ++counter; });
+    q.schedule(t + static_cast<TimeNs>(rng.uniform_int(1, 1'000'000)),
+               static_cast<Phase>(counter % kNumPhases), [&counter] { ++counter; });
   }
   state.SetItemsProcessed(state.iterations());  // one push + one pop per item
   benchmark::DoNotOptimize(counter);

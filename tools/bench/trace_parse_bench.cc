@@ -35,7 +35,8 @@ class Files {
 
  private:
   Files() {
-    const auto dir = std::filesystem::temp_directory_path() / ("servesim_trace_bench_" + std::to_string(::getpid()));
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("servesim_trace_bench_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     dir_ = dir.string();
     Rng rng(1, "bench");
@@ -45,7 +46,8 @@ class Files {
       char buf[96];
       for (std::int64_t i = 0; i < kCsvRows; ++i) {
         t += rng.exponential(5.0);
-        std::snprintf(buf, sizeof buf, "%.6f,%lld,%lld\n", t, static_cast<long long>(rng.uniform_int(2, 8000)),
+        std::snprintf(buf, sizeof buf, "%.6f,%lld,%lld\n", t,
+                      static_cast<long long>(rng.uniform_int(2, 8000)),
                       static_cast<long long>(rng.uniform_int(1, 1000)));
         out += buf;
       }
@@ -57,9 +59,12 @@ class Files {
       for (std::int64_t i = 0; i < kCsvRows; ++i) {
         t_100ns += static_cast<std::int64_t>(rng.exponential(5.0) * 1e7);
         const std::int64_t sec = t_100ns / 10'000'000, frac = t_100ns % 10'000'000;
-        std::snprintf(buf, sizeof buf, "2023-11-%02lld %02lld:%02lld:%02lld.%07lld,%lld,%lld\r\n", static_cast<long long>(16 + sec / 86400),
-                      static_cast<long long>((sec / 3600) % 24), static_cast<long long>((sec / 60) % 60), static_cast<long long>(sec % 60), static_cast<long long>(frac), static_cast<long long>(rng.uniform_int(2, 8000)),
-                      static_cast<long long>(rng.uniform_int(1, 1000)));
+        std::snprintf(
+            buf, sizeof buf, "2023-11-%02lld %02lld:%02lld:%02lld.%07lld,%lld,%lld\r\n",
+            static_cast<long long>(16 + sec / 86400), static_cast<long long>((sec / 3600) % 24),
+            static_cast<long long>((sec / 60) % 60), static_cast<long long>(sec % 60),
+            static_cast<long long>(frac), static_cast<long long>(rng.uniform_int(2, 8000)),
+            static_cast<long long>(rng.uniform_int(1, 1000)));
         out += buf;
       }
     });
@@ -68,7 +73,8 @@ class Files {
       std::int64_t t_ms = 0, next_id = 0;
       for (std::int64_t i = 0; i < kJsonRows; ++i) {
         t_ms += rng.uniform_int(0, 600);
-        out += "{\"timestamp\": " + std::to_string(t_ms) + ", \"input_length\": 12000, \"output_length\": " +
+        out += "{\"timestamp\": " + std::to_string(t_ms) +
+               ", \"input_length\": 12000, \"output_length\": " +
                std::to_string(rng.uniform_int(1, 1000)) + ", \"hash_ids\": [";
         for (int k = 0; k < 24; ++k) out += (k ? ", " : "") + std::to_string(next_id++);
         out += "]}\n";
@@ -103,7 +109,8 @@ class Files {
   std::string dir_;
 };
 
-void parse_all(benchmark::State& state, const std::string& impl, const std::string& path, std::int64_t rows) {
+void parse_all(benchmark::State& state, const std::string& impl, const std::string& path,
+               std::int64_t rows) {
   const std::string yaml = "impl: " + impl + "\npath: '" + path + "'\n";
   for (auto _ : state) {
     auto tree = ConfigTree::parse(yaml, "bench");
@@ -115,13 +122,22 @@ void parse_all(benchmark::State& state, const std::string& impl, const std::stri
     benchmark::DoNotOptimize(r);
   }
   state.SetItemsProcessed(state.iterations() * rows);
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(std::filesystem::file_size(path)));
+  state.SetBytesProcessed(state.iterations() *
+                          static_cast<std::int64_t>(std::filesystem::file_size(path)));
 }
 
-void BM_CsvVidur(benchmark::State& state) { parse_all(state, "vidur", Files::get().vidur, Files::kCsvRows); }
-void BM_CsvAzure(benchmark::State& state) { parse_all(state, "azure", Files::get().azure, Files::kCsvRows); }
-void BM_JsonlMooncake(benchmark::State& state) { parse_all(state, "mooncake", Files::get().mooncake, Files::kJsonRows); }
-void BM_JsonlServesim(benchmark::State& state) { parse_all(state, "servesim_jsonl", Files::get().servesim, Files::kJsonRows); }
+void BM_CsvVidur(benchmark::State& state) {
+  parse_all(state, "vidur", Files::get().vidur, Files::kCsvRows);
+}
+void BM_CsvAzure(benchmark::State& state) {
+  parse_all(state, "azure", Files::get().azure, Files::kCsvRows);
+}
+void BM_JsonlMooncake(benchmark::State& state) {
+  parse_all(state, "mooncake", Files::get().mooncake, Files::kJsonRows);
+}
+void BM_JsonlServesim(benchmark::State& state) {
+  parse_all(state, "servesim_jsonl", Files::get().servesim, Files::kJsonRows);
+}
 
 BENCHMARK(BM_CsvVidur)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CsvAzure)->Unit(benchmark::kMillisecond)->UseRealTime();

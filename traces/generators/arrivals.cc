@@ -15,7 +15,8 @@ namespace {
 class PoissonArrivals final : public ArrivalProcess {
  public:
   PoissonArrivals(ConfigNode& cfg, const TraceContext&)
-      : rate_per_s_(cfg.required<double>("rate_per_s", "mean arrival rate, requests per second", Positive())) {}
+      : rate_per_s_(cfg.required<double>("rate_per_s", "mean arrival rate, requests per second",
+                                         Positive())) {}
   TimeNs next_arrival_ns(TimeNs prev_ns, Rng& rng) override {
     return prev_ns + s_to_ns(rng.exponential(rate_per_s_));
   }
@@ -29,7 +30,8 @@ class PoissonArrivals final : public ArrivalProcess {
 class UniformArrivals final : public ArrivalProcess {
  public:
   UniformArrivals(ConfigNode& cfg, const TraceContext&)
-      : rate_per_s_(cfg.required<double>("rate_per_s", "arrival rate, requests per second", Positive())) {}
+      : rate_per_s_(
+            cfg.required<double>("rate_per_s", "arrival rate, requests per second", Positive())) {}
   TimeNs next_arrival_ns(TimeNs prev_ns, Rng&) override {
     if (first_) {
       first_ = false;
@@ -49,12 +51,17 @@ class UniformArrivals final : public ArrivalProcess {
 class GammaArrivals final : public ArrivalProcess {
  public:
   GammaArrivals(ConfigNode& cfg, const TraceContext&)
-      : rate_per_s_(cfg.required<double>("rate_per_s", "mean arrival rate, requests per second", Positive())),
-        cv_(cfg.get<double>("cv", 1.0, "coefficient of variation of the inter-arrival gaps (1 = Poisson)", InRange(0.01, 30))) {
+      : rate_per_s_(cfg.required<double>("rate_per_s", "mean arrival rate, requests per second",
+                                         Positive())),
+        cv_(cfg.get<double>("cv", 1.0,
+                            "coefficient of variation of the inter-arrival gaps (1 = Poisson)",
+                            InRange(0.01, 30))) {
     shape_ = 1.0 / (cv_ * cv_);
     scale_s_ = 1.0 / (rate_per_s_ * shape_);
   }
-  TimeNs next_arrival_ns(TimeNs prev_ns, Rng& rng) override { return prev_ns + s_to_ns(scale_s_ * rng.gamma(shape_)); }
+  TimeNs next_arrival_ns(TimeNs prev_ns, Rng& rng) override {
+    return prev_ns + s_to_ns(scale_s_ * rng.gamma(shape_));
+  }
   double mean_rate_per_s() const override { return rate_per_s_; }
 
  private:
@@ -66,12 +73,16 @@ class GammaArrivals final : public ArrivalProcess {
 class WeibullArrivals final : public ArrivalProcess {
  public:
   WeibullArrivals(ConfigNode& cfg, const TraceContext&)
-      : rate_per_s_(cfg.required<double>("rate_per_s", "mean arrival rate, requests per second", Positive())),
-        shape_(cfg.get<double>("shape", 1.0, "Weibull shape k of the gaps (< 1 bursty, 1 = Poisson)", InRange(0.05, 100))) {
+      : rate_per_s_(cfg.required<double>("rate_per_s", "mean arrival rate, requests per second",
+                                         Positive())),
+        shape_(cfg.get<double>("shape", 1.0,
+                               "Weibull shape k of the gaps (< 1 bursty, 1 = Poisson)",
+                               InRange(0.05, 100))) {
     scale_s_ = 1.0 / (rate_per_s_ * std::tgamma(1.0 + 1.0 / shape_));
   }
   TimeNs next_arrival_ns(TimeNs prev_ns, Rng& rng) override {
-    return prev_ns + s_to_ns(scale_s_ * std::pow(-std::log(rng.uniform01_open_low()), 1.0 / shape_));
+    return prev_ns +
+           s_to_ns(scale_s_ * std::pow(-std::log(rng.uniform01_open_low()), 1.0 / shape_));
   }
   double mean_rate_per_s() const override { return rate_per_s_; }
 
@@ -86,10 +97,14 @@ class WeibullArrivals final : public ArrivalProcess {
 class MmppArrivals final : public ArrivalProcess {
  public:
   MmppArrivals(ConfigNode& cfg, const TraceContext&)
-      : rate_on_(cfg.required<double>("rate_on_per_s", "arrival rate during a burst (on), requests per second", Positive())),
-        rate_off_(cfg.get<double>("rate_off_per_s", 0.0, "arrival rate between bursts (off), requests per second", NonNegative())),
+      : rate_on_(cfg.required<double>(
+            "rate_on_per_s", "arrival rate during a burst (on), requests per second", Positive())),
+        rate_off_(cfg.get<double>("rate_off_per_s", 0.0,
+                                  "arrival rate between bursts (off), requests per second",
+                                  NonNegative())),
         mean_on_s_(cfg.required<double>("mean_on_s", "mean duration of a burst, s", Positive())),
-        mean_off_s_(cfg.required<double>("mean_off_s", "mean duration between bursts, s", Positive())) {}
+        mean_off_s_(
+            cfg.required<double>("mean_off_s", "mean duration between bursts, s", Positive())) {}
   TimeNs next_arrival_ns(TimeNs prev_ns, Rng& rng) override {
     if (!started_) {
       started_ = true;
@@ -127,10 +142,16 @@ class MmppArrivals final : public ArrivalProcess {
 class DiurnalArrivals final : public ArrivalProcess {
  public:
   DiurnalArrivals(ConfigNode& cfg, const TraceContext&)
-      : rate_per_s_(cfg.required<double>("rate_per_s", "mean arrival rate over a period, requests per second", Positive())),
-        amplitude_(cfg.get<double>("amplitude", 0.5, "relative swing of the rate: peak = mean·(1 + amplitude)", Fraction())),
-        period_s_(cfg.get<double>("period_s", 86400.0, "length of one cycle, s (a day by default)", Positive())),
-        peak_s_(cfg.get<double>("peak_s", period_s_ / 2, "time of the peak rate within the cycle, s (default: mid-cycle)", NonNegative())) {}
+      : rate_per_s_(cfg.required<double>(
+            "rate_per_s", "mean arrival rate over a period, requests per second", Positive())),
+        amplitude_(cfg.get<double>("amplitude", 0.5,
+                                   "relative swing of the rate: peak = mean·(1 + amplitude)",
+                                   Fraction())),
+        period_s_(cfg.get<double>("period_s", 86400.0, "length of one cycle, s (a day by default)",
+                                  Positive())),
+        peak_s_(cfg.get<double>("peak_s", period_s_ / 2,
+                                "time of the peak rate within the cycle, s (default: mid-cycle)",
+                                NonNegative())) {}
   TimeNs next_arrival_ns(TimeNs prev_ns, Rng& rng) override {
     const double max_rate = rate_per_s_ * (1.0 + amplitude_);
     double t = ns_to_s(prev_ns);
@@ -141,7 +162,8 @@ class DiurnalArrivals final : public ArrivalProcess {
   }
   double mean_rate_per_s() const override { return rate_per_s_; }
   double rate_at(double t_s) const {
-    return rate_per_s_ * (1.0 + amplitude_ * std::cos(6.283185307179586 * (t_s - peak_s_) / period_s_));
+    return rate_per_s_ *
+           (1.0 + amplitude_ * std::cos(6.283185307179586 * (t_s - peak_s_) / period_s_));
   }
 
  private:
@@ -153,7 +175,8 @@ class DiurnalArrivals final : public ArrivalProcess {
 class RateCurveArrivals final : public ArrivalProcess {
  public:
   RateCurveArrivals(ConfigNode& cfg, const TraceContext&) {
-    rates_ = cfg.required<std::vector<double>>("rates_per_s", "arrival rate of each interval, requests per second", NonNegative());
+    rates_ = cfg.required<std::vector<double>>(
+        "rates_per_s", "arrival rate of each interval, requests per second", NonNegative());
     interval_s_ = cfg.get<double>("interval_s", 3600.0, "length of each interval, s", Positive());
     if (rates_.empty()) cfg.fail("rates_per_s", "needs at least one rate");
     double sum = 0;
@@ -165,7 +188,8 @@ class RateCurveArrivals final : public ArrivalProcess {
     double t = ns_to_s(prev_ns);
     while (true) {
       const double k = std::floor(t / interval_s_);
-      const double rate = rates_[static_cast<std::size_t>(std::fmod(k, static_cast<double>(rates_.size())))];
+      const double rate =
+          rates_[static_cast<std::size_t>(std::fmod(k, static_cast<double>(rates_.size())))];
       const double end = (k + 1) * interval_s_;
       const double g = rate > 0 ? rng.exponential(rate) : std::numeric_limits<double>::infinity();
       if (t + g < end) return s_to_ns(t + g);
@@ -181,16 +205,20 @@ class RateCurveArrivals final : public ArrivalProcess {
 
 }  // namespace
 
-SERVESIM_REGISTER(ArrivalProcess, GammaArrivals, "gamma",
-                  "renewal process with Gamma gaps: mean rate rate_per_s, gap CV cv (1 = Poisson, >1 bursty)")
+SERVESIM_REGISTER(
+    ArrivalProcess, GammaArrivals, "gamma",
+    "renewal process with Gamma gaps: mean rate rate_per_s, gap CV cv (1 = Poisson, >1 bursty)")
 SERVESIM_REGISTER(ArrivalProcess, WeibullArrivals, "weibull",
                   "renewal process with Weibull gaps of the given shape, mean rate rate_per_s")
 SERVESIM_REGISTER(ArrivalProcess, MmppArrivals, "mmpp",
-                  "on/off bursts: 2-state Markov-modulated Poisson (rate_on_per_s, rate_off_per_s, mean_on_s, mean_off_s)")
-SERVESIM_REGISTER(ArrivalProcess, DiurnalArrivals, "diurnal",
-                  "Poisson with a sinusoidal daily rate: rate_per_s·(1 + amplitude·cos(2π(t − peak_s)/period_s))")
-SERVESIM_REGISTER(ArrivalProcess, RateCurveArrivals, "rate_curve",
-                  "Poisson with a piecewise-constant rate curve rates_per_s (one per interval_s, cycled)")
+                  "on/off bursts: 2-state Markov-modulated Poisson (rate_on_per_s, rate_off_per_s, "
+                  "mean_on_s, mean_off_s)")
+SERVESIM_REGISTER(
+    ArrivalProcess, DiurnalArrivals, "diurnal",
+    "Poisson with a sinusoidal daily rate: rate_per_s·(1 + amplitude·cos(2π(t − peak_s)/period_s))")
+SERVESIM_REGISTER(
+    ArrivalProcess, RateCurveArrivals, "rate_curve",
+    "Poisson with a piecewise-constant rate curve rates_per_s (one per interval_s, cycled)")
 SERVESIM_REGISTER(ArrivalProcess, PoissonArrivals, "poisson",
                   "Poisson process: exponential inter-arrival gaps (rate_per_s)")
 SERVESIM_REGISTER(ArrivalProcess, UniformArrivals, "uniform",

@@ -22,8 +22,10 @@ struct Clip {
   std::int32_t min;
   std::int32_t max;
   Clip(ConfigNode& cfg) {
-    min = static_cast<std::int32_t>(cfg.get<std::int64_t>("min", 1, "smallest token count drawn (clip)", InRange(1, kMaxTokens)));
-    max = static_cast<std::int32_t>(cfg.get<std::int64_t>("max", kMaxTokens, "largest token count drawn (clip)", InRange(1, kMaxTokens)));
+    min = static_cast<std::int32_t>(cfg.get<std::int64_t>(
+        "min", 1, "smallest token count drawn (clip)", InRange(1, kMaxTokens)));
+    max = static_cast<std::int32_t>(cfg.get<std::int64_t>(
+        "max", kMaxTokens, "largest token count drawn (clip)", InRange(1, kMaxTokens)));
     if (max < min) cfg.fail("max", "must be >= min (" + std::to_string(min) + ")");
   }
   std::int32_t apply(double x) const {
@@ -38,7 +40,8 @@ class FixedLength final : public LengthDistribution {
  public:
   explicit FixedLength(std::int32_t value) : value_(value) {}
   FixedLength(ConfigNode& cfg, const TraceContext&)
-      : value_(static_cast<std::int32_t>(cfg.required<std::int64_t>("value", "the token count of every request", InRange(1, kMaxTokens)))) {}
+      : value_(static_cast<std::int32_t>(cfg.required<std::int64_t>(
+            "value", "the token count of every request", InRange(1, kMaxTokens)))) {}
   std::int32_t sample(Rng&) override { return value_; }
   double mean() const override { return value_; }
 
@@ -49,11 +52,15 @@ class FixedLength final : public LengthDistribution {
 class UniformLength final : public LengthDistribution {
  public:
   UniformLength(ConfigNode& cfg, const TraceContext&) {
-    lo_ = cfg.required<std::int64_t>("min", "smallest token count (inclusive)", InRange(1, kMaxTokens));
-    hi_ = cfg.required<std::int64_t>("max", "largest token count (inclusive)", InRange(1, kMaxTokens));
+    lo_ = cfg.required<std::int64_t>("min", "smallest token count (inclusive)",
+                                     InRange(1, kMaxTokens));
+    hi_ = cfg.required<std::int64_t>("max", "largest token count (inclusive)",
+                                     InRange(1, kMaxTokens));
     if (hi_ < lo_) cfg.fail("max", "must be >= min (" + std::to_string(lo_) + ")");
   }
-  std::int32_t sample(Rng& rng) override { return static_cast<std::int32_t>(rng.uniform_int(lo_, hi_)); }
+  std::int32_t sample(Rng& rng) override {
+    return static_cast<std::int32_t>(rng.uniform_int(lo_, hi_));
+  }
   double mean() const override { return 0.5 * static_cast<double>(lo_ + hi_); }
 
  private:
@@ -85,7 +92,9 @@ class LognormalLength final : public LengthDistribution {
     sigma_ = std::sqrt(std::log1p(cv_ * cv_));
     mu_ = std::log(mean_) - 0.5 * sigma_ * sigma_;
   }
-  std::int32_t sample(Rng& rng) override { return clip_.apply(std::exp(mu_ + sigma_ * rng.normal())); }
+  std::int32_t sample(Rng& rng) override {
+    return clip_.apply(std::exp(mu_ + sigma_ * rng.normal()));
+  }
   double mean() const override { return mean_; }
 
  private:
@@ -99,7 +108,8 @@ class LognormalLength final : public LengthDistribution {
 class ZipfLength final : public LengthDistribution {
  public:
   ZipfLength(ConfigNode& cfg, const TraceContext&) {
-    min_ = cfg.get<std::int64_t>("min", 1, "smallest token count (the most likely one)", InRange(1, kMaxTokens));
+    min_ = cfg.get<std::int64_t>("min", 1, "smallest token count (the most likely one)",
+                                 InRange(1, kMaxTokens));
     max_ = cfg.required<std::int64_t>("max", "largest token count", InRange(1, kMaxTokens));
     s_ = cfg.get<double>("exponent", 1.0, "Zipf exponent s: P(rank k) ∝ k^-s", InRange(0.01, 20));
     if (max_ < min_) cfg.fail("max", "must be >= min (" + std::to_string(min_) + ")");
@@ -119,7 +129,9 @@ class ZipfLength final : public LengthDistribution {
     if (n > exact) {
       const double a = static_cast<double>(exact) + 0.5, b = n_ + 0.5;
       z += (big_h(b) - big_h(a));
-      zk += std::abs(s_ - 2.0) < 1e-9 ? std::log(b / a) : (std::pow(b, 2.0 - s_) - std::pow(a, 2.0 - s_)) / (2.0 - s_);
+      zk += std::abs(s_ - 2.0) < 1e-9
+                ? std::log(b / a)
+                : (std::pow(b, 2.0 - s_) - std::pow(a, 2.0 - s_)) / (2.0 - s_);
     }
     mean_ = static_cast<double>(min_ - 1) + zk / z;
   }
@@ -130,7 +142,8 @@ class ZipfLength final : public LengthDistribution {
       double k = std::floor(x + 0.5);
       if (k < 1) k = 1;
       if (k > n_) k = n_;
-      if (k - x <= squeeze_ || u >= big_h(k + 0.5) - h(k)) return static_cast<std::int32_t>(min_ - 1 + static_cast<std::int64_t>(k));
+      if (k - x <= squeeze_ || u >= big_h(k + 0.5) - h(k))
+        return static_cast<std::int32_t>(min_ - 1 + static_cast<std::int64_t>(k));
     }
   }
   double mean() const override { return mean_; }
@@ -152,7 +165,8 @@ class ZipfLength final : public LengthDistribution {
     return std::abs(x) > 1e-8 ? std::log1p(x) / x : 1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x));
   }
   static double helper_expm1(double x) {  // (exp(x) − 1) / x
-    return std::abs(x) > 1e-8 ? std::expm1(x) / x : 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
+    return std::abs(x) > 1e-8 ? std::expm1(x) / x
+                              : 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
   }
   std::int64_t min_ = 1, max_ = 1;
   double s_ = 1, n_ = 1, h_x1_ = 0, h_n_ = 0, squeeze_ = 0, mean_ = 1;
@@ -162,11 +176,14 @@ class ZipfLength final : public LengthDistribution {
 class PmfLength final : public LengthDistribution {
  public:
   PmfLength(ConfigNode& cfg, const TraceContext&) {
-    const auto values = cfg.required<std::vector<std::int64_t>>("values", "token counts", InRange(1, kMaxTokens));
-    const auto weights = cfg.required<std::vector<double>>("weights", "relative probability of each value", NonNegative());
+    const auto values =
+        cfg.required<std::vector<std::int64_t>>("values", "token counts", InRange(1, kMaxTokens));
+    const auto weights = cfg.required<std::vector<double>>(
+        "weights", "relative probability of each value", NonNegative());
     if (values.empty()) cfg.fail("values", "needs at least one value");
     if (weights.size() != values.size()) cfg.fail("weights", "needs one entry per value");
-    for (std::size_t i = 0; i < values.size(); ++i) pmf_.add(static_cast<std::int32_t>(values[i]), weights[i]);
+    for (std::size_t i = 0; i < values.size(); ++i)
+      pmf_.add(static_cast<std::int32_t>(values[i]), weights[i]);
     if (pmf_.empty()) cfg.fail("weights", "needs at least one weight > 0");
   }
   std::int32_t sample(Rng& rng) override { return pmf_.sample(rng); }
@@ -183,8 +200,10 @@ class PmfLength final : public LengthDistribution {
 class EmpiricalLength final : public LengthDistribution {
  public:
   EmpiricalLength(ConfigNode& cfg, const TraceContext& ctx) {
-    const std::string path = read_path_key(cfg, ctx, "trace file (CSV with a header, or JSONL) holding the lengths");
-    const std::string column = cfg.required<std::string>("column", "CSV header name or JSON key of the length column");
+    const std::string path =
+        read_path_key(cfg, ctx, "trace file (CSV with a header, or JSONL) holding the lengths");
+    const std::string column =
+        cfg.required<std::string>("column", "CSV header name or JSON key of the length column");
     const bool jsonl = path.size() >= 5 && (path.ends_with(".jsonl") || path.ends_with(".json"));
     LineReader in(path);
     std::string_view line;
@@ -197,25 +216,31 @@ class EmpiricalLength final : public LengthDistribution {
       if (trim(line).empty()) continue;
       std::string_view text;
       if (jsonl) {
-        if (!scan_json_line(line, fields, error)) throw InputError(in.where() + ": malformed JSON: " + error);
+        if (!scan_json_line(line, fields, error))
+          throw InputError(in.where() + ": malformed JSON: " + error);
         const JsonField* f = find_json_field(fields, column, hint);
         if (!f) throw InputError(in.where() + ": missing field '" + column + "'");
         text = f->value;
       } else {
-        if (!split_csv(line, ',', cells, scratch)) throw InputError(in.where() + ": unterminated quoted field");
+        if (!split_csv(line, ',', cells, scratch))
+          throw InputError(in.where() + ": unterminated quoted field");
         if (index < 0) {
           for (std::size_t i = 0; i < cells.size(); ++i) {
             if (trim(cells[i]) == column) index = static_cast<int>(i);
           }
-          if (index < 0) throw InputError(in.where() + ": missing column '" + column + "' in the header");
+          if (index < 0)
+            throw InputError(in.where() + ": missing column '" + column + "' in the header");
           continue;
         }
-        if (cells.size() <= static_cast<std::size_t>(index)) throw InputError(in.where() + ": too few columns");
+        if (cells.size() <= static_cast<std::size_t>(index))
+          throw InputError(in.where() + ": too few columns");
         text = cells[static_cast<std::size_t>(index)];
       }
       std::int64_t v = 0;
       const ParseError e = parse_count(text, kMaxTokens, v);
-      if (e != ParseError::kOk) throw InputError(in.where() + ": '" + column + "': " + describe_parse_error(e, text, kMaxTokens));
+      if (e != ParseError::kOk)
+        throw InputError(in.where() + ": '" + column +
+                         "': " + describe_parse_error(e, text, kMaxTokens));
       if (v < 1) throw InputError(in.where() + ": '" + column + "': lengths must be >= 1 (got 0)");
       values_.push_back(static_cast<std::int32_t>(v));
       sum_ += static_cast<double>(v);
@@ -223,7 +248,8 @@ class EmpiricalLength final : public LengthDistribution {
     if (values_.empty()) throw InputError(path + ": no values in column '" + column + "'");
   }
   std::int32_t sample(Rng& rng) override {
-    return values_[static_cast<std::size_t>(rng.uniform_int(0, static_cast<std::int64_t>(values_.size()) - 1))];
+    return values_[static_cast<std::size_t>(
+        rng.uniform_int(0, static_cast<std::int64_t>(values_.size()) - 1))];
   }
   double mean() const override { return sum_ / static_cast<double>(values_.size()); }
 
@@ -236,7 +262,8 @@ class EmpiricalLength final : public LengthDistribution {
 
 SERVESIM_REGISTER(LengthDistribution, ZipfLength, "zipf",
                   "Zipf on [min, max]: P(min-1+k) ∝ k^-exponent (min is the most likely length)")
-SERVESIM_REGISTER(LengthDistribution, PmfLength, "pmf", "explicit distribution: values with weights")
+SERVESIM_REGISTER(LengthDistribution, PmfLength, "pmf",
+                  "explicit distribution: values with weights")
 SERVESIM_REGISTER(LengthDistribution, EmpiricalLength, "empirical",
                   "resample a column of a trace file (CSV header name or JSONL key): path, column")
 SERVESIM_REGISTER(LengthDistribution, FixedLength, "fixed", "every request has `value` tokens")
@@ -246,14 +273,19 @@ SERVESIM_REGISTER(LengthDistribution, NormalLength, "normal",
 SERVESIM_REGISTER(LengthDistribution, LognormalLength, "lognormal",
                   "lognormal with the given mean and cv, rounded and clipped to [min, max]")
 
-std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode cfg, const TraceContext& ctx) {
+std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode cfg,
+                                                             const TraceContext& ctx) {
   return Registry<LengthDistribution>::instance().create(cfg, "fixed", ctx);
 }
 
-std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode& parent, std::string_view key,
-                                                             std::int64_t default_tokens, const TraceContext& ctx) {
-  if (parent.has(key) && parent.is_mapping(key)) return make_length_distribution(parent.child(key), ctx);
-  const auto v = parent.get<std::int64_t>(key, default_tokens, "token count (a number, or a distribution mapping)",
+std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode& parent,
+                                                             std::string_view key,
+                                                             std::int64_t default_tokens,
+                                                             const TraceContext& ctx) {
+  if (parent.has(key) && parent.is_mapping(key))
+    return make_length_distribution(parent.child(key), ctx);
+  const auto v = parent.get<std::int64_t>(key, default_tokens,
+                                          "token count (a number, or a distribution mapping)",
                                           InRange(1, kMaxTokens));
   return std::make_unique<FixedLength>(static_cast<std::int32_t>(v));
 }

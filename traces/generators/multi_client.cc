@@ -9,8 +9,10 @@
 //     arrival: {impl: poisson, rate_per_s: 8}      # shared stream, split among clients by weight
 //     clients:
 //       - {weight: 3, prompt_tokens: {impl: lognormal, mean: 300}, output_tokens: 200,
-//          system_prompt_tokens: 1000, num_system_prompts: 2, turns: {impl: uniform, min: 1, max: 6}, think_time_s: 20}
-//       - {arrival: {impl: gamma, rate_per_s: 1, cv: 3}, prompt_tokens: 2000, output_tokens: 50, priority: 1}
+//          system_prompt_tokens: 1000, num_system_prompts: 2, turns: {impl: uniform, min: 1, max:
+//          6}, think_time_s: 20}
+//       - {arrival: {impl: gamma, rate_per_s: 1, cv: 3}, prompt_tokens: 2000, output_tokens: 50,
+//       priority: 1}
 //
 // Arrivals start conversations. A client either takes a share of the shared `arrival` stream
 // (by `weight`) or has its own `arrival` process. A conversation has `turns` requests; turn k
@@ -72,13 +74,20 @@ struct Pending {
 class MultiClientSource final : public TraceSource {
  public:
   MultiClientSource(ConfigNode& cfg, const TraceContext& ctx)
-      : shared_rng_(ctx.seed, "workload.arrival"), choice_rng_(ctx.seed, "workload.client_choice"), seed_(ctx.seed) {
-    num_requests_ = cfg.get<std::int64_t>("num_requests", 1000, "stop after this many requests (0 = no limit: set duration_s)", NonNegative());
-    const double duration_s = cfg.get<double>("duration_s", 0.0, "stop at this time, s (0 = no limit)", NonNegative());
+      : shared_rng_(ctx.seed, "workload.arrival"),
+        choice_rng_(ctx.seed, "workload.client_choice"),
+        seed_(ctx.seed) {
+    num_requests_ = cfg.get<std::int64_t>(
+        "num_requests", 1000, "stop after this many requests (0 = no limit: set duration_s)",
+        NonNegative());
+    const double duration_s =
+        cfg.get<double>("duration_s", 0.0, "stop at this time, s (0 = no limit)", NonNegative());
     end_ns_ = duration_s > 0 ? s_to_ns(duration_s) : std::numeric_limits<TimeNs>::max();
-    if (num_requests_ == 0 && duration_s == 0) cfg.fail("num_requests", "0 (no limit) needs duration_s > 0");
+    if (num_requests_ == 0 && duration_s == 0)
+      cfg.fail("num_requests", "0 (no limit) needs duration_s > 0");
     block_tokens_ = static_cast<std::int32_t>(cfg.get<std::int64_t>(
-        "prefix_block_tokens", 16, "tokens per prefix block of the generated hashes (0 = no hashes)", InRange(0, 1 << 20)));
+        "prefix_block_tokens", 16,
+        "tokens per prefix block of the generated hashes (0 = no hashes)", InRange(0, 1 << 20)));
     if (cfg.has("arrival")) shared_ = make_arrival_process(cfg.child("arrival"), ctx);
     std::vector<ConfigNode> list = cfg.child_list("clients");
     if (list.empty()) cfg.fail("clients", "needs at least one client");
@@ -86,29 +95,46 @@ class MultiClientSource final : public TraceSource {
     for (std::size_t i = 0; i < list.size(); ++i) {
       ConfigNode& c = list[i];
       auto cl = std::make_unique<Client>(ctx.seed, i);
-      cl->id = static_cast<std::uint32_t>(c.get<std::int64_t>("id", static_cast<std::int64_t>(i), "client id (default: position in the list)",
-                                                              InRange(0, std::numeric_limits<std::uint32_t>::max())));
+      cl->id = static_cast<std::uint32_t>(c.get<std::int64_t>(
+          "id", static_cast<std::int64_t>(i), "client id (default: position in the list)",
+          InRange(0, std::numeric_limits<std::uint32_t>::max())));
       c.get<std::string>("name", "", "free text");
-      cl->priority = static_cast<std::int32_t>(c.get<std::int64_t>("priority", 0, "priority of the client's requests (larger = more important)",
-                                                                    InRange(std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max())));
+      cl->priority = static_cast<std::int32_t>(c.get<std::int64_t>(
+          "priority", 0, "priority of the client's requests (larger = more important)",
+          InRange(std::numeric_limits<std::int32_t>::min(),
+                  std::numeric_limits<std::int32_t>::max())));
       if (c.has("arrival")) {
-        if (c.has("weight")) c.fail("weight", "a client with its own arrival process takes no share of the shared stream");
+        if (c.has("weight"))
+          c.fail("weight",
+                 "a client with its own arrival process takes no share of the shared stream");
         cl->arrivals = make_arrival_process(c.child("arrival"), ctx);
       } else {
-        if (!shared_) c.fail("arrival", "required: give this client an arrival process, or the workload a shared `arrival`");
-        cl->weight = c.get<double>("weight", 1.0, "share of the shared arrival stream (relative)", Positive());
+        if (!shared_)
+          c.fail(
+              "arrival",
+              "required: give this client an arrival process, or the workload a shared `arrival`");
+        cl->weight = c.get<double>("weight", 1.0, "share of the shared arrival stream (relative)",
+                                   Positive());
         total_weight += cl->weight;
       }
       cl->prompt = make_length_distribution(c, "prompt_tokens", 512, ctx);
       cl->output = make_length_distribution(c, "output_tokens", 128, ctx);
-      cl->system_prompt_tokens = c.get<std::int64_t>("system_prompt_tokens", 0, "tokens of a system prompt shared by the client's conversations (0 = none)",
-                                                     InRange(0, kMaxTokens));
-      cl->num_system_prompts = c.get<std::int64_t>("num_system_prompts", 1, "distinct system prompts, picked uniformly per conversation", AtLeast(1));
+      cl->system_prompt_tokens = c.get<std::int64_t>(
+          "system_prompt_tokens", 0,
+          "tokens of a system prompt shared by the client's conversations (0 = none)",
+          InRange(0, kMaxTokens));
+      cl->num_system_prompts = c.get<std::int64_t>(
+          "num_system_prompts", 1, "distinct system prompts, picked uniformly per conversation",
+          AtLeast(1));
       cl->turns = make_length_distribution(c, "turns", 1, ctx);
-      cl->think_time_s = c.get<double>("think_time_s", 0.0, "mean gap between the arrivals of consecutive turns, s (exponential)", NonNegative());
+      cl->think_time_s = c.get<double>(
+          "think_time_s", 0.0,
+          "mean gap between the arrivals of consecutive turns, s (exponential)", NonNegative());
       clients_.push_back(std::move(cl));
     }
-    if (shared_ && total_weight == 0) cfg.fail("arrival", "no client takes a share of the shared stream (every client has its own arrival)");
+    if (shared_ && total_weight == 0)
+      cfg.fail("arrival",
+               "no client takes a share of the shared stream (every client has its own arrival)");
     for (std::size_t i = 0; i < clients_.size(); ++i) {
       if (clients_[i]->weight > 0) {
         weight_cum_.push_back((weight_cum_.empty() ? 0 : weight_cum_.back()) + clients_[i]->weight);
@@ -118,7 +144,9 @@ class MultiClientSource final : public TraceSource {
     // Prime the queue: the first event of every stream.
     if (shared_) push(shared_->next_arrival_ns(0, shared_rng_), kShared, 0);
     for (std::size_t i = 0; i < clients_.size(); ++i) {
-      if (clients_[i]->arrivals) push(clients_[i]->arrivals->next_arrival_ns(0, clients_[i]->arrival_rng), static_cast<int>(i), i);
+      if (clients_[i]->arrivals)
+        push(clients_[i]->arrivals->next_arrival_ns(0, clients_[i]->arrival_rng),
+             static_cast<int>(i), i);
     }
   }
 
@@ -154,7 +182,8 @@ class MultiClientSource final : public TraceSource {
     if (weighted_.size() == 1) return weighted_[0];
     const double u = choice_rng_.uniform01() * weight_cum_.back();
     const auto it = std::upper_bound(weight_cum_.begin(), weight_cum_.end(), u);
-    return weighted_[std::min(static_cast<std::size_t>(it - weight_cum_.begin()), weighted_.size() - 1)];
+    return weighted_[std::min(static_cast<std::size_t>(it - weight_cum_.begin()),
+                              weighted_.size() - 1)];
   }
 
   std::size_t start_conversation(std::size_t ci) {
@@ -175,8 +204,10 @@ class MultiClientSource final : public TraceSource {
     conv.turn = 0;
     conv.uid = mix_hash(0xC0417E5A7104ULL ^ seed_, next_conversation_++);
     if (c.system_prompt_tokens > 0) {
-      const auto which = static_cast<std::uint64_t>(c.conversation_rng.uniform_int(0, c.num_system_prompts - 1));
-      conv.segments.push_back({mix_hash(mix_hash(0x5157E3ULL, c.id), which), c.system_prompt_tokens});
+      const auto which =
+          static_cast<std::uint64_t>(c.conversation_rng.uniform_int(0, c.num_system_prompts - 1));
+      conv.segments.push_back(
+          {mix_hash(mix_hash(0x5157E3ULL, c.id), which), c.system_prompt_tokens});
       conv.context_tokens = c.system_prompt_tokens;
     }
     return slot;
@@ -202,11 +233,13 @@ class MultiClientSource final : public TraceSource {
       out.prefix_hashes.clear();
     }
     // The answer becomes part of the next turn's context.
-    conv.segments.push_back({mix_hash(conv.uid, static_cast<std::uint64_t>(2 * conv.turn + 1)), answer});
+    conv.segments.push_back(
+        {mix_hash(conv.uid, static_cast<std::uint64_t>(2 * conv.turn + 1)), answer});
     conv.context_tokens = prompt + answer;
     ++conv.turn;
     if (--conv.turns_left > 0) {
-      const double think = c.think_time_s > 0 ? c.conversation_rng.exponential(1.0 / c.think_time_s) : 0.0;
+      const double think =
+          c.think_time_s > 0 ? c.conversation_rng.exponential(1.0 / c.think_time_s) : 0.0;
       push(t_ns + s_to_ns(think), kTurn, slot);
     } else {
       conv.segments.clear();
@@ -233,6 +266,7 @@ class MultiClientSource final : public TraceSource {
 }  // namespace
 
 SERVESIM_REGISTER(TraceSource, MultiClientSource, "multi_client",
-                  "generated multi-tenant workload: clients with weights or own arrivals, system prompts, multi-turn conversations")
+                  "generated multi-tenant workload: clients with weights or own arrivals, system "
+                  "prompts, multi-turn conversations")
 
 }  // namespace servesim

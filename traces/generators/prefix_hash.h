@@ -30,8 +30,9 @@ inline std::uint64_t mix_hash(std::uint64_t a, std::uint64_t b) {
 
 // Fills `out` (cleared first) with the hashes of the full blocks of the first `prompt_tokens`
 // tokens of `segments`. REQUIRES: block_tokens > 0.
-inline void prefix_block_hashes(const std::vector<PromptSegment>& segments, std::int64_t prompt_tokens,
-                                std::int32_t block_tokens, std::vector<std::uint64_t>& out) {
+inline void prefix_block_hashes(const std::vector<PromptSegment>& segments,
+                                std::int64_t prompt_tokens, std::int32_t block_tokens,
+                                std::vector<std::uint64_t>& out) {
   out.clear();
   const std::int64_t blocks = prompt_tokens / block_tokens;
   std::uint64_t h = 0x243F6A8885A308D3ULL;  // chain seed
@@ -44,7 +45,8 @@ inline void prefix_block_hashes(const std::vector<PromptSegment>& segments, std:
       const std::int64_t take = left < need ? left : need;
       if (take > 0) {
         h = mix_hash(h, segments[seg].id);
-        h = mix_hash(h, (static_cast<std::uint64_t>(seg_offset) << 32) ^ static_cast<std::uint64_t>(take));
+        h = mix_hash(
+            h, (static_cast<std::uint64_t>(seg_offset) << 32) ^ static_cast<std::uint64_t>(take));
       }
       need -= take;
       seg_offset += take;

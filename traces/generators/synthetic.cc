@@ -20,16 +20,19 @@ class SyntheticSource final : public TraceSource {
         output_rng_(ctx.seed, "workload.output"),
         client_rng_(ctx.seed, "workload.client"),
         priority_rng_(ctx.seed, "workload.priority") {
-    num_requests_ = cfg.get<std::int64_t>("num_requests", 1000, "stop after this many requests", AtLeast(1));
-    const double duration_s = cfg.get<double>("duration_s", 0.0, "stop at this time, seconds (0 = no limit)", NonNegative());
+    num_requests_ =
+        cfg.get<std::int64_t>("num_requests", 1000, "stop after this many requests", AtLeast(1));
+    const double duration_s = cfg.get<double>(
+        "duration_s", 0.0, "stop at this time, seconds (0 = no limit)", NonNegative());
     end_ns_ = duration_s > 0 ? s_to_ns(duration_s) : std::numeric_limits<TimeNs>::max();
     arrivals_ = make_arrival_process(cfg.child("arrival"), ctx);
     prompt_ = make_length_distribution(cfg, "prompt_tokens", 512, ctx);
     output_ = make_length_distribution(cfg, "output_tokens", 128, ctx);
-    clients_ = cfg.get<std::int64_t>("clients", 1, "clients the requests are spread over uniformly (ids 0..clients-1)",
-                                     InRange(1, 1e6));
-    priorities_ = cfg.get<std::vector<std::int64_t>>("priorities", {0}, "priority values drawn uniformly per request",
-                                                     InRange(-1e6, 1e6));
+    clients_ = cfg.get<std::int64_t>(
+        "clients", 1, "clients the requests are spread over uniformly (ids 0..clients-1)",
+        InRange(1, 1e6));
+    priorities_ = cfg.get<std::vector<std::int64_t>>(
+        "priorities", {0}, "priority values drawn uniformly per request", InRange(-1e6, 1e6));
     if (priorities_.empty()) cfg.fail("priorities", "needs at least one value");
   }
 
@@ -43,11 +46,12 @@ class SyntheticSource final : public TraceSource {
     out.arrival_ns = t;
     out.prompt_tokens = prompt_->sample(prompt_rng_);
     out.output_tokens = output_->sample(output_rng_);
-    if (clients_ > 1) out.client_id = static_cast<std::uint32_t>(client_rng_.uniform_int(0, clients_ - 1));
+    if (clients_ > 1)
+      out.client_id = static_cast<std::uint32_t>(client_rng_.uniform_int(0, clients_ - 1));
     out.priority = static_cast<std::int32_t>(
         priorities_.size() == 1 ? priorities_[0]
-                                : priorities_[static_cast<std::size_t>(
-                                      priority_rng_.uniform_int(0, static_cast<std::int64_t>(priorities_.size()) - 1))]);
+                                : priorities_[static_cast<std::size_t>(priority_rng_.uniform_int(
+                                      0, static_cast<std::int64_t>(priorities_.size()) - 1))]);
     return true;
   }
 

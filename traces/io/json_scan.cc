@@ -7,10 +7,13 @@ namespace servesim {
 
 namespace {
 
-std::string at(std::size_t pos, const char* what) { return std::string(what) + " at byte " + std::to_string(pos + 1); }
+std::string at(std::size_t pos, const char* what) {
+  return std::string(what) + " at byte " + std::to_string(pos + 1);
+}
 
 // Scans a string starting at the opening quote text[pos]; sets body and pos past the close.
-bool scan_string(std::string_view text, std::size_t& pos, std::string_view& body, bool& escaped, std::string& error) {
+bool scan_string(std::string_view text, std::size_t& pos, std::string_view& body, bool& escaped,
+                 std::string& error) {
   const std::size_t open = pos++;
   escaped = false;
   while (pos < text.size()) {
@@ -56,7 +59,8 @@ bool skip_nested(std::string_view text, std::size_t& pos, std::string& error) {
     }
     ++pos;
   }
-  error = at(open, text[open] == '[' ? "unterminated array starting" : "unterminated object starting");
+  error =
+      at(open, text[open] == '[' ? "unterminated array starting" : "unterminated object starting");
   return false;
 }
 
@@ -68,11 +72,13 @@ bool scan_literal(std::string_view text, std::size_t& pos, std::string_view word
 
 }  // namespace
 
-bool scan_json_object(std::string_view text, std::size_t& pos, std::vector<JsonField>& fields, std::string& error) {
+bool scan_json_object(std::string_view text, std::size_t& pos, std::vector<JsonField>& fields,
+                      std::string& error) {
   fields.clear();
   skip_json_ws(text, pos);
   if (pos >= text.size() || text[pos] != '{') {
-    error = pos >= text.size() ? "expected a JSON object, got end of input" : at(pos, "expected a JSON object '{'");
+    error = pos >= text.size() ? "expected a JSON object, got end of input"
+                               : at(pos, "expected a JSON object '{'");
     return false;
   }
   ++pos;
@@ -168,7 +174,8 @@ bool scan_json_line(std::string_view line, std::vector<JsonField>& fields, std::
   return true;
 }
 
-const JsonField* find_json_field(const std::vector<JsonField>& fields, std::string_view key, std::size_t& hint) {
+const JsonField* find_json_field(const std::vector<JsonField>& fields, std::string_view key,
+                                 std::size_t& hint) {
   if (hint < fields.size() && fields[hint].key == key) return &fields[hint];
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (fields[i].key == key) {
@@ -189,14 +196,30 @@ bool decode_json_string(std::string_view raw, std::string& out) {
     }
     if (++i >= raw.size()) return false;
     switch (raw[i]) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '/':
+        out.push_back('/');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'u': {
         if (i + 5 > raw.size()) return false;
         unsigned cp = 0;
@@ -215,7 +238,8 @@ bool decode_json_string(std::string_view raw, std::string& out) {
         }
         break;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
   return true;

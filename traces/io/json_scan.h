@@ -15,7 +15,7 @@ namespace servesim {
 enum class JsonType { kNumber, kString, kTrue, kFalse, kNull, kArray, kObject };
 
 struct JsonField {
-  std::string_view key;    // undecoded key text (between the quotes)
+  std::string_view key;  // undecoded key text (between the quotes)
   JsonType type = JsonType::kNull;
   std::string_view value;  // strings: text between the quotes (undecoded); others: the raw text
   bool escaped = false;    // a string value contains backslash escapes (decode_json_string)
@@ -24,14 +24,16 @@ struct JsonField {
 // Scans the object that starts at text[pos] (after optional whitespace). On success returns
 // true, fills `fields` (cleared first) and sets `pos` just past the closing brace. On failure
 // returns false and sets `error` to a reason that names the byte offset.
-bool scan_json_object(std::string_view text, std::size_t& pos, std::vector<JsonField>& fields, std::string& error);
+bool scan_json_object(std::string_view text, std::size_t& pos, std::vector<JsonField>& fields,
+                      std::string& error);
 
 // Scans an object that must be the whole of `line` (surrounding whitespace allowed).
 bool scan_json_line(std::string_view line, std::vector<JsonField>& fields, std::string& error);
 
 // The field named `key`, or nullptr. `hint` remembers the last position, so rows with a fixed key
 // order find each key on the first try.
-const JsonField* find_json_field(const std::vector<JsonField>& fields, std::string_view key, std::size_t& hint);
+const JsonField* find_json_field(const std::vector<JsonField>& fields, std::string_view key,
+                                 std::size_t& hint);
 
 // Decodes the escapes of a JSON string body (\" \\ \/ \b \f \n \r \t \uXXXX). False if malformed.
 bool decode_json_string(std::string_view raw, std::string& out);
@@ -42,7 +44,9 @@ bool parse_u64_array(std::string_view raw, std::vector<std::uint64_t>& out, std:
 
 // Skips JSON whitespace starting at pos.
 inline void skip_json_ws(std::string_view text, std::size_t& pos) {
-  while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' || text[pos] == '\r')) ++pos;
+  while (pos < text.size() &&
+         (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' || text[pos] == '\r'))
+    ++pos;
 }
 
 }  // namespace servesim

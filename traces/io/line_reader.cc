@@ -16,7 +16,8 @@ LineReader::LineReader(std::string path, std::size_t chunk_bytes)
   std::size_t want = chunk_bytes_;
   if (std::fseek(file_, 0, SEEK_END) == 0) {
     const long size = std::ftell(file_);
-    if (size >= 0 && static_cast<std::size_t>(size) + 16 < want) want = static_cast<std::size_t>(size) + 16;
+    if (size >= 0 && static_cast<std::size_t>(size) + 16 < want)
+      want = static_cast<std::size_t>(size) + 16;
     std::rewind(file_);
   }
   buf_.resize(want);
@@ -43,7 +44,8 @@ bool LineReader::refill() {
   end_ += got;
   if (first_) {
     first_ = false;
-    if (end_ >= 3 && static_cast<unsigned char>(buf_[0]) == 0xEF && static_cast<unsigned char>(buf_[1]) == 0xBB &&
+    if (end_ >= 3 && static_cast<unsigned char>(buf_[0]) == 0xEF &&
+        static_cast<unsigned char>(buf_[1]) == 0xBB &&
         static_cast<unsigned char>(buf_[2]) == 0xBF) {
       pos_ = 3;
     }

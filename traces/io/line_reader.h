@@ -42,10 +42,10 @@ class LineReader {
   std::FILE* file_ = nullptr;
   std::vector<char> buf_;
   std::size_t chunk_bytes_;
-  std::size_t pos_ = 0;   // first unread byte
-  std::size_t end_ = 0;   // one past the last valid byte
+  std::size_t pos_ = 0;  // first unread byte
+  std::size_t end_ = 0;  // one past the last valid byte
   bool eof_ = false;
-  bool first_ = true;     // BOM check pending
+  bool first_ = true;  // BOM check pending
   std::int64_t line_number_ = 0;
 };
 

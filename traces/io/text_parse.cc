@@ -49,11 +49,16 @@ bool read_fixed(std::string_view s, std::size_t at, std::size_t n, unsigned& out
 
 std::string describe_parse_error(ParseError e, std::string_view text, std::int64_t max_value) {
   switch (e) {
-    case ParseError::kOk: return "ok";
-    case ParseError::kEmpty: return "empty value";
-    case ParseError::kNotNumber: return "expected a number, got " + quote_text(text);
-    case ParseError::kNegative: return "negative value " + quote_text(text);
-    case ParseError::kNotInteger: return "expected an integer, got " + quote_text(text);
+    case ParseError::kOk:
+      return "ok";
+    case ParseError::kEmpty:
+      return "empty value";
+    case ParseError::kNotNumber:
+      return "expected a number, got " + quote_text(text);
+    case ParseError::kNegative:
+      return "negative value " + quote_text(text);
+    case ParseError::kNotInteger:
+      return "expected an integer, got " + quote_text(text);
     case ParseError::kOverflow:
       return "value " + quote_text(text) + " is out of range" +
              (max_value > 0 ? " (max " + std::to_string(max_value) + ")" : std::string());
@@ -76,7 +81,8 @@ ParseError parse_count(std::string_view s, std::int64_t max_value, std::int64_t&
   if (*first == '+') ++first;
   if (first == last) return ParseError::kNotNumber;
   if (*first == '-') {
-    return (first + 1 < last && (is_digit(first[1]) || first[1] == '.')) ? ParseError::kNegative : ParseError::kNotNumber;
+    return (first + 1 < last && (is_digit(first[1]) || first[1] == '.')) ? ParseError::kNegative
+                                                                         : ParseError::kNotNumber;
   }
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(first, last, v);
@@ -127,11 +133,16 @@ bool parse_time_unit(std::string_view name, TimeUnit& out) {
 
 const char* time_unit_name(TimeUnit u) {
   switch (u) {
-    case TimeUnit::kSeconds: return "s";
-    case TimeUnit::kMillis: return "ms";
-    case TimeUnit::kMicros: return "us";
-    case TimeUnit::kNanos: return "ns";
-    case TimeUnit::kDatetime: return "datetime";
+    case TimeUnit::kSeconds:
+      return "s";
+    case TimeUnit::kMillis:
+      return "ms";
+    case TimeUnit::kMicros:
+      return "us";
+    case TimeUnit::kNanos:
+      return "ns";
+    case TimeUnit::kDatetime:
+      return "datetime";
   }
   return "?";
 }
@@ -143,7 +154,8 @@ ParseError parse_time_ns(std::string_view s, TimeUnit unit, TimeNs& out) {
   std::size_t i = 0;
   if (s[0] == '+') ++i;
   if (i < s.size() && s[i] == '-') {
-    return (i + 1 < s.size() && (is_digit(s[i + 1]) || s[i + 1] == '.')) ? ParseError::kNegative : ParseError::kNotNumber;
+    return (i + 1 < s.size() && (is_digit(s[i + 1]) || s[i + 1] == '.')) ? ParseError::kNegative
+                                                                         : ParseError::kNotNumber;
   }
   // Exact path: digits[.digits]
   int128_t whole = 0;
@@ -181,7 +193,8 @@ ParseError parse_time_ns(std::string_view s, TimeUnit unit, TimeNs& out) {
   const char* first = s.data() + (s[0] == '+' ? 1 : 0);
   auto [p, ec] = std::from_chars(first, s.data() + s.size(), d);
   if (ec == std::errc::result_out_of_range) return ParseError::kOverflow;
-  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(d)) return ParseError::kNotNumber;
+  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(d))
+    return ParseError::kNotNumber;
   if (d < 0) return ParseError::kNegative;
   const double ns = d * static_cast<double>(unit_ns);
   if (ns >= 9.2e18) return ParseError::kOverflow;
@@ -193,12 +206,14 @@ bool parse_datetime_ns(std::string_view s, TimeNs& out) {
   s = trim(s);
   if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) s.remove_suffix(1);
   unsigned y, mo, d, h, mi, se;
-  if (s.size() < 19 || !read_fixed(s, 0, 4, y) || s[4] != '-' || !read_fixed(s, 5, 2, mo) || s[7] != '-' ||
-      !read_fixed(s, 8, 2, d) || (s[10] != ' ' && s[10] != 'T') || !read_fixed(s, 11, 2, h) || s[13] != ':' ||
-      !read_fixed(s, 14, 2, mi) || s[16] != ':' || !read_fixed(s, 17, 2, se)) {
+  if (s.size() < 19 || !read_fixed(s, 0, 4, y) || s[4] != '-' || !read_fixed(s, 5, 2, mo) ||
+      s[7] != '-' || !read_fixed(s, 8, 2, d) || (s[10] != ' ' && s[10] != 'T') ||
+      !read_fixed(s, 11, 2, h) || s[13] != ':' || !read_fixed(s, 14, 2, mi) || s[16] != ':' ||
+      !read_fixed(s, 17, 2, se)) {
     return false;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || y < 1970 || y > 2261) return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || y < 1970 || y > 2261)
+    return false;
   std::int64_t frac_ns = 0;
   if (s.size() > 19) {
     if (s[19] != '.' || s.size() == 20) return false;
@@ -212,11 +227,13 @@ bool parse_datetime_ns(std::string_view s, TimeNs& out) {
     }
   }
   const std::int64_t days = days_from_civil(y, mo, d);
-  out = ((days * 24 + h) * 60 + mi) * 60 * kNsPerSecond + static_cast<std::int64_t>(se) * kNsPerSecond + frac_ns;
+  out = ((days * 24 + h) * 60 + mi) * 60 * kNsPerSecond +
+        static_cast<std::int64_t>(se) * kNsPerSecond + frac_ns;
   return true;
 }
 
-bool split_csv(std::string_view line, char delim, std::vector<std::string_view>& fields, std::string& scratch) {
+bool split_csv(std::string_view line, char delim, std::vector<std::string_view>& fields,
+               std::string& scratch) {
   fields.clear();
   if (std::memchr(line.data(), '"', line.size()) == nullptr) {
     std::size_t start = 0;

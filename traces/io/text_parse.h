@@ -45,6 +45,7 @@ bool parse_datetime_ns(std::string_view s, TimeNs& out);
 // Splits one CSV line at `delim` into `fields`. Quoted fields ("a,b", "say ""hi""") are
 // unquoted; a field that needs unescaping is copied into `scratch` (reserved up front so views
 // stay valid). Returns false on an unterminated quote. Fields are not trimmed.
-bool split_csv(std::string_view line, char delim, std::vector<std::string_view>& fields, std::string& scratch);
+bool split_csv(std::string_view line, char delim, std::vector<std::string_view>& fields,
+               std::string& scratch);
 
 }  // namespace servesim

@@ -14,7 +14,8 @@ class AzureReader final : public TableSource {
   static TableOptions options(ConfigNode& cfg, const TraceContext& ctx) {
     TableOptions o;
     o.name = "azure";
-    read_file_options(cfg, ctx, "Azure LLM inference trace CSV (TIMESTAMP, ContextTokens, GeneratedTokens)", o);
+    read_file_options(
+        cfg, ctx, "Azure LLM inference trace CSV (TIMESTAMP, ContextTokens, GeneratedTokens)", o);
     o.fields.arrival = "TIMESTAMP";
     o.fields.prompt_tokens = "ContextTokens";
     o.fields.output_tokens = "GeneratedTokens";
@@ -25,7 +26,8 @@ class AzureReader final : public TableSource {
 
 }  // namespace
 
-SERVESIM_REGISTER(TraceSource, AzureReader, "azure",
-                  "Azure LLM inference trace 2023 CSV (TIMESTAMP, ContextTokens, GeneratedTokens); path")
+SERVESIM_REGISTER(
+    TraceSource, AzureReader, "azure",
+    "Azure LLM inference trace 2023 CSV (TIMESTAMP, ContextTokens, GeneratedTokens); path")
 
 }  // namespace servesim

@@ -19,7 +19,8 @@ std::string detect_trace_format(const std::string& path) {
       const std::string n = e.path().filename().string();
       if (n.rfind("chunk-", 0) == 0 && n.ends_with("-trace.csv")) return "servegen";
     }
-    throw InputError(path + ": a folder without chunk-<id>-trace.csv files (give a trace file, or --format)");
+    throw InputError(
+        path + ": a folder without chunk-<id>-trace.csv files (give a trace file, or --format)");
   }
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw InputError(path + ": cannot open: " + std::strerror(errno));
@@ -37,8 +38,10 @@ std::string detect_trace_format(const std::string& path) {
     if (first.rfind("{\"config\"", 0) == 0 || has("\"responses\"")) return "vtc";
     if (has("\"hash_ids\"")) return "mooncake";
     if (has("\"arrival_s\"")) return "servesim_jsonl";
-    throw InputError(path + ":1: cannot tell which JSONL format this is; use --format jsonl with --set columns.arrival=KEY "
-                            "--set columns.prompt_tokens=KEY --set columns.output_tokens=KEY");
+    throw InputError(path +
+                     ":1: cannot tell which JSONL format this is; use --format jsonl with --set "
+                     "columns.arrival=KEY "
+                     "--set columns.prompt_tokens=KEY --set columns.output_tokens=KEY");
   }
   std::vector<std::string_view> cells;
   std::string scratch;
@@ -52,8 +55,9 @@ std::string detect_trace_format(const std::string& path) {
   if (col("TIMESTAMP") && col("ContextTokens") && col("GeneratedTokens")) return "azure";
   if (col("arrived_at") && col("num_prefill_tokens") && col("num_decode_tokens")) return "vidur";
   if (col("num_prefill_tokens") && col("num_decode_tokens")) return "lengths_csv";
-  throw InputError(path + ":1: cannot tell the format from the header '" + std::string(first.substr(0, 120)) +
-                   "'; use --format (csv with --set columns.*=..., or a reader from `servesim list workloads`)");
+  throw InputError(
+      path + ":1: cannot tell the format from the header '" + std::string(first.substr(0, 120)) +
+      "'; use --format (csv with --set columns.*=..., or a reader from `servesim list workloads`)");
 }
 
 }  // namespace servesim

@@ -15,8 +15,10 @@ class LengthsCsvReader final : public TableSource {
     TableSetup s;
     s.opts.name = "lengths_csv";
     read_file_options(cfg, ctx, "CSV of request lengths (no arrival times)", s.opts);
-    s.opts.fields.prompt_tokens = cfg.get<std::string>("prompt_column", "num_prefill_tokens", "header of the prompt-length column");
-    s.opts.fields.output_tokens = cfg.get<std::string>("output_column", "num_decode_tokens", "header of the output-length column");
+    s.opts.fields.prompt_tokens = cfg.get<std::string>("prompt_column", "num_prefill_tokens",
+                                                       "header of the prompt-length column");
+    s.opts.fields.output_tokens = cfg.get<std::string>("output_column", "num_decode_tokens",
+                                                       "header of the output-length column");
     s.arrivals = read_generated_arrivals(cfg, ctx, s.opts);
     return s;
   }
@@ -24,7 +26,8 @@ class LengthsCsvReader final : public TableSource {
 
 }  // namespace
 
-SERVESIM_REGISTER(TraceSource, LengthsCsvReader, "lengths_csv",
-                  "CSV of lengths without arrivals (ShareGPT, arXiv) + an arrival process; path, arrival")
+SERVESIM_REGISTER(
+    TraceSource, LengthsCsvReader, "lengths_csv",
+    "CSV of lengths without arrivals (ShareGPT, arXiv) + an arrival process; path, arrival")
 
 }  // namespace servesim

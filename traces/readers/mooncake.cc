@@ -17,14 +17,17 @@ class MooncakeReader final : public TableSource {
     TableSetup s;
     s.opts.name = "mooncake";
     s.opts.jsonl = true;
-    read_file_options(cfg, ctx, "Mooncake trace JSONL (timestamp ms, input_length, output_length, hash_ids)", s.opts);
+    read_file_options(cfg, ctx,
+                      "Mooncake trace JSONL (timestamp ms, input_length, output_length, hash_ids)",
+                      s.opts);
     s.opts.fields.arrival = "timestamp";
     s.opts.fields.prompt_tokens = "input_length";
     s.opts.fields.output_tokens = "output_length";
     s.opts.fields.prefix_hashes = "hash_ids";
     s.opts.time_unit = TimeUnit::kMillis;
-    s.opts.prefix_block_tokens = static_cast<std::int32_t>(
-        cfg.get<std::int64_t>("block_tokens", 512, "tokens per hash_ids block (512 in the published traces)", InRange(1, 1 << 20)));
+    s.opts.prefix_block_tokens = static_cast<std::int32_t>(cfg.get<std::int64_t>(
+        "block_tokens", 512, "tokens per hash_ids block (512 in the published traces)",
+        InRange(1, 1 << 20)));
     return s;
   }
 };
@@ -32,6 +35,7 @@ class MooncakeReader final : public TableSource {
 }  // namespace
 
 SERVESIM_REGISTER(TraceSource, MooncakeReader, "mooncake",
-                  "Mooncake FAST'25 JSONL (timestamp ms, input_length, output_length, hash_ids per 512-token block); path")
+                  "Mooncake FAST'25 JSONL (timestamp ms, input_length, output_length, hash_ids per "
+                  "512-token block); path")
 
 }  // namespace servesim

@@ -8,7 +8,8 @@
 namespace servesim {
 
 std::string resolve_data_path(const std::string& path, const std::string& data_dir) {
-  for (const std::string_view prefix : {std::string_view("$data/"), std::string_view("${data_dir}/")}) {
+  for (const std::string_view prefix :
+       {std::string_view("$data/"), std::string_view("${data_dir}/")}) {
     if (path.compare(0, prefix.size(), prefix) == 0) {
       std::string root = data_dir.empty() ? "." : data_dir;
       if (root.back() != '/') root += '/';
@@ -20,12 +21,15 @@ std::string resolve_data_path(const std::string& path, const std::string& data_d
 
 std::string read_path_key(ConfigNode& cfg, const TraceContext& ctx, std::string_view what) {
   const std::string raw = cfg.required<std::string>(
-      "path", std::string(what) + "; '$data/...' is relative to data_dir, other paths to the working directory");
+      "path", std::string(what) +
+                  "; '$data/...' is relative to data_dir, other paths to the working directory");
   const std::string resolved = resolve_data_path(raw, ctx.data_dir);
   std::error_code ec;
   if (!std::filesystem::exists(resolved, ec)) {
     std::string msg = "no such file: '" + resolved + "'";
-    if (resolved != raw) msg += " ('" + raw + "' with data_dir '" + ctx.data_dir + "'; set data_dir or SERVESIM_DATA_DIR)";
+    if (resolved != raw)
+      msg += " ('" + raw + "' with data_dir '" + ctx.data_dir +
+             "'; set data_dir or SERVESIM_DATA_DIR)";
     cfg.fail("path", msg);
   }
   return resolved;
@@ -39,8 +43,8 @@ void BadRows::fail(const std::string& where, const std::string& reason) {
 void BadRows::report(const TraceContext& ctx) {
   if (reported_ || skipped_ == 0) return;
   reported_ = true;
-  report_note(ctx, source_ + ": skipped " + std::to_string(skipped_) + " bad row" + (skipped_ == 1 ? "" : "s") +
-                       " (first: " + first_ + ")");
+  report_note(ctx, source_ + ": skipped " + std::to_string(skipped_) + " bad row" +
+                       (skipped_ == 1 ? "" : "s") + " (first: " + first_ + ")");
 }
 
 std::uint32_t ClientNames::id(std::string_view name) {

@@ -17,15 +17,14 @@
 // PMFs (no dataset.json) use the `prompt_tokens` / `output_tokens` distributions when given,
 // else the pooled PMFs of the folder's clients that have them (each weighted equally per window).
 // client_id = <id>.
-#include <nlohmann/json.hpp>
-
-#include <charconv>
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <queue>
 #include <sstream>
 
@@ -85,7 +84,8 @@ bool parse_pmf_literal(std::string_view s, TokenPmf& pmf, std::string& error) {
     double p = 0;
     auto [ptr, ec] = std::from_chars(pv.data(), pv.data() + pv.size(), p);
     if (ec != std::errc() || ptr != pv.data() + pv.size() || !(p >= 0) || !std::isfinite(p)) {
-      error = "probability of length " + std::to_string(value) + ": expected a number >= 0, got '" + std::string(pv) + "'";
+      error = "probability of length " + std::to_string(value) + ": expected a number >= 0, got '" +
+              std::string(pv) + "'";
       return false;
     }
     if (value >= 1) pmf.add(static_cast<std::int32_t>(value), p);
@@ -125,9 +125,12 @@ struct ServeGenClient {
       }
       double gap;
       switch (win.family) {
-        case Family::kGamma: gap = arrival_rng.gamma(win.shape) / (rate * win.shape); break;
+        case Family::kGamma:
+          gap = arrival_rng.gamma(win.shape) / (rate * win.shape);
+          break;
         case Family::kWeibull:
-          gap = std::pow(-std::log(arrival_rng.uniform01_open_low()), 1.0 / win.shape) / (rate * std::tgamma(1.0 + 1.0 / win.shape));
+          gap = std::pow(-std::log(arrival_rng.uniform01_open_low()), 1.0 / win.shape) /
+                (rate * std::tgamma(1.0 + 1.0 / win.shape));
           break;
         case Family::kNone:
         default:
@@ -162,25 +165,37 @@ struct ServeGenClient {
 class ServeGenSource final : public TraceSource {
  public:
   ServeGenSource(ConfigNode& cfg, const TraceContext& ctx) {
-    const std::string dir = read_path_key(cfg, ctx, "ServeGen folder holding chunk-<id>-trace.csv (+ chunk-<id>-dataset.json)");
-    const auto wanted = cfg.get<std::vector<std::int64_t>>("clients", {}, "client (chunk) ids to use; empty = every client in the folder",
-                                                           InRange(0, std::numeric_limits<std::uint32_t>::max()));
-    start_s_ = cfg.get<double>("start_s", 0.0, "trace time that becomes t = 0 of the run, s", NonNegative());
-    duration_s_ = cfg.get<double>("duration_s", 3600.0, "length of the generated workload, s", Positive());
+    const std::string dir = read_path_key(
+        cfg, ctx, "ServeGen folder holding chunk-<id>-trace.csv (+ chunk-<id>-dataset.json)");
+    const auto wanted = cfg.get<std::vector<std::int64_t>>(
+        "clients", {}, "client (chunk) ids to use; empty = every client in the folder",
+        InRange(0, std::numeric_limits<std::uint32_t>::max()));
+    start_s_ = cfg.get<double>("start_s", 0.0, "trace time that becomes t = 0 of the run, s",
+                               NonNegative());
+    duration_s_ =
+        cfg.get<double>("duration_s", 3600.0, "length of the generated workload, s", Positive());
     rate_scale_ = cfg.get<double>("rate_scale", 1.0, "multiplies every client's rate", Positive());
-    num_requests_ = cfg.get<std::int64_t>("num_requests", 0, "stop after this many requests (0 = no limit)", NonNegative());
-    const std::string prompt_field = cfg.get<std::string>("prompt_field", "input_tokens", "dataset.json field of the prompt-length PMF");
-    const std::string output_field = cfg.get<std::string>("output_field", "output_tokens", "dataset.json field of the output-length PMF");
-    if (cfg.has("prompt_tokens")) fallback_prompt_ = make_length_distribution(cfg, "prompt_tokens", 1, ctx);
-    if (cfg.has("output_tokens")) fallback_output_ = make_length_distribution(cfg, "output_tokens", 1, ctx);
+    num_requests_ = cfg.get<std::int64_t>(
+        "num_requests", 0, "stop after this many requests (0 = no limit)", NonNegative());
+    const std::string prompt_field = cfg.get<std::string>(
+        "prompt_field", "input_tokens", "dataset.json field of the prompt-length PMF");
+    const std::string output_field = cfg.get<std::string>(
+        "output_field", "output_tokens", "dataset.json field of the output-length PMF");
+    if (cfg.has("prompt_tokens"))
+      fallback_prompt_ = make_length_distribution(cfg, "prompt_tokens", 1, ctx);
+    if (cfg.has("output_tokens"))
+      fallback_output_ = make_length_distribution(cfg, "output_tokens", 1, ctx);
 
-    if (!std::filesystem::is_directory(dir)) cfg.fail("path", "'" + dir + "' is not a folder (expected a ServeGen model folder)");
+    if (!std::filesystem::is_directory(dir))
+      cfg.fail("path", "'" + dir + "' is not a folder (expected a ServeGen model folder)");
     std::map<std::uint32_t, std::string> found;  // id → trace path, sorted by id
     for (const auto& e : std::filesystem::directory_iterator(dir)) {
       const std::string name = e.path().filename().string();
       if (name.rfind("chunk-", 0) != 0 || !name.ends_with("-trace.csv")) continue;
       std::int64_t id = 0;
-      if (parse_count(std::string_view(name).substr(6, name.size() - 6 - 10), std::numeric_limits<std::uint32_t>::max(), id) != ParseError::kOk) continue;
+      if (parse_count(std::string_view(name).substr(6, name.size() - 6 - 10),
+                      std::numeric_limits<std::uint32_t>::max(), id) != ParseError::kOk)
+        continue;
       found[static_cast<std::uint32_t>(id)] = e.path().string();
     }
     if (found.empty()) cfg.fail("path", "no chunk-<id>-trace.csv files in '" + dir + "'");
@@ -189,7 +204,8 @@ class ServeGenSource final : public TraceSource {
       for (const auto& [id, p] : found) ids.push_back(id);
     } else {
       for (auto id : wanted) {
-        if (!found.count(static_cast<std::uint32_t>(id))) cfg.fail("clients", "no chunk-" + std::to_string(id) + "-trace.csv in '" + dir + "'");
+        if (!found.count(static_cast<std::uint32_t>(id)))
+          cfg.fail("clients", "no chunk-" + std::to_string(id) + "-trace.csv in '" + dir + "'");
         ids.push_back(static_cast<std::uint32_t>(id));
       }
     }
@@ -228,13 +244,16 @@ class ServeGenSource final : public TraceSource {
     std::sort(pooled_.lengths.begin(), pooled_.lengths.end(),
               [](const LengthWindow& a, const LengthWindow& b) { return a.start_s < b.start_s; });
     if (fallback_prompt_.operator bool() != fallback_output_.operator bool()) {
-      cfg.fail(fallback_prompt_ ? "output_tokens" : "prompt_tokens", "give both prompt_tokens and output_tokens, or neither");
+      cfg.fail(fallback_prompt_ ? "output_tokens" : "prompt_tokens",
+               "give both prompt_tokens and output_tokens, or neither");
     }
     for (const auto& c : clients_) {
       if (c->lengths.empty() && !fallback_prompt_ && pooled_.lengths.empty()) {
-        cfg.fail("prompt_tokens", "client " + std::to_string(c->id) + " has no length PMFs and no other client has any (no '" +
-                                      prompt_field + "'/'" + output_field +
-                                      "' in any dataset.json): give prompt_tokens and output_tokens distributions");
+        cfg.fail("prompt_tokens",
+                 "client " + std::to_string(c->id) +
+                     " has no length PMFs and no other client has any (no '" + prompt_field +
+                     "'/'" + output_field +
+                     "' in any dataset.json): give prompt_tokens and output_tokens distributions");
       }
     }
     for (std::size_t i = 0; i < clients_.size(); ++i) schedule(i);
@@ -280,15 +299,21 @@ class ServeGenSource final : public TraceSource {
       if (trim(line).empty()) continue;
       auto bad = [&](const std::string& why) { throw InputError(in.where() + ": " + why); };
       if (!split_csv(line, ',', cells, scratch)) bad("unterminated quoted field");
-      if (cells.size() < 6) bad("expected 6 columns (window_start_s, rate_rps, cv, arrival_dist, param1, param2), got " + std::to_string(cells.size()));
+      if (cells.size() < 6)
+        bad("expected 6 columns (window_start_s, rate_rps, cv, arrival_dist, param1, param2), "
+            "got " +
+            std::to_string(cells.size()));
       Window w;
       double* dest[] = {&w.start_s, &w.rate, &w.cv, nullptr, &w.shape, nullptr};
-      const char* names[] = {"window_start_s", "rate_rps", "cv", "arrival_dist", "param1", "param2"};
+      const char* names[] = {"window_start_s", "rate_rps", "cv",
+                             "arrival_dist",   "param1",   "param2"};
       for (int k : {0, 1, 2, 4}) {
         const std::string_view v = trim(cells[static_cast<std::size_t>(k)]);
         double d = 0;
         auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
-        if (ec != std::errc() || p != v.data() + v.size() || !std::isfinite(d)) bad(std::string(names[k]) + ": expected a number, got '" + std::string(v.substr(0, 40)) + "'");
+        if (ec != std::errc() || p != v.data() + v.size() || !std::isfinite(d))
+          bad(std::string(names[k]) + ": expected a number, got '" + std::string(v.substr(0, 40)) +
+              "'");
         if (d < 0) bad(std::string(names[k]) + ": negative value " + std::string(v));
         *dest[k] = d;
       }
@@ -298,20 +323,24 @@ class ServeGenSource final : public TraceSource {
       } else if (fam == "Weibull") {
         w.family = Family::kWeibull;
       } else if (!fam.empty()) {
-        bad("arrival_dist: expected Gamma, Weibull or empty, got '" + std::string(fam.substr(0, 40)) + "'");
+        bad("arrival_dist: expected Gamma, Weibull or empty, got '" +
+            std::string(fam.substr(0, 40)) + "'");
       }
-      if (w.family != Family::kNone && !(w.shape > 0)) bad("param1: the " + std::string(fam) + " shape must be > 0");
+      if (w.family != Family::kNone && !(w.shape > 0))
+        bad("param1: the " + std::string(fam) + " shape must be > 0");
       // Floors that keep sampling finite: Weibull's Γ(1 + 1/k) overflows below k = 0.02, and
       // a Gamma shape far below the data's smallest (0.01) draws gaps that underflow to 0.
       if (w.family == Family::kWeibull && w.shape < 0.02) w.shape = 0.02;
       if (w.family == Family::kGamma && w.shape < 1e-3) w.shape = 1e-3;
-      if (!c.windows.empty() && w.start_s <= c.windows.back().start_s) bad("window_start_s must increase from row to row");
+      if (!c.windows.empty() && w.start_s <= c.windows.back().start_s)
+        bad("window_start_s must increase from row to row");
       c.windows.push_back(w);
     }
     if (c.windows.empty()) throw InputError(path + ":1: empty file: no windows");
   }
 
-  static void load_lengths(const std::string& path, const std::string& prompt_field, const std::string& output_field, ServeGenClient& c) {
+  static void load_lengths(const std::string& path, const std::string& prompt_field,
+                           const std::string& output_field, ServeGenClient& c) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -319,7 +348,10 @@ class ServeGenSource final : public TraceSource {
     // "PATH:LINE" of the first occurrence of `needle` (line 1 if absent).
     auto where = [&](const std::string& needle) {
       const std::size_t at = needle.empty() ? std::string::npos : text.find(needle);
-      const auto line = at == std::string::npos ? 1 : 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+      const auto line =
+          at == std::string::npos
+              ? 1
+              : 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
       return path + ":" + std::to_string(line);
     };
     nlohmann::json doc;
@@ -327,7 +359,8 @@ class ServeGenSource final : public TraceSource {
       doc = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
       const std::size_t at = std::min(e.byte > 0 ? e.byte - 1 : 0, text.size());
-      const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+      const auto line =
+          1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
       throw InputError(path + ":" + std::to_string(line) + ": malformed JSON: " + e.what());
     }
     if (!doc.is_object()) throw InputError(path + ":1: expected a JSON object of windows");
@@ -335,19 +368,29 @@ class ServeGenSource final : public TraceSource {
     for (const auto& [key, win] : doc.items()) {
       double start = 0;
       auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), start);
-      if (ec != std::errc() || p != key.data() + key.size()) throw InputError(where("\"" + key + "\"") + ": window key '" + key + "' is not a number of seconds");
-      if (!win.is_object()) throw InputError(where("\"" + key + "\"") + ": window " + key + ": expected an object of PMFs");
+      if (ec != std::errc() || p != key.data() + key.size())
+        throw InputError(where("\"" + key + "\"") + ": window key '" + key +
+                         "' is not a number of seconds");
+      if (!win.is_object())
+        throw InputError(where("\"" + key + "\"") + ": window " + key +
+                         ": expected an object of PMFs");
       LengthWindow lw;
       lw.start_s = start;
-      for (auto [field, pmf] : {std::pair{&prompt_field, &lw.prompt}, {&output_field, &lw.output}}) {
+      for (auto [field, pmf] :
+           {std::pair{&prompt_field, &lw.prompt}, {&output_field, &lw.output}}) {
         if (!win.contains(*field)) continue;
         const auto& v = win[*field];
-        if (!v.is_string()) throw InputError(where("\"" + key + "\"") + ": window " + key + ": '" + *field + "' must be a string holding a dict literal");
-        if (!parse_pmf_literal(v.get<std::string>(), *pmf, error)) throw InputError(where("\"" + key + "\"") + ": window " + key + ": '" + *field + "': " + error);
+        if (!v.is_string())
+          throw InputError(where("\"" + key + "\"") + ": window " + key + ": '" + *field +
+                           "' must be a string holding a dict literal");
+        if (!parse_pmf_literal(v.get<std::string>(), *pmf, error))
+          throw InputError(where("\"" + key + "\"") + ": window " + key + ": '" + *field +
+                           "': " + error);
       }
       if (!lw.prompt.empty() && !lw.output.empty()) c.lengths.push_back(std::move(lw));
     }
-    std::sort(c.lengths.begin(), c.lengths.end(), [](const LengthWindow& a, const LengthWindow& b) { return a.start_s < b.start_s; });
+    std::sort(c.lengths.begin(), c.lengths.end(),
+              [](const LengthWindow& a, const LengthWindow& b) { return a.start_s < b.start_s; });
   }
 
   struct Entry {
@@ -367,6 +410,7 @@ class ServeGenSource final : public TraceSource {
 }  // namespace
 
 SERVESIM_REGISTER(TraceSource, ServeGenSource, "servegen",
-                  "ServeGen per-client aggregates (folder of chunk-<id>-trace.csv + dataset.json) → multi-client arrivals; path")
+                  "ServeGen per-client aggregates (folder of chunk-<id>-trace.csv + dataset.json) "
+                  "→ multi-client arrivals; path")
 
 }  // namespace servesim

@@ -11,7 +11,8 @@ namespace {
 
 class ServesimJsonlReader final : public TableSource {
  public:
-  ServesimJsonlReader(ConfigNode& cfg, const TraceContext& ctx) : TableSource(setup(cfg, ctx), ctx) {}
+  ServesimJsonlReader(ConfigNode& cfg, const TraceContext& ctx)
+      : TableSource(setup(cfg, ctx), ctx) {}
 
  private:
   static TableSetup setup(ConfigNode& cfg, const TraceContext& ctx) {
@@ -34,7 +35,8 @@ class ServesimJsonlReader final : public TableSource {
 
 }  // namespace
 
-SERVESIM_REGISTER(TraceSource, ServesimJsonlReader, "servesim_jsonl",
-                  "servesim's own request JSONL (arrival_s, prompt_tokens, output_tokens, client_id, ...); path")
+SERVESIM_REGISTER(
+    TraceSource, ServesimJsonlReader, "servesim_jsonl",
+    "servesim's own request JSONL (arrival_s, prompt_tokens, output_tokens, client_id, ...); path")
 
 }  // namespace servesim

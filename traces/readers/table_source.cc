@@ -28,26 +28,39 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-void read_file_options(ConfigNode& cfg, const TraceContext& ctx, std::string_view what, TableOptions& opts) {
+void read_file_options(ConfigNode& cfg, const TraceContext& ctx, std::string_view what,
+                       TableOptions& opts) {
   opts.path = read_path_key(cfg, ctx, what);
-  opts.skip_bad_rows = cfg.get<bool>("skip_bad_rows", false,
-                                     "skip malformed rows (counted and reported at the end) instead of stopping");
-  opts.sort = cfg.get<bool>("sort", false,
-                            "sort rows by arrival time after loading the whole file (memory grows with the file); "
-                            "false: an out-of-order row is a bad row");
+  opts.skip_bad_rows =
+      cfg.get<bool>("skip_bad_rows", false,
+                    "skip malformed rows (counted and reported at the end) instead of stopping");
+  opts.sort = cfg.get<bool>(
+      "sort", false,
+      "sort rows by arrival time after loading the whole file (memory grows with the file); "
+      "false: an out-of-order row is a bad row");
 }
 
-std::unique_ptr<ArrivalProcess> read_generated_arrivals(ConfigNode& cfg, const TraceContext& ctx, TableOptions& opts) {
-  if (opts.sort) cfg.fail("sort", "applies only to files with arrival times (this one gets generated arrivals)");
-  if (!cfg.has("arrival")) cfg.fail("arrival", "required key is missing (the file has no arrival times: give an arrival process, e.g. {impl: poisson, rate_per_s: 5})");
+std::unique_ptr<ArrivalProcess> read_generated_arrivals(ConfigNode& cfg, const TraceContext& ctx,
+                                                        TableOptions& opts) {
+  if (opts.sort)
+    cfg.fail("sort", "applies only to files with arrival times (this one gets generated arrivals)");
+  if (!cfg.has("arrival"))
+    cfg.fail("arrival",
+             "required key is missing (the file has no arrival times: give an arrival process, "
+             "e.g. {impl: poisson, rate_per_s: 5})");
   auto arrivals = make_arrival_process(cfg.child("arrival"), ctx);
-  opts.num_requests = cfg.get<std::int64_t>("num_requests", 0, "stop after this many requests (0 = one pass over the file)", NonNegative());
-  opts.repeat = cfg.get<bool>("repeat", false, "start the file again when it ends (needs num_requests > 0)");
-  if (opts.repeat && opts.num_requests == 0) cfg.fail("repeat", "needs num_requests > 0 (else the workload never ends)");
+  opts.num_requests = cfg.get<std::int64_t>(
+      "num_requests", 0, "stop after this many requests (0 = one pass over the file)",
+      NonNegative());
+  opts.repeat =
+      cfg.get<bool>("repeat", false, "start the file again when it ends (needs num_requests > 0)");
+  if (opts.repeat && opts.num_requests == 0)
+    cfg.fail("repeat", "needs num_requests > 0 (else the workload never ends)");
   return arrivals;
 }
 
-TableSource::TableSource(TableOptions opts, const TraceContext& ctx, std::unique_ptr<ArrivalProcess> arrivals)
+TableSource::TableSource(TableOptions opts, const TraceContext& ctx,
+                         std::unique_ptr<ArrivalProcess> arrivals)
     : opts_(std::move(opts)),
       ctx_(ctx),
       arrivals_(std::move(arrivals)),
@@ -82,8 +95,10 @@ void TableSource::read_header() {
       break;
     }
   }
-  if (!found) throw InputError(opts_.path + ":1: empty file: expected a header line naming the columns");
-  if (!split_csv(line, opts_.delimiter, cells_, scratch_)) throw InputError(reader_->where() + ": unterminated quote in the header");
+  if (!found)
+    throw InputError(opts_.path + ":1: empty file: expected a header line naming the columns");
+  if (!split_csv(line, opts_.delimiter, cells_, scratch_))
+    throw InputError(reader_->where() + ": unterminated quote in the header");
   std::vector<std::string> header;
   for (auto c : cells_) header.emplace_back(trim(c));
   header_cells_ = header.size();
@@ -99,23 +114,28 @@ void TableSource::resolve_columns(const std::vector<std::string>& header) {
   col_trace_id_ = column_index(opts_.fields.trace_id, header);
   col_hashes_ = column_index(opts_.fields.prefix_hashes, header);
   col_block_ = column_index(opts_.fields.prefix_block_tokens, header);
-  min_cells_ = static_cast<std::size_t>(std::max({col_arrival_, col_prompt_, col_output_, col_client_, col_priority_,
-                                                  col_trace_id_, col_hashes_, col_block_}) + 1);
+  min_cells_ =
+      static_cast<std::size_t>(std::max({col_arrival_, col_prompt_, col_output_, col_client_,
+                                         col_priority_, col_trace_id_, col_hashes_, col_block_}) +
+                               1);
 }
 
-int TableSource::column_index(const std::string& name, const std::vector<std::string>& header) const {
+int TableSource::column_index(const std::string& name,
+                              const std::vector<std::string>& header) const {
   if (name.empty()) return -1;
   if (!opts_.header) {
     std::int64_t i = 0;
     if (parse_count(name, 10000, i) != ParseError::kOk) {
-      throw InputError(opts_.path + ": column '" + name + "': a file without a header names columns by number (0, 1, ...)");
+      throw InputError(opts_.path + ": column '" + name +
+                       "': a file without a header names columns by number (0, 1, ...)");
     }
     return static_cast<int>(i);
   }
   for (std::size_t i = 0; i < header.size(); ++i) {
     if (header[i] == name) return static_cast<int>(i);
   }
-  throw InputError(reader_->where() + ": missing column '" + name + "' (the header has: " + join(header) + ")");
+  throw InputError(reader_->where() + ": missing column '" + name +
+                   "' (the header has: " + join(header) + ")");
 }
 
 bool TableSource::reject(const std::string& reason) {
@@ -123,7 +143,8 @@ bool TableSource::reject(const std::string& reason) {
   return false;
 }
 
-bool TableSource::set_count(std::string_view text, const std::string& name, std::int64_t max, std::int64_t& out) {
+bool TableSource::set_count(std::string_view text, const std::string& name, std::int64_t max,
+                            std::int64_t& out) {
   const ParseError e = parse_count(text, max, out);
   if (e == ParseError::kOk) return true;
   return reject(label(name) + describe_parse_error(e, text, max));
@@ -136,7 +157,8 @@ std::string TableSource::label(const std::string& name) const {
 bool TableSource::set_time(std::string_view text, Request& out) {
   if (opts_.time_unit == TimeUnit::kDatetime) {
     if (parse_datetime_ns(text, out.arrival_ns)) return true;
-    return reject(label(opts_.fields.arrival) + "expected a date and time like 2023-11-16 18:17:03.97, got '" +
+    return reject(label(opts_.fields.arrival) +
+                  "expected a date and time like 2023-11-16 18:17:03.97, got '" +
                   std::string(trim(text).substr(0, 40)) + "'");
   }
   const ParseError e = parse_time_ns(text, opts_.time_unit, out.arrival_ns);
@@ -153,7 +175,8 @@ bool TableSource::set_client(std::string_view text, bool is_string, Request& out
       out.client_id = static_cast<std::uint32_t>(v);
       return true;
     }
-    if (e == ParseError::kNegative || e == ParseError::kOverflow || e == ParseError::kNotInteger || e == ParseError::kEmpty) {
+    if (e == ParseError::kNegative || e == ParseError::kOverflow || e == ParseError::kNotInteger ||
+        e == ParseError::kEmpty) {
       return reject(label(opts_.fields.client_id) + describe_parse_error(e, text, kMaxClient));
     }
   }
@@ -167,9 +190,11 @@ bool TableSource::set_priority(std::string_view text, Request& out) {
   std::int32_t v = 0;
   const char* first = text.data() + (!text.empty() && text[0] == '+' ? 1 : 0);
   auto [p, ec] = std::from_chars(first, text.data() + text.size(), v);
-  if (ec == std::errc::result_out_of_range) return reject(label(opts_.fields.priority) + describe_parse_error(ParseError::kOverflow, text));
+  if (ec == std::errc::result_out_of_range)
+    return reject(label(opts_.fields.priority) + describe_parse_error(ParseError::kOverflow, text));
   if (ec != std::errc() || p != text.data() + text.size()) {
-    return reject(label(opts_.fields.priority) + describe_parse_error(ParseError::kNotInteger, text));
+    return reject(label(opts_.fields.priority) +
+                  describe_parse_error(ParseError::kNotInteger, text));
   }
   out.priority = v;
   return true;
@@ -191,7 +216,9 @@ bool TableSource::set_hashes(std::string_view text, Request& out) {
     if (j > i) {
       std::uint64_t v = 0;
       const ParseError e = parse_u64(text.substr(i, j - i), v);
-      if (e != ParseError::kOk) return reject(label(opts_.fields.prefix_hashes) + describe_parse_error(e, text.substr(i, j - i)));
+      if (e != ParseError::kOk)
+        return reject(label(opts_.fields.prefix_hashes) +
+                      describe_parse_error(e, text.substr(i, j - i)));
       out.prefix_hashes.push_back(v);
     }
     i = j;
@@ -200,8 +227,12 @@ bool TableSource::set_hashes(std::string_view text, Request& out) {
 }
 
 bool TableSource::finish_row(Request& out) {
-  if (out.prompt_tokens < 1) return reject(label(opts_.fields.prompt_tokens) + "a request needs at least 1 prompt token (got 0)");
-  if (out.output_tokens < 1) return reject(label(opts_.fields.output_tokens) + "a request needs at least 1 output token (got 0)");
+  if (out.prompt_tokens < 1)
+    return reject(label(opts_.fields.prompt_tokens) +
+                  "a request needs at least 1 prompt token (got 0)");
+  if (out.output_tokens < 1)
+    return reject(label(opts_.fields.output_tokens) +
+                  "a request needs at least 1 output token (got 0)");
   if (!out.prefix_hashes.empty() && out.prefix_block_tokens < 1) {
     return reject(label(opts_.fields.prefix_hashes) + "prefix hashes need a block size > 0");
   }
@@ -209,9 +240,11 @@ bool TableSource::finish_row(Request& out) {
 }
 
 bool TableSource::parse_csv(std::string_view line, Request& out) {
-  if (!split_csv(line, opts_.delimiter, cells_, scratch_)) return reject("unterminated quoted field");
+  if (!split_csv(line, opts_.delimiter, cells_, scratch_))
+    return reject("unterminated quoted field");
   if (cells_.size() < min_cells_) {
-    return reject("expected " + std::to_string(header_cells_) + " columns, got " + std::to_string(cells_.size()));
+    return reject("expected " + std::to_string(header_cells_) + " columns, got " +
+                  std::to_string(cells_.size()));
   }
   std::int64_t v = 0;
   if (col_arrival_ >= 0 && !set_time(cells_[col_arrival_], out)) return false;
@@ -225,14 +258,16 @@ bool TableSource::parse_csv(std::string_view line, Request& out) {
   if (col_priority_ >= 0 && !set_priority(cells_[col_priority_], out)) return false;
   out.prefix_block_tokens = opts_.prefix_block_tokens;
   if (col_block_ >= 0) {
-    if (!set_count(cells_[col_block_], opts_.fields.prefix_block_tokens, kMaxTokens, v)) return false;
+    if (!set_count(cells_[col_block_], opts_.fields.prefix_block_tokens, kMaxTokens, v))
+      return false;
     out.prefix_block_tokens = static_cast<std::int32_t>(v);
   }
   out.prefix_hashes.clear();
   if (col_hashes_ >= 0 && !set_hashes(cells_[col_hashes_], out)) return false;
   if (col_trace_id_ >= 0) {
     const ParseError e = parse_u64(cells_[col_trace_id_], out.trace_id);
-    if (e != ParseError::kOk) return reject(label(opts_.fields.trace_id) + describe_parse_error(e, cells_[col_trace_id_]));
+    if (e != ParseError::kOk)
+      return reject(label(opts_.fields.trace_id) + describe_parse_error(e, cells_[col_trace_id_]));
   }
   return finish_row(out);
 }
@@ -240,7 +275,8 @@ bool TableSource::parse_csv(std::string_view line, Request& out) {
 bool TableSource::parse_jsonl(std::string_view line, Request& out) {
   if (!scan_json_line(line, json_, error_)) return reject("malformed JSON: " + error_);
   // A present, non-null field, or nullptr (after rejecting if `required`).
-  auto field = [&](const std::string& key, std::size_t& hint, bool required, bool& failed) -> const JsonField* {
+  auto field = [&](const std::string& key, std::size_t& hint, bool required,
+                   bool& failed) -> const JsonField* {
     failed = false;
     if (key.empty()) return nullptr;
     const JsonField* f = find_json_field(json_, key, hint);
@@ -276,7 +312,8 @@ bool TableSource::parse_jsonl(std::string_view line, Request& out) {
     if (f->type == JsonType::kString) {
       std::string_view name = f->value;
       if (f->escaped) {
-        if (!decode_json_string(f->value, decoded_)) return reject(label(opts_.fields.client_id) + "bad string escape");
+        if (!decode_json_string(f->value, decoded_))
+          return reject(label(opts_.fields.client_id) + "bad string escape");
         name = decoded_;
       }
       if (!set_client(name, true, out)) return false;
@@ -299,14 +336,17 @@ bool TableSource::parse_jsonl(std::string_view line, Request& out) {
   }
   out.prefix_hashes.clear();
   if (const JsonField* f = field(opts_.fields.prefix_hashes, hints_.hashes, false, failed)) {
-    if (f->type != JsonType::kArray) return reject(label(opts_.fields.prefix_hashes) + "expected an array of integers");
-    if (!parse_u64_array(f->value, out.prefix_hashes, error_)) return reject(label(opts_.fields.prefix_hashes) + error_);
+    if (f->type != JsonType::kArray)
+      return reject(label(opts_.fields.prefix_hashes) + "expected an array of integers");
+    if (!parse_u64_array(f->value, out.prefix_hashes, error_))
+      return reject(label(opts_.fields.prefix_hashes) + error_);
   }
   if (const JsonField* f = field(opts_.fields.trace_id, hints_.trace_id, false, failed)) {
     t = scalar(f, opts_.fields.trace_id, ok);
     if (!ok) return false;
     const ParseError e = parse_u64(t, out.trace_id);
-    if (e != ParseError::kOk) return reject(label(opts_.fields.trace_id) + describe_parse_error(e, t));
+    if (e != ParseError::kOk)
+      return reject(label(opts_.fields.trace_id) + describe_parse_error(e, t));
   }
   return finish_row(out);
 }
@@ -331,7 +371,8 @@ void TableSource::end_of_stream() {
   if (emitted_ == 0) {
     const std::int64_t line = std::max<std::int64_t>(1, reader_->line_number());
     std::string msg = opts_.path + ":" + std::to_string(line) + ": no requests in the file";
-    if (bad_.skipped() > 0) msg += " (all " + std::to_string(bad_.skipped()) + " rows were bad and skipped)";
+    if (bad_.skipped() > 0)
+      msg += " (all " + std::to_string(bad_.skipped()) + " rows were bad and skipped)";
     throw InputError(msg);
   }
 }
@@ -356,8 +397,9 @@ bool TableSource::next_streaming(Request& out) {
       last_arrival_ns_ = out.arrival_ns;
     } else {
       if (have_origin_ && out.arrival_ns < last_raw_ns_) {
-        reject("arrival " + format_s(out.arrival_ns - origin_ns_) + " is earlier than the previous row's " +
-               format_s(last_raw_ns_ - origin_ns_) + " (line " + std::to_string(last_line_) +
+        reject("arrival " + format_s(out.arrival_ns - origin_ns_) +
+               " is earlier than the previous row's " + format_s(last_raw_ns_ - origin_ns_) +
+               " (line " + std::to_string(last_line_) +
                "): rows must be sorted by arrival time (sort: true sorts the file on load)");
         continue;
       }

@@ -61,10 +61,12 @@ struct TableOptions {
 
 // Reads the keys every file reader accepts: path, skip_bad_rows, sort (and rebase if
 // `with_rebase`). `what` describes the file for the path key's documentation.
-void read_file_options(ConfigNode& cfg, const TraceContext& ctx, std::string_view what, TableOptions& opts);
+void read_file_options(ConfigNode& cfg, const TraceContext& ctx, std::string_view what,
+                       TableOptions& opts);
 // Reads `arrival` (required), `num_requests` and `repeat`: the keys of a reader whose file has
 // no arrival times.
-std::unique_ptr<ArrivalProcess> read_generated_arrivals(ConfigNode& cfg, const TraceContext& ctx, TableOptions& opts);
+std::unique_ptr<ArrivalProcess> read_generated_arrivals(ConfigNode& cfg, const TraceContext& ctx,
+                                                        TableOptions& opts);
 
 // Options plus the arrival process of a file without arrival times (else null).
 struct TableSetup {
@@ -78,7 +80,8 @@ class TableSource : public TraceSource {
       : TableSource(std::move(setup.opts), ctx, std::move(setup.arrivals)) {}
   // Opens the file and checks its header (CSV) now, so a bad header fails before the run.
   // `arrivals` is required iff opts.fields.arrival is empty.
-  TableSource(TableOptions opts, const TraceContext& ctx, std::unique_ptr<ArrivalProcess> arrivals = nullptr);
+  TableSource(TableOptions opts, const TraceContext& ctx,
+              std::unique_ptr<ArrivalProcess> arrivals = nullptr);
   ~TableSource() override;
   bool next(Request& out) override;
 
@@ -95,7 +98,8 @@ class TableSource : public TraceSource {
   bool parse_csv(std::string_view line, Request& out);
   bool parse_jsonl(std::string_view line, Request& out);
   bool reject(const std::string& reason);  // bad row: throws, or counts and returns false
-  bool set_count(std::string_view text, const std::string& name, std::int64_t max, std::int64_t& out);
+  bool set_count(std::string_view text, const std::string& name, std::int64_t max,
+                 std::int64_t& out);
   std::string label(const std::string& name) const;  // "column 'NAME': " or "field 'NAME': "
   bool set_time(std::string_view text, Request& out);
   bool set_client(std::string_view text, bool is_string, Request& out);
@@ -121,14 +125,15 @@ class TableSource : public TraceSource {
   std::string decoded_;
   std::string error_;
   struct Hints {
-    std::size_t arrival = 0, prompt = 0, output = 0, client = 0, priority = 0, trace_id = 0, hashes = 0, block = 0;
+    std::size_t arrival = 0, prompt = 0, output = 0, client = 0, priority = 0, trace_id = 0,
+                hashes = 0, block = 0;
   } hints_;
   int col_arrival_ = -1, col_prompt_ = -1, col_output_ = -1, col_client_ = -1, col_priority_ = -1,
       col_trace_id_ = -1, col_hashes_ = -1, col_block_ = -1;
   std::size_t min_cells_ = 0;
   std::size_t header_cells_ = 0;
 
-  std::int64_t row_index_ = 0;      // data rows seen (good and bad), for default trace ids
+  std::int64_t row_index_ = 0;       // data rows seen (good and bad), for default trace ids
   std::int64_t rows_this_pass_ = 0;  // good rows since the file was (re)opened
   std::int64_t emitted_ = 0;
   bool have_origin_ = false;

@@ -14,7 +14,10 @@ class VidurReader final : public TableSource {
   static TableOptions options(ConfigNode& cfg, const TraceContext& ctx) {
     TableOptions o;
     o.name = "vidur";
-    read_file_options(cfg, ctx, "Vidur/Splitwise processed trace CSV (arrived_at, num_prefill_tokens, num_decode_tokens)", o);
+    read_file_options(
+        cfg, ctx,
+        "Vidur/Splitwise processed trace CSV (arrived_at, num_prefill_tokens, num_decode_tokens)",
+        o);
     o.rebase = cfg.get<bool>("rebase", false, "shift arrivals so the first row arrives at t = 0");
     o.fields.arrival = "arrived_at";
     o.fields.prompt_tokens = "num_prefill_tokens";
@@ -27,6 +30,7 @@ class VidurReader final : public TableSource {
 }  // namespace
 
 SERVESIM_REGISTER(TraceSource, VidurReader, "vidur",
-                  "Vidur/Splitwise processed trace CSV (arrived_at s, num_prefill_tokens, num_decode_tokens); path")
+                  "Vidur/Splitwise processed trace CSV (arrived_at s, num_prefill_tokens, "
+                  "num_decode_tokens); path")
 
 }  // namespace servesim

@@ -5,7 +5,8 @@
 // Each element of the first "responses" array is a request: adapter_dir is the client (names map
 // to ids 0, 1, ... in order of first appearance), req_time the arrival in seconds. The document is
 // streamed in chunks and one response object is held at a time, so memory stays constant even
-// though the whole trace is one line. Errors name the line and the element: FILE:LINE: responses[i].
+// though the whole trace is one line. Errors name the line and the element: FILE:LINE:
+// responses[i].
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -63,7 +64,8 @@ class VtcReader final : public TraceSource {
   VtcReader(ConfigNode& cfg, const TraceContext& ctx)
       : ctx_(ctx),
         path_(read_path_key(cfg, ctx, "VTC results file (all_results_real.jsonl)")),
-        bad_(cfg.get<bool>("skip_bad_rows", false, "skip malformed responses (counted and reported) instead of stopping"),
+        bad_(cfg.get<bool>("skip_bad_rows", false,
+                           "skip malformed responses (counted and reported) instead of stopping"),
              path_) {
     in_ = std::make_unique<ByteStream>(path_);
     find_responses();
@@ -81,8 +83,10 @@ class VtcReader final : public TraceSource {
       const std::int64_t index = index_++;
       if (!parse(out, index)) continue;
       if (emitted_ > 0 && out.arrival_ns < last_ns_) {
-        fail(index, "req_time " + std::to_string(ns_to_s(out.arrival_ns)) + " s is earlier than the previous response's " +
-                        std::to_string(ns_to_s(last_ns_)) + " s: responses must be sorted by req_time");
+        fail(index, "req_time " + std::to_string(ns_to_s(out.arrival_ns)) +
+                        " s is earlier than the previous response's " +
+                        std::to_string(ns_to_s(last_ns_)) +
+                        " s: responses must be sorted by req_time");
         continue;
       }
       last_ns_ = out.arrival_ns;
@@ -94,7 +98,8 @@ class VtcReader final : public TraceSource {
 
  private:
   void fail(std::int64_t index, const std::string& reason) {
-    bad_.fail(path_ + ":" + std::to_string(object_line_), "responses[" + std::to_string(index) + "]: " + reason);
+    bad_.fail(path_ + ":" + std::to_string(object_line_),
+              "responses[" + std::to_string(index) + "]: " + reason);
   }
 
   // Positions the stream just inside the '[' of the first "responses" array.
@@ -120,9 +125,11 @@ class VtcReader final : public TraceSource {
       if (!in_->get(c) || c != ':') continue;
       while (in_->peek(c) && is_ws(c)) in_->get(c);
       if (in_->get(c) && c == '[') return;
-      throw InputError(path_ + ":" + std::to_string(in_->line()) + ": \"responses\" is not an array");
+      throw InputError(path_ + ":" + std::to_string(in_->line()) +
+                       ": \"responses\" is not an array");
     }
-    throw InputError(path_ + ":" + std::to_string(in_->line()) + ": no \"responses\" array found (is this a VTC all_results_*.jsonl file?)");
+    throw InputError(path_ + ":" + std::to_string(in_->line()) +
+                     ": no \"responses\" array found (is this a VTC all_results_*.jsonl file?)");
   }
 
   // Reads the next response object into obj_; false at the end of the array.
@@ -190,7 +197,10 @@ class VtcReader final : public TraceSource {
     const JsonField* prompt = find_json_field(fields_, "prompt_len", h_prompt_);
     const JsonField* output = find_json_field(fields_, "output_len", h_output_);
     const JsonField* time = find_json_field(fields_, "req_time", h_time_);
-    for (auto [f, name] : {std::pair{client, "adapter_dir"}, {prompt, "prompt_len"}, {output, "output_len"}, {time, "req_time"}}) {
+    for (auto [f, name] : {std::pair{client, "adapter_dir"},
+                           {prompt, "prompt_len"},
+                           {output, "output_len"},
+                           {time, "req_time"}}) {
       if (!f || f->type == JsonType::kNull) {
         fail(index, std::string("missing field '") + name + "'");
         return false;
@@ -214,10 +224,13 @@ class VtcReader final : public TraceSource {
     }
     out.client_id = names_.id(name);
     std::int64_t v = 0;
-    for (auto [f, name2, dest] : {std::tuple{prompt, "prompt_len", &out.prompt_tokens}, {output, "output_len", &out.output_tokens}}) {
-      const ParseError e = f->type == JsonType::kNumber ? parse_count(f->value, 2147483647, v) : ParseError::kNotNumber;
+    for (auto [f, name2, dest] : {std::tuple{prompt, "prompt_len", &out.prompt_tokens},
+                                  {output, "output_len", &out.output_tokens}}) {
+      const ParseError e = f->type == JsonType::kNumber ? parse_count(f->value, 2147483647, v)
+                                                        : ParseError::kNotNumber;
       if (e != ParseError::kOk) {
-        fail(index, std::string("field '") + name2 + "': " + describe_parse_error(e, f->value, 2147483647));
+        fail(index, std::string("field '") + name2 +
+                        "': " + describe_parse_error(e, f->value, 2147483647));
         return false;
       }
       if (v < 1) {
@@ -226,8 +239,9 @@ class VtcReader final : public TraceSource {
       }
       *dest = static_cast<std::int32_t>(v);
     }
-    const ParseError e = time->type == JsonType::kNumber ? parse_time_ns(time->value, TimeUnit::kSeconds, out.arrival_ns)
-                                                         : ParseError::kNotNumber;
+    const ParseError e = time->type == JsonType::kNumber
+                             ? parse_time_ns(time->value, TimeUnit::kSeconds, out.arrival_ns)
+                             : ParseError::kNotNumber;
     if (e != ParseError::kOk) {
       fail(index, "field 'req_time': " + describe_parse_error(e, time->value));
       return false;
@@ -239,7 +253,9 @@ class VtcReader final : public TraceSource {
     if (done_) return;
     done_ = true;
     bad_.report(ctx_);
-    if (emitted_ == 0) throw InputError(path_ + ":" + std::to_string(in_->line()) + ": no requests in the responses array");
+    if (emitted_ == 0)
+      throw InputError(path_ + ":" + std::to_string(in_->line()) +
+                       ": no requests in the responses array");
   }
 
   TraceContext ctx_;
@@ -258,6 +274,7 @@ class VtcReader final : public TraceSource {
 }  // namespace
 
 SERVESIM_REGISTER(TraceSource, VtcReader, "vtc",
-                  "VTC artifact LMSYS trace (all_results_real.jsonl: responses[] with adapter_dir as client); path")
+                  "VTC artifact LMSYS trace (all_results_real.jsonl: responses[] with adapter_dir "
+                  "as client); path")
 
 }  // namespace servesim

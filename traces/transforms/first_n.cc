@@ -6,7 +6,8 @@ namespace {
 
 class FirstN final : public TraceTransform {
  public:
-  FirstN(ConfigNode& cfg, const TraceContext&) : n_(cfg.required<std::int64_t>("n", "number of requests kept", AtLeast(1))) {}
+  FirstN(ConfigNode& cfg, const TraceContext&)
+      : n_(cfg.required<std::int64_t>("n", "number of requests kept", AtLeast(1))) {}
   bool next(Request& out) override {
     if (taken_ >= n_ || !inner_->next(out)) return false;
     ++taken_;

@@ -10,7 +10,8 @@ namespace {
 class Sample final : public TraceTransform {
  public:
   Sample(ConfigNode& cfg, const TraceContext& ctx)
-      : fraction_(cfg.required<double>("fraction", "probability of keeping each request", OpenFraction())),
+      : fraction_(cfg.required<double>("fraction", "probability of keeping each request",
+                                       OpenFraction())),
         rng_(ctx.seed, "workload.sample") {}
   bool next(Request& out) override {
     while (inner_->next(out)) {
@@ -26,6 +27,7 @@ class Sample final : public TraceTransform {
 
 }  // namespace
 
-SERVESIM_REGISTER(TraceTransform, Sample, "sample", "keep each request with probability fraction (seeded)")
+SERVESIM_REGISTER(TraceTransform, Sample, "sample",
+                  "keep each request with probability fraction (seeded)")
 
 }  // namespace servesim

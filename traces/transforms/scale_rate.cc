@@ -11,10 +11,12 @@ namespace {
 class ScaleRate final : public TraceTransform {
  public:
   ScaleRate(ConfigNode& cfg, const TraceContext&)
-      : factor_(cfg.required<double>("factor", "rate multiplier: arrival times are divided by it", InRange(1e-6, 1e6))) {}
+      : factor_(cfg.required<double>("factor", "rate multiplier: arrival times are divided by it",
+                                     InRange(1e-6, 1e6))) {}
   bool next(Request& out) override {
     if (!inner_->next(out)) return false;
-    out.arrival_ns = static_cast<TimeNs>(std::llround(static_cast<double>(out.arrival_ns) / factor_));
+    out.arrival_ns =
+        static_cast<TimeNs>(std::llround(static_cast<double>(out.arrival_ns) / factor_));
     return true;
   }
 
@@ -24,6 +26,7 @@ class ScaleRate final : public TraceTransform {
 
 }  // namespace
 
-SERVESIM_REGISTER(TraceTransform, ScaleRate, "scale_rate", "multiply the arrival rate by factor (arrival times / factor)")
+SERVESIM_REGISTER(TraceTransform, ScaleRate, "scale_rate",
+                  "multiply the arrival rate by factor (arrival times / factor)")
 
 }  // namespace servesim

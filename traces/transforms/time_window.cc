@@ -11,8 +11,10 @@ namespace {
 class TimeWindow final : public TraceTransform {
  public:
   TimeWindow(ConfigNode& cfg, const TraceContext&) {
-    const double start_s = cfg.get<double>("start_s", 0.0, "first arrival time kept, s", NonNegative());
-    const double end_s = cfg.get<double>("end_s", 0.0, "arrivals at or after this time are dropped, s (0 = no end)", NonNegative());
+    const double start_s =
+        cfg.get<double>("start_s", 0.0, "first arrival time kept, s", NonNegative());
+    const double end_s = cfg.get<double>(
+        "end_s", 0.0, "arrivals at or after this time are dropped, s (0 = no end)", NonNegative());
     rebase_ = cfg.get<bool>("rebase", true, "shift kept arrivals so start_s becomes t = 0");
     if (end_s > 0 && end_s <= start_s) cfg.fail("end_s", "must be > start_s");
     start_ns_ = s_to_ns(start_s);
@@ -38,6 +40,7 @@ class TimeWindow final : public TraceTransform {
 
 }  // namespace
 
-SERVESIM_REGISTER(TraceTransform, TimeWindow, "time_window", "keep arrivals in [start_s, end_s), shifted to start at 0")
+SERVESIM_REGISTER(TraceTransform, TimeWindow, "time_window",
+                  "keep arrivals in [start_s, end_s), shifted to start at 0")
 
 }  // namespace servesim

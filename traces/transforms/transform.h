@@ -2,7 +2,8 @@
 // changes its stream: rescales time, cuts a window, keeps the first N, samples, truncates.
 // Registered as kind "transform"; configured in a workload's `transforms` list, applied in
 // list order (the first entry sees the reader's stream):
-//   workload: {impl: azure, path: ..., transforms: [{impl: scale_rate, factor: 2}, {impl: first_n, n: 1000}]}
+//   workload: {impl: azure, path: ..., transforms: [{impl: scale_rate, factor: 2}, {impl: first_n,
+//   n: 1000}]}
 //
 // Contract: attach() is called exactly once, before the first next(). A transform keeps arrival
 // order (never makes an arrival earlier than the previous one) and constant memory.

@@ -15,11 +15,16 @@ namespace {
 class Truncate final : public TraceTransform {
  public:
   Truncate(ConfigNode& cfg, const TraceContext& ctx) : ctx_(ctx) {
-    cap_ = cfg.get<std::int64_t>("max_context_tokens", 0, "largest prompt + output, tokens (0 = the model's max_model_len)", NonNegative());
-    drop_ = cfg.choice("action", "cut", {"cut", "drop"}, "cut overlong requests to fit, or drop them") == "drop";
+    cap_ = cfg.get<std::int64_t>("max_context_tokens", 0,
+                                 "largest prompt + output, tokens (0 = the model's max_model_len)",
+                                 NonNegative());
+    drop_ = cfg.choice("action", "cut", {"cut", "drop"},
+                       "cut overlong requests to fit, or drop them") == "drop";
     if (cap_ == 1) cfg.fail("max_context_tokens", "must be >= 2 (one prompt and one output token)");
     if (cap_ == 0) cap_ = ctx.max_context_tokens;
-    if (cap_ < 2) cfg.fail("max_context_tokens", "needed here: no model context is known (give max_context_tokens)");
+    if (cap_ < 2)
+      cfg.fail("max_context_tokens",
+               "needed here: no model context is known (give max_context_tokens)");
   }
   ~Truncate() override { report(); }
 
@@ -52,12 +57,13 @@ class Truncate final : public TraceTransform {
   void report() {
     if (reported_ || changed_ == 0) return;
     reported_ = true;
-    std::string note = "truncate: " + std::to_string(changed_) + " of " + std::to_string(seen_) + " requests exceeded " +
-                       std::to_string(used_cap_) + " tokens and were ";
+    std::string note = "truncate: " + std::to_string(changed_) + " of " + std::to_string(seen_) +
+                       " requests exceeded " + std::to_string(used_cap_) + " tokens and were ";
     if (drop_) {
       note += "dropped";
     } else {
-      note += "cut (" + std::to_string(removed_prompt_) + " prompt and " + std::to_string(removed_output_) + " output tokens removed)";
+      note += "cut (" + std::to_string(removed_prompt_) + " prompt and " +
+              std::to_string(removed_output_) + " output tokens removed)";
     }
     report_note(ctx_, note);
   }
@@ -70,7 +76,8 @@ class Truncate final : public TraceTransform {
 
 }  // namespace
 
-SERVESIM_REGISTER(TraceTransform, Truncate, "truncate",
-                  "fit requests into max_context_tokens (default: the model's): cut the prompt's end, or drop")
+SERVESIM_REGISTER(
+    TraceTransform, Truncate, "truncate",
+    "fit requests into max_context_tokens (default: the model's): cut the prompt's end, or drop")
 
 }  // namespace servesim
