@@ -33,7 +33,7 @@ TEST(EventQueue, OrdersByTimeThenPhaseThenInsertion) {
   EXPECT_EQ(sim.events_processed(), 8u);
 }
 
-TEST(EventQueue, SameTimeEventScheduledFromHandlerRunsAfterCurrentNeverInline) {
+TEST(EventQueue, SameTimeEventScheduledFromHandlerIsQueuedNotRunInline) {
   Simulation sim(1);
   std::vector<int> log;
   sim.schedule_at(0, Phase::kSchedule, [&] {

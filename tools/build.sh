@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 jobs="${SERVESIM_JOBS:-2}"
 werror=OFF
 [ "${SERVESIM_WERROR:-0}" = "1" ] && werror=ON
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSERVESIM_WERROR="$werror" "$@" >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSERVESIM_WERROR="$werror" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON "$@" >/dev/null
 cmake --build build -j "$jobs"

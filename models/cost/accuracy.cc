@@ -41,11 +41,10 @@ std::vector<int> split_dims(const TableRef& t, SplitMode mode) {
     return dims;
   }
   switch (t.op_class) {
-    case OpClass::kGemm:
-      return {0, 1};
-    case OpClass::kAttentionPrefill:
+    case OpClass::kGemm:              // (M, N)
+    case OpClass::kAttentionPrefill:  // (group size, kv heads)
     case OpClass::kAttentionDecode:
-      return {0, 1};  // (group size, kv heads)
+      return {0, 1};
     case OpClass::kElementwise:
       return {0};
     case OpClass::kCommunication:
@@ -138,7 +137,8 @@ int attention_fold(const LogGrid& g, int kv_heads, int q_heads) {
     return 1;  // present, or interpolated in range
   for (int f = 2; f <= kv_heads; ++f) {
     if (kv_heads % f != 0) continue;
-    const double prefix[2] = {ratio, static_cast<double>(kv_heads / f)};
+    const int folded = kv_heads / f;  // exact: f divides kv_heads
+    const double prefix[2] = {ratio, static_cast<double>(folded)};
     if (g.has_prefix(prefix)) return f;
   }
   return 1;

@@ -112,7 +112,8 @@ MeasuredCostModel::AttnView MeasuredCostModel::bind_attention(
   const LogGrid& g = it->second;
   const int q = static_cast<int>(dims_.q_heads), kv = static_cast<int>(dims_.kv_heads);
   const int fold = attention_fold(g, kv, q);
-  const double prefix[2] = {static_cast<double>(q) / kv, static_cast<double>(kv / fold)};
+  const int folded_kv = kv / fold;  // exact: attention_fold returns a divisor of kv
+  const double prefix[2] = {static_cast<double>(q) / kv, static_cast<double>(folded_kv)};
   v.view = g.view(prefix);
   v.grid = &g;
   v.fold = fold;

@@ -30,11 +30,11 @@ MemoryPlan plan_memory(const Deployment& d, double gpu_memory_utilization,
   const double norms = 2.0 * h * (m.norm == "layernorm" ? 2.0 : 1.0);
   const double layer_params = attn + mlp + norms;
   const double vocab_shard = std::ceil(static_cast<double>(m.vocab_size) / tp) * h;
-  // Stage 0 holds the embedding, the last stage the LM head (both when pp == 1; once if tied).
+  // Stage 0 holds the embedding, the last stage the LM head (both when pp == 1, once if tied;
+  // with pp > 1 a tied LM head is still a copy of its own on the last stage's device).
   const double first_stage_extra =
       vocab_shard + ((pp == 1 && !m.tied_embeddings) ? vocab_shard : 0.0);
-  const double last_stage_extra =
-      pp == 1 ? first_stage_extra : (m.tied_embeddings ? vocab_shard : vocab_shard);
+  const double last_stage_extra = pp == 1 ? first_stage_extra : vocab_shard;
   const double params =
       p.layers_per_device * layer_params + std::max(first_stage_extra, last_stage_extra);
   p.weight_bytes_per_device = params * m.dtype_bytes;

@@ -60,6 +60,8 @@ class QueueOrder {
   virtual bool remove(RequestSlot slot) = 0;
 
   virtual void on_admit(const RequestState& /*r*/, std::int64_t /*prefill_tokens*/) {}
+  // Called only when wants_decode_steps() (asked once, at construction) is true.
+  virtual bool wants_decode_steps() const { return false; }
   virtual void on_decode_step(const DecodeStepInfo& /*step*/) {}
 };
 

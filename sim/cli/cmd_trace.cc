@@ -226,7 +226,7 @@ int cmd_trace(const Args& args) {
       "  gen [...] -o OUT.jsonl    write a generated workload (or convert a trace) to servesim "
       "JSONL\n";
   if (args.empty()) throw UsageError("missing subcommand (stats or gen)");
-  const std::string sub = args[0];
+  const std::string& sub = args[0];
   const Args rest(args.begin() + 1, args.end());
   if (sub == "--help" || sub == "-h" || sub == "help") {
     std::cout << usage;

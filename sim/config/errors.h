@@ -1,6 +1,8 @@
-// sim/config/errors.h — the two error kinds the CLI maps to exit code 2: bad configuration
-// (scenario YAML, --set, catalog entries) and bad input data (trace files, profiles).
-// Anything else that escapes to main() is an internal failure (exit code 1).
+// sim/config/errors.h — the error kinds the CLI maps to exit code 2: bad configuration
+// (scenario YAML, --set, catalog entries), bad input data (trace files, profiles) and bad
+// command-line usage; the fourth, OutputError (the results database cannot be written), lives
+// with the writer in sim/metrics/sqlite_sink.h. Anything else that escapes to main() is an
+// internal failure (exit code 1).
 #pragma once
 
 #include <stdexcept>

@@ -4,7 +4,11 @@
 // Ordering contract: events run in increasing time; events at the same time run in increasing
 // Phase (the phase order below is part of the simulator's semantics and is documented in the
 // README); events with the same time and phase run in the order they were scheduled.
-// Nothing ever runs inline: scheduling at the current time queues the event.
+// The queue never runs a handler inline: scheduling at the current time queues the event. A
+// component may still do the work inline instead of scheduling it when nothing else is pending
+// at the current instant (Simulation::has_event_now()): nothing could run in between, so the
+// order of events is the same. The instance does this when it forms its next batch at the end
+// of an iteration; it is the one place that departs from "every action is an event".
 #pragma once
 
 #include <cstdint>

@@ -107,12 +107,13 @@ void MetricsRecorder::on_finish(const RequestState& r) {
 }
 
 void MetricsRecorder::on_iteration(const IterationRecord& it) {
-  for (Counters* c : {&run_, pool_of_instance(it.instance_id)}) {
-    if (!c) continue;
-    ++c->iterations;
-    c->batch_seqs += it.batch_size;
-    c->prefill_tokens += it.prefill_tokens;
-  }
+  auto count = [&it](Counters& c) {
+    ++c.iterations;
+    c.batch_seqs += it.batch_size;
+    c.prefill_tokens += it.prefill_tokens;
+  };
+  count(run_);
+  if (!pools_.empty()) count(*pool_of_instance(it.instance_id));
   if (record_iterations_ && sink_) sink_->add_iteration(it);
 }
 

@@ -188,15 +188,21 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
       exec("COMMIT");
     }
     exec("PRAGMA cache_size = -65536");
-    insert_request_ = prepare(
-        "INSERT INTO requests VALUES "
-        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
+    std::string one = "(?";
+    for (int c = 1; c < kRequestColumns; ++c) one += ",?";
+    one += ")";
+    std::string many = "INSERT INTO requests VALUES " + one;
+    for (std::size_t r = 1; r < kRequestBatch; ++r) many += "," + one;
+    insert_request_ = prepare(("INSERT INTO requests VALUES " + one).c_str());
+    insert_requests_ = prepare(many.c_str());
+    request_rows_.reserve(kRequestBatch);
     insert_iteration_ = prepare("INSERT INTO iterations VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
     insert_sample_ =
         prepare("INSERT INTO instance_samples VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
     insert_summary_ = prepare("INSERT INTO summary VALUES (?1,?2,?3,?4)");
   } catch (...) {
     sqlite3_finalize(insert_request_);
+    sqlite3_finalize(insert_requests_);
     sqlite3_finalize(insert_iteration_);
     sqlite3_finalize(insert_sample_);
     sqlite3_finalize(insert_summary_);
@@ -209,6 +215,7 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
 SqliteSink::~SqliteSink() {
   abort_run();
   sqlite3_finalize(insert_request_);
+  sqlite3_finalize(insert_requests_);
   sqlite3_finalize(insert_iteration_);
   sqlite3_finalize(insert_sample_);
   sqlite3_finalize(insert_summary_);
@@ -257,46 +264,85 @@ std::int64_t SqliteSink::begin_run(const RunInfo& info) {
 }
 
 void SqliteSink::add_request(const RequestState& r, const RequestMetrics* m) {
-  sqlite3_stmt* st = insert_request_;
+  RequestRow& row = request_rows_.emplace_back();
   const Request& q = r.req;
-  bind_int(st, 1, run_id_);
-  bind_int(st, 2, static_cast<std::int64_t>(r.request_id));
-  bind_int(st, 3, static_cast<std::int64_t>(q.trace_id));
-  bind_int(st, 4, q.client_id);
-  bind_int(st, 5, q.priority);
-  bind_real(st, 6, ns_to_s(q.arrival_ns));
-  bind_int(st, 7, q.prompt_tokens);
-  bind_int(st, 8, q.output_tokens);
-  bind_int(st, 9, r.cached_tokens);
-  if (r.first_instance_id >= 0)
-    bind_int(st, 10, r.first_instance_id);
+  row.request_id = static_cast<std::int64_t>(r.request_id);
+  row.trace_id = static_cast<std::int64_t>(q.trace_id);
+  row.client_id = q.client_id;
+  row.priority = q.priority;
+  row.arrival_s = ns_to_s(q.arrival_ns);
+  row.prompt_tokens = q.prompt_tokens;
+  row.output_tokens = q.output_tokens;
+  row.cached_tokens = r.cached_tokens;
+  row.first_instance_id = r.first_instance_id;
+  row.instance_id = r.instance_id;
+  row.first_token_ns = r.first_token_ns;
+  row.finish_ns = r.finish_ns;
+  row.finished = m != nullptr;
+  if (m) row.metrics = *m;
+  row.preemptions = r.preemptions;
+  row.migrations = r.migrations;
+  row.reject_reason = r.reject_reason;
+  if (request_rows_.size() == kRequestBatch) flush_requests();
+}
+
+void SqliteSink::bind_request(sqlite3_stmt* st, int base, const RequestRow& row) {
+  bind_int(st, base + 1, run_id_);
+  bind_int(st, base + 2, row.request_id);
+  bind_int(st, base + 3, row.trace_id);
+  bind_int(st, base + 4, row.client_id);
+  bind_int(st, base + 5, row.priority);
+  bind_real(st, base + 6, row.arrival_s);
+  bind_int(st, base + 7, row.prompt_tokens);
+  bind_int(st, base + 8, row.output_tokens);
+  bind_int(st, base + 9, row.cached_tokens);
+  if (row.first_instance_id >= 0)
+    bind_int(st, base + 10, row.first_instance_id);
   else
-    bind_null(st, 10);
-  if (r.instance_id >= 0)
-    bind_int(st, 11, r.instance_id);
+    bind_null(st, base + 10);
+  if (row.instance_id >= 0)
+    bind_int(st, base + 11, row.instance_id);
   else
-    bind_null(st, 11);
-  if (m) {
-    bind_real(st, 12, ns_to_s(r.first_token_ns));
-    bind_real(st, 13, ns_to_s(r.finish_ns));
-    bind_real(st, 14, m->ttft_s);
-    bind_real(st, 15, m->tpot_s);
-    bind_real(st, 16, m->e2e_s);
-    bind_real(st, 17, m->max_tbt_s);
-    bind_real(st, 18, m->sched_delay_s);
+    bind_null(st, base + 11);
+  if (row.first_token_ns >= 0)
+    bind_real(st, base + 12, ns_to_s(row.first_token_ns));
+  else
+    bind_null(st, base + 12);
+  if (row.finish_ns >= 0)
+    bind_real(st, base + 13, ns_to_s(row.finish_ns));
+  else
+    bind_null(st, base + 13);
+  if (row.finished) {
+    bind_real(st, base + 14, row.metrics.ttft_s);
+    bind_real(st, base + 15, row.metrics.tpot_s);
+    bind_real(st, base + 16, row.metrics.e2e_s);
+    bind_real(st, base + 17, row.metrics.max_tbt_s);
+    bind_real(st, base + 18, row.metrics.sched_delay_s);
   } else {
-    for (int i = 12; i <= 18; ++i) bind_null(st, i);
-    if (r.first_token_ns >= 0) bind_real(st, 12, ns_to_s(r.first_token_ns));
-    if (r.finish_ns >= 0) bind_real(st, 13, ns_to_s(r.finish_ns));
+    for (int i = 14; i <= 18; ++i) bind_null(st, base + i);
   }
-  bind_int(st, 19, r.preemptions);
-  bind_int(st, 20, r.migrations);
-  bind_static_text(st, 21, m ? "finished" : "rejected");
-  if (r.reject_reason)
-    bind_static_text(st, 22, r.reject_reason);
+  bind_int(st, base + 19, row.preemptions);
+  bind_int(st, base + 20, row.migrations);
+  bind_static_text(st, base + 21, row.finished ? "finished" : "rejected");
+  if (row.reject_reason)
+    bind_static_text(st, base + 22, row.reject_reason);
   else
-    bind_null(st, 22);
-  step_reset(st);
+    bind_null(st, base + 22);
+}
+
+void SqliteSink::flush_requests() {
+  if (request_rows_.size() == kRequestBatch) {
+    for (std::size_t i = 0; i < request_rows_.size(); ++i) {
+      bind_request(insert_requests_, static_cast<int>(i) * kRequestColumns, request_rows_[i]);
+    }
+    step_reset(insert_requests_);
+  } else {
+    for (const RequestRow& row : request_rows_) {
+      bind_request(insert_request_, 0, row);
+      step_reset(insert_request_);
+    }
+  }
+  request_rows_.clear();
 }
 
 void SqliteSink::add_iteration(const IterationRecord& it) {
@@ -373,6 +419,7 @@ void SqliteSink::add_summary(const std::string& scope, const std::string& metric
 }
 
 void SqliteSink::end_run(double wall_s) {
+  flush_requests();
   sqlite3_stmt* st = prepare("UPDATE runs SET wall_s = ?1, status = 'ok' WHERE run_id = ?2");
   try {
     bind_real(st, 1, wall_s);
@@ -388,6 +435,7 @@ void SqliteSink::end_run(double wall_s) {
 }
 
 void SqliteSink::abort_run() noexcept {
+  request_rows_.clear();
   if (!in_run_ || !db_) return;
   sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   in_run_ = false;

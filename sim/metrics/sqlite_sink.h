@@ -93,11 +93,30 @@ class SqliteSink {
   void bind_static_text(sqlite3_stmt* st, int i, const char* v);  // v outlives the statement's step
   void bind_null(sqlite3_stmt* st, int i);
   std::int64_t insert_run_row(const RunInfo& info, const char* status);
+  // Request rows wait in a staging buffer and are inserted kRequestBatch at a time by one
+  // multi-row statement (same rows, same order; the per-statement overhead is paid once).
+  struct RequestRow {
+    std::int64_t request_id, trace_id, client_id, priority;
+    double arrival_s;
+    std::int32_t prompt_tokens, output_tokens, cached_tokens;
+    InstanceId first_instance_id, instance_id;
+    TimeNs first_token_ns, finish_ns;
+    bool finished;
+    RequestMetrics metrics;
+    std::int32_t preemptions, migrations;
+    const char* reject_reason;
+  };
+  static constexpr int kRequestColumns = 22;
+  static constexpr std::size_t kRequestBatch = 32;
+  void bind_request(sqlite3_stmt* st, int base, const RequestRow& row);
+  void flush_requests();
   [[noreturn]] void fail(const std::string& what);
 
   std::string path_;
   sqlite3* db_ = nullptr;
-  sqlite3_stmt* insert_request_ = nullptr;
+  sqlite3_stmt* insert_request_ = nullptr;   // one row
+  sqlite3_stmt* insert_requests_ = nullptr;  // kRequestBatch rows
+  std::vector<RequestRow> request_rows_;
   sqlite3_stmt* insert_iteration_ = nullptr;
   sqlite3_stmt* insert_sample_ = nullptr;
   sqlite3_stmt* insert_summary_ = nullptr;

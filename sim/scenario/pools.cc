@@ -19,7 +19,9 @@ const char* const kPoolKeys[] = {"instances",         "hardware", "model",      
 PoolPlan read_pool(ConfigNode c, const std::string& data_dir, std::int64_t* max_model_len) {
   PoolPlan p;
   const Catalog& catalog = Catalog::builtin();
-  p.instances = c.get<int>("instances", 1, "number of model replicas in the pool", AtLeast(1));
+  p.instances =
+      c.get<int>("instances", 1, "model replicas in the pool at the start (0: only spawned later)",
+                 InRange(0, 100000));
   p.spec.hardware =
       c.get<std::string>("hardware", "h100-sxm", "device type (servesim list hardware)");
   p.spec.model = c.get<std::string>("model", "llama-3-8b", "model (servesim list models)");
@@ -210,6 +212,19 @@ void build_pools(Cluster& cluster, const ClusterPlan& plan) {
           id, pool_index, world, recipe->instance, std::move(cost), std::move(batcher),
           [order_cfg](const QueueOrderContext& ctx) { return make_queue_order(order_cfg, ctx); });
     };
+    // A pool that starts empty still builds one instance, and drops it, so that a mistake in its
+    // configuration is reported now and not when a controller first spawns it.
+    if (pool.instances == 0) {
+      Simulation scratch(0);
+      RequestTable requests;
+      SignalBus signals;
+      struct NoHost final : InstanceHost {
+        void on_prefill_done(Instance&, RequestSlot) override {}
+        void on_request_left(Instance&, const RequestState&, LeaveReason) override {}
+        void on_idle(Instance&) override {}
+      } host;
+      factory(0, 0, InstanceWorld{scratch, requests, signals, host});
+    }
     const int index = cluster.add_pool(pool.spec, std::move(factory));
     for (int i = 0; i < pool.instances; ++i) cluster.spawn(index, /*active_now=*/true);
   }

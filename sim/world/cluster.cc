@@ -128,12 +128,7 @@ void Cluster::start() {
 }
 
 void Cluster::pull_next() {
-  // A fresh request for the source to fill, keeping the capacity of the hash buffer.
-  std::vector<std::uint64_t> buffer = std::move(pending_.prefix_hashes);
-  buffer.clear();
-  pending_ = Request{};
-  pending_.prefix_hashes = std::move(buffer);
-  if (!source_->next(pending_)) return;
+  if (!source_->next(pending_)) return;  // (sources fill every field of the request they return)
   if (pending_.arrival_ns < last_arrival_ns_) {
     throw InputError("workload: request " + std::to_string(next_request_id_) + " arrives at " +
                      std::to_string(ns_to_s(pending_.arrival_ns)) +
@@ -159,7 +154,7 @@ void Cluster::reject(RequestState& r, RequestSlot slot, const char* reason) {
 void Cluster::on_arrival() {
   const RequestSlot slot = requests_.allocate();
   RequestState& r = requests_[slot];
-  std::swap(r.req, pending_);  // the table keeps the capacity of the request's buffers
+  r.req = std::move(pending_);
   r.request_id = next_request_id_++;
   signals_.arrival(r);
   if (static_cast<std::int64_t>(r.req.prompt_tokens) + r.req.output_tokens > max_model_len_) {

@@ -59,6 +59,7 @@ Instance::Instance(InstanceId id, int pool, const InstanceWorld& world,
       cost_model_(std::move(cost_model)),
       batcher_(std::move(batcher)),
       queue_(make_queue_order(QueueOrderContext{id, &kv_})),
+      queue_wants_steps_(queue_->wants_decode_steps()),
       victim_order_(batcher_->victim_order()) {
   const int groups = std::max(1, batcher_->decode_groups());
   groups_.reserve(static_cast<std::size_t>(groups));
@@ -70,10 +71,7 @@ Instance::~Instance() = default;
 
 // ------------------------------------------------------------------------------ queries
 
-std::size_t Instance::num_waiting() const { return waiting_; }
-bool Instance::has_waiting() const { return waiting_ > 0; }
 RequestSlot Instance::waiting_head() const { return queue_->head(); }
-const RequestState& Instance::request(RequestSlot slot) const { return requests_[slot]; }
 
 bool Instance::empty() const {
   return !busy_ && !forming_batch_ && waiting_ == 0 && running_.empty() && swapped_.empty() &&
@@ -94,22 +92,6 @@ InstanceLoad Instance::load() const {
   l.watermark_blocks = batcher_->watermark_blocks();
   l.queued_prefill_tokens = queued_prefill_tokens_;
   return l;
-}
-
-std::int32_t Instance::prefill_tokens_needed(RequestSlot slot) const {
-  const RequestState& r = requests_[slot];
-  return r.req.prompt_tokens + r.generated_tokens;
-}
-
-std::int32_t Instance::prefill_remaining(RequestSlot slot) const {
-  const RequestState& r = requests_[slot];
-  return r.prefill_target_tokens - r.prefilled_tokens;
-}
-
-std::int64_t Instance::batch_tokens() const {
-  std::int64_t decodes = 0;
-  for (const DecodeGroup& g : groups_) decodes += g.in_batch() ? g.count() : 0;
-  return batch_prefill_tokens_ + decodes;
 }
 
 // ------------------------------------------------------------------------------ waiting
@@ -270,16 +252,6 @@ void Instance::join_decode(RequestSlot slot, RequestState& r) {
   }
   r.phase = RequestPhase::kDecode;
   groups_[g].join(slot, r, rank_of(r), kv_);
-}
-
-std::int64_t Instance::schedule_decodes(bool one_free_block_each, int group) {
-  if (group != kAllGroups) {
-    return groups_.at(static_cast<std::size_t>(group))
-        .schedule_step(kv_, *this, one_free_block_each);
-  }
-  std::int64_t preempted = 0;
-  for (DecodeGroup& g : groups_) preempted += g.schedule_step(kv_, *this, one_free_block_each);
-  return preempted;
 }
 
 void Instance::release_kv(RequestState& r) {
@@ -574,7 +546,9 @@ void Instance::on_complete() {
     if (!g.in_batch()) continue;
     const std::int64_t before = g.steps();
     const std::int64_t tokens = g.complete_step(now, signals_, finished_scratch_);
-    if (g.steps() != before) queue_->on_decode_step(DecodeStepInfo{g.index(), g.steps(), tokens});
+    if (queue_wants_steps_ && g.steps() != before) {
+      queue_->on_decode_step(DecodeStepInfo{g.index(), g.steps(), tokens});
+    }
   }
   for (const RequestSlot slot : finished_scratch_) {
     RequestState& r = requests_[slot];

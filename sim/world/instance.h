@@ -119,7 +119,7 @@ class Instance final : private DecodeGroup::Host {
   // A request starts waiting here (routed, or moved in while waiting); an idle instance wakes.
   void enqueue(RequestSlot slot, WaitReason why = WaitReason::kArrival);
   InstanceLoad load() const;
-  std::size_t num_waiting() const;
+  std::size_t num_waiting() const { return waiting_; }
   std::size_t num_running() const { return running_.size(); }
   std::size_t num_swapped() const { return swapped_.size(); }
   std::size_t num_assigned() const { return num_waiting() + running_.size() + swapped_.size(); }
@@ -157,15 +157,19 @@ class Instance final : private DecodeGroup::Host {
 
   // ---- scheduling API: valid only inside Batcher::schedule()
   TimeNs now() const { return sim_.now(); }
-  bool has_waiting() const;
+  bool has_waiting() const { return waiting_ > 0; }
   RequestSlot waiting_head() const;  // REQUIRES: has_waiting()
-  const RequestState& request(RequestSlot slot) const;
+  const RequestState& request(RequestSlot slot) const { return requests_[slot]; }
   // Ongoing (admitted, incomplete) prefills in admission order.
   const std::vector<RequestSlot>& ongoing_prefills() const { return ongoing_prefills_; }
-  std::int32_t prefill_remaining(RequestSlot slot) const;
+  std::int32_t prefill_remaining(RequestSlot slot) const {
+    return requests_[slot].prefill_target_tokens - requests_[slot].prefilled_tokens;
+  }
   // Tokens a waiting request must prefill when admitted (prompt + tokens generated before a
   // recompute preemption), before any prefix-cache hit.
-  std::int32_t prefill_tokens_needed(RequestSlot slot) const;
+  std::int32_t prefill_tokens_needed(RequestSlot slot) const {
+    return requests_[slot].req.prompt_tokens + requests_[slot].generated_tokens;
+  }
   // Free blocks admitting this waiting request takes, as the admission check counts them:
   // ceil(tokens / block_size), or — with prefix caching and apc_discount_cached_in_admission —
   // only the blocks it really consumes.
@@ -185,7 +189,15 @@ class Instance final : private DecodeGroup::Host {
   // needs a free block even if it will not take one; without it, only members that need a new
   // block check. Returns the number of requests preempted.
   static constexpr int kAllGroups = -1;
-  std::int64_t schedule_decodes(bool one_free_block_each = true, int group = kAllGroups);
+  std::int64_t schedule_decodes(bool one_free_block_each = true, int group = kAllGroups) {
+    if (group != kAllGroups) {
+      return groups_.at(static_cast<std::size_t>(group))
+          .schedule_step(kv_, *this, one_free_block_each);
+    }
+    std::int64_t preempted = 0;
+    for (DecodeGroup& g : groups_) preempted += g.schedule_step(kv_, *this, one_free_block_each);
+    return preempted;
+  }
   int num_decode_groups() const { return static_cast<int>(groups_.size()); }
   const DecodeGroup& decode_group(int g) const { return groups_[static_cast<std::size_t>(g)]; }
   // Swapped requests, oldest first, return before new admissions (batcher's choice when).
@@ -193,7 +205,11 @@ class Instance final : private DecodeGroup::Host {
   // Brings the oldest swapped request back into the decode groups (into the step being formed
   // when its group's step is already in the batch). REQUIRES: can_swap_in_head().
   void swap_in_head();
-  std::int64_t batch_tokens() const;
+  std::int64_t batch_tokens() const {
+    std::int64_t decodes = 0;
+    for (const DecodeGroup& g : groups_) decodes += g.in_batch() ? g.count() : 0;
+    return batch_prefill_tokens_ + decodes;
+  }
   std::int64_t preempted_this_batch() const { return preempted_this_batch_; }
 
  private:
@@ -230,6 +246,7 @@ class Instance final : private DecodeGroup::Host {
   std::unique_ptr<CostModel> cost_model_;
   std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<QueueOrder> queue_;
+  bool queue_wants_steps_;  // queue_->wants_decode_steps(), asked once
   VictimOrder victim_order_;
   // The first group lives inside the instance (its fields are touched every iteration).
   boost::container::small_vector<DecodeGroup, 1> groups_;

@@ -25,15 +25,13 @@ class RequestTable {
       slot = free_.back();
       free_.pop_back();
     }
-    // Reset field by field, keeping the vectors' capacity (no allocation per request).
+    // Reset, keeping the capacity of the block-hash buffer (the request's own prefix hashes
+    // arrive moved in from the workload).
     RequestState& s = states_[slot];
-    std::vector<std::uint64_t> prefix = std::move(s.req.prefix_hashes);
     std::vector<std::uint64_t> blocks = std::move(s.block_hashes);
     s = RequestState{};
     ++generations_[slot];
-    prefix.clear();
     blocks.clear();
-    s.req.prefix_hashes = std::move(prefix);
     s.block_hashes = std::move(blocks);
     ++live_;
     return slot;

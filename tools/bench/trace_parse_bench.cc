@@ -58,13 +58,11 @@ class Files {
       char buf[96];
       for (std::int64_t i = 0; i < kCsvRows; ++i) {
         t_100ns += static_cast<std::int64_t>(rng.exponential(5.0) * 1e7);
-        const std::int64_t sec = t_100ns / 10'000'000, frac = t_100ns % 10'000'000;
-        std::snprintf(
-            buf, sizeof buf, "2023-11-%02lld %02lld:%02lld:%02lld.%07lld,%lld,%lld\r\n",
-            static_cast<long long>(16 + sec / 86400), static_cast<long long>((sec / 3600) % 24),
-            static_cast<long long>((sec / 60) % 60), static_cast<long long>(sec % 60),
-            static_cast<long long>(frac), static_cast<long long>(rng.uniform_int(2, 8000)),
-            static_cast<long long>(rng.uniform_int(1, 1000)));
+        const long long sec = t_100ns / 10'000'000, frac = t_100ns % 10'000'000;
+        std::snprintf(buf, sizeof buf, "2023-11-%02lld %02lld:%02lld:%02lld.%07lld,%lld,%lld\r\n",
+                      16 + sec / 86400, (sec / 3600) % 24, (sec / 60) % 60, sec % 60, frac,
+                      static_cast<long long>(rng.uniform_int(2, 8000)),
+                      static_cast<long long>(rng.uniform_int(1, 1000)));
         out += buf;
       }
     });

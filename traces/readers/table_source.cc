@@ -114,10 +114,10 @@ void TableSource::resolve_columns(const std::vector<std::string>& header) {
   col_trace_id_ = column_index(opts_.fields.trace_id, header);
   col_hashes_ = column_index(opts_.fields.prefix_hashes, header);
   col_block_ = column_index(opts_.fields.prefix_block_tokens, header);
-  min_cells_ =
-      static_cast<std::size_t>(std::max({col_arrival_, col_prompt_, col_output_, col_client_,
-                                         col_priority_, col_trace_id_, col_hashes_, col_block_}) +
-                               1);
+  const int last_col = std::max({col_arrival_, col_prompt_, col_output_, col_client_, col_priority_,
+                                 col_trace_id_, col_hashes_, col_block_});
+  const int cells = last_col + 1;  // last_col >= -1 (no column)
+  min_cells_ = static_cast<std::size_t>(cells);
 }
 
 int TableSource::column_index(const std::string& name,
