@@ -84,7 +84,7 @@ void KvCache::push_evictable(Slot& s) {
   if (!pending_.empty() && s.last_access_ns != pending_time_) flush_pending();
   pending_time_ = s.last_access_ns;
   pending_.push_back(EvictItem{s.last_access_ns, -s.depth, s.stamp, s.key});
-  std::push_heap(pending_.begin(), pending_.end(), evicts_later);
+  if (pending_is_heap_) std::push_heap(pending_.begin(), pending_.end(), evicts_later);
   ++evictable_;
 }
 
@@ -92,6 +92,7 @@ void KvCache::flush_pending() {
   std::sort(pending_.begin(), pending_.end());
   fifo_.insert(fifo_.end(), pending_.begin(), pending_.end());
   pending_.clear();
+  pending_is_heap_ = false;
   const std::size_t queued = fifo_.size() - fifo_head_;
   if (queued > 1024 && queued > 2 * static_cast<std::size_t>(evictable_)) purge_stale();
 }
@@ -118,6 +119,10 @@ void KvCache::take_unallocated_or_evict() {
       // Everything older is gone: evict from the current instant's batch directly (it stays a
       // heap, so blocks released later at the same instant still take their exact place).
       if (pending_.empty()) throw std::logic_error("KV cache over-allocation: no free block");
+      if (!pending_is_heap_) {  // rare: from now until time moves on, the batch is a heap
+        std::make_heap(pending_.begin(), pending_.end(), evicts_later);
+        pending_is_heap_ = true;
+      }
       std::pop_heap(pending_.begin(), pending_.end(), evicts_later);
       it = pending_.back();
       pending_.pop_back();

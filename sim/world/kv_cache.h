@@ -16,11 +16,12 @@
 // is open addressing with linear probing over a power-of-two array, deletion by backward shift.
 // The evictor exploits that access times never decrease: blocks become evictable in time
 // order, so a FIFO in release order is LRU order. Blocks released at the same instant wait in a
-// pending batch, a binary heap in eviction order, that joins the FIFO sorted once time moves
-// on; when the FIFO runs dry mid-instant, evictions pop the heap directly, so blocks released
-// later at that instant still take their place. The order is exactly (last access, deepest
-// first, hash). Deletion is lazy: a revived entry's stamp changes, and items whose stamp no
-// longer matches are skipped, and purged from the FIFO when they outnumber the live ones.
+// pending batch that joins the FIFO sorted once time moves on; in the rare case that the FIFO
+// runs dry mid-instant, the batch becomes a binary heap in eviction order and evictions pop it
+// directly, so blocks released later at that instant still take their place. The order is exactly
+// (last access, deepest first, hash). Deletion is lazy: a revived entry's stamp changes, and items
+// whose stamp no longer matches are skipped, and purged from the FIFO when they outnumber the live
+// ones.
 #pragma once
 
 #include <cstdint>
@@ -124,6 +125,7 @@ class KvCache {
   std::vector<EvictItem> fifo_;  // items [fifo_head_, end) in eviction order
   std::size_t fifo_head_ = 0;
   std::vector<EvictItem> pending_;  // released at pending_time_, not yet ordered
+  bool pending_is_heap_ = false;    // the FIFO ran dry at pending_time_: pending_ is a heap
   TimeNs pending_time_ = -1;
   std::uint32_t next_stamp_ = 1;
 };
