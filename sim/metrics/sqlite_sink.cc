@@ -165,16 +165,8 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
   }
   try {
     sqlite3_busy_timeout(db_, 60000);
-    int version = -1;
-    {
-      sqlite3_stmt* st = prepare("PRAGMA user_version");
-      if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
-      sqlite3_finalize(st);
-    }
-    sqlite3_stmt* st = prepare("SELECT count(*) FROM sqlite_master");
-    int objects = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) objects = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    const int version = static_cast<int>(query_int("PRAGMA user_version"));
+    const std::int64_t objects = query_int("SELECT count(*) FROM sqlite_master");
     if (objects > 0 && version != kResultsSchemaVersion) {
       throw OutputError("results database '" + path + "' has schema version " +
                         std::to_string(version) + "; this servesim writes version " +
@@ -222,37 +214,35 @@ SqliteSink::~SqliteSink() {
   sqlite3_close(db_);
 }
 
+void SqliteSink::Finalize::operator()(sqlite3_stmt* st) const { sqlite3_finalize(st); }
+
+SqliteSink::Statement SqliteSink::prepare_once(const char* sql) { return Statement(prepare(sql)); }
+
+std::int64_t SqliteSink::query_int(const char* sql) {
+  const Statement st = prepare_once(sql);
+  if (sqlite3_step(st.get()) != SQLITE_ROW) fail(sql);
+  return sqlite3_column_int64(st.get(), 0);
+}
+
 std::int64_t SqliteSink::insert_run_row(const RunInfo& info, const char* status) {
-  sqlite3_stmt* st = prepare("SELECT COALESCE(MAX(run_id), 0) + 1 FROM runs");
-  if (sqlite3_step(st) != SQLITE_ROW) {
-    sqlite3_finalize(st);
-    fail("allocate run_id");
+  const std::int64_t run_id = query_int("SELECT COALESCE(MAX(run_id), 0) + 1 FROM runs");
+  const Statement run =
+      prepare_once("INSERT INTO runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, NULL)");
+  bind_int(run.get(), 1, run_id);
+  bind_text(run.get(), 2, info.scenario);
+  bind_text(run.get(), 3, info.scenario_yaml);
+  bind_int(run.get(), 4, static_cast<std::int64_t>(info.seed));
+  bind_text(run.get(), 5, info.version);
+  bind_text(run.get(), 6, info.started_at);
+  bind_static_text(run.get(), 7, status);
+  step_reset(run.get());
+  const Statement param = prepare_once("INSERT INTO run_params VALUES (?1, ?2, ?3)");
+  for (const auto& [key, value] : info.params) {
+    bind_int(param.get(), 1, run_id);
+    bind_text(param.get(), 2, key);
+    bind_text(param.get(), 3, value);
+    step_reset(param.get());
   }
-  const std::int64_t run_id = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  st = prepare("INSERT INTO runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, NULL)");
-  try {
-    bind_int(st, 1, run_id);
-    bind_text(st, 2, info.scenario);
-    bind_text(st, 3, info.scenario_yaml);
-    bind_int(st, 4, static_cast<std::int64_t>(info.seed));
-    bind_text(st, 5, info.version);
-    bind_text(st, 6, info.started_at);
-    bind_static_text(st, 7, status);
-    step_reset(st);
-    sqlite3_finalize(st);
-    st = prepare("INSERT INTO run_params VALUES (?1, ?2, ?3)");
-    for (const auto& [key, value] : info.params) {
-      bind_int(st, 1, run_id);
-      bind_text(st, 2, key);
-      bind_text(st, 3, value);
-      step_reset(st);
-    }
-  } catch (...) {
-    sqlite3_finalize(st);
-    throw;
-  }
-  sqlite3_finalize(st);
   return run_id;
 }
 
@@ -380,33 +370,30 @@ void SqliteSink::add_samples(TimeNs now, std::span<const InstanceLoad> loads) {
 }
 
 void SqliteSink::add_instance(const InstanceRow& row) {
-  sqlite3_stmt* st =
-      prepare("INSERT INTO instances VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
-  try {
-    bind_int(st, 1, run_id_);
-    bind_int(st, 2, row.instance);
-    bind_text(st, 3, row.pool);
-    bind_text(st, 4, row.role);
-    bind_text(st, 5, row.hardware);
-    bind_text(st, 6, row.model);
-    bind_int(st, 7, row.tensor_parallel);
-    bind_int(st, 8, row.pipeline_parallel);
-    bind_int(st, 9, static_cast<std::int64_t>(row.tensor_parallel) * row.pipeline_parallel);
-    bind_int(st, 10, row.kv_blocks);
-    if (row.started_ns >= 0)
-      bind_real(st, 11, ns_to_s(row.started_ns));
-    else
-      bind_null(st, 11);
-    if (row.stopped_ns >= 0)
-      bind_real(st, 12, ns_to_s(row.stopped_ns));
-    else
-      bind_null(st, 12);
-    step_reset(st);
-  } catch (...) {
-    sqlite3_finalize(st);
-    throw;
+  const Statement statement =
+      prepare_once("INSERT INTO instances VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+  sqlite3_stmt* st = statement.get();
+  bind_int(st, 1, run_id_);
+  bind_int(st, 2, row.instance);
+  bind_text(st, 3, row.pool);
+  bind_text(st, 4, row.role);
+  bind_text(st, 5, row.hardware);
+  bind_text(st, 6, row.model);
+  bind_int(st, 7, row.tensor_parallel);
+  bind_int(st, 8, row.pipeline_parallel);
+  bind_int(st, 9, static_cast<std::int64_t>(row.tensor_parallel) * row.pipeline_parallel);
+  bind_int(st, 10, row.kv_blocks);
+  if (row.started_ns >= 0) {
+    bind_real(st, 11, ns_to_s(row.started_ns));
+  } else {
+    bind_null(st, 11);
   }
-  sqlite3_finalize(st);
+  if (row.stopped_ns >= 0) {
+    bind_real(st, 12, ns_to_s(row.stopped_ns));
+  } else {
+    bind_null(st, 12);
+  }
+  step_reset(st);
 }
 
 void SqliteSink::add_summary(const std::string& scope, const std::string& metric, double value) {
@@ -420,16 +407,10 @@ void SqliteSink::add_summary(const std::string& scope, const std::string& metric
 
 void SqliteSink::end_run(double wall_s) {
   flush_requests();
-  sqlite3_stmt* st = prepare("UPDATE runs SET wall_s = ?1, status = 'ok' WHERE run_id = ?2");
-  try {
-    bind_real(st, 1, wall_s);
-    bind_int(st, 2, run_id_);
-    step_reset(st);
-  } catch (...) {
-    sqlite3_finalize(st);
-    throw;
-  }
-  sqlite3_finalize(st);
+  const Statement st = prepare_once("UPDATE runs SET wall_s = ?1, status = 'ok' WHERE run_id = ?2");
+  bind_real(st.get(), 1, wall_s);
+  bind_int(st.get(), 2, run_id_);
+  step_reset(st.get());
   exec("COMMIT");
   in_run_ = false;
 }
@@ -448,17 +429,11 @@ std::int64_t SqliteSink::record_failure(const RunInfo& info, double wall_s,
   try {
     exec("BEGIN IMMEDIATE");
     const std::int64_t run_id = insert_run_row(info, "failed");
-    sqlite3_stmt* st = prepare("UPDATE runs SET wall_s = ?1, error = ?2 WHERE run_id = ?3");
-    try {
-      bind_real(st, 1, wall_s);
-      bind_text(st, 2, error);
-      bind_int(st, 3, run_id);
-      step_reset(st);
-    } catch (...) {
-      sqlite3_finalize(st);
-      throw;
-    }
-    sqlite3_finalize(st);
+    const Statement st = prepare_once("UPDATE runs SET wall_s = ?1, error = ?2 WHERE run_id = ?3");
+    bind_real(st.get(), 1, wall_s);
+    bind_text(st.get(), 2, error);
+    bind_int(st.get(), 3, run_id);
+    step_reset(st.get());
     exec("COMMIT");
     return run_id;
   } catch (...) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -85,6 +86,13 @@ class SqliteSink {
  private:
   void exec(const char* sql);
   sqlite3_stmt* prepare(const char* sql);
+  // A one-off statement, finalized when it goes out of scope.
+  struct Finalize {
+    void operator()(sqlite3_stmt* st) const;
+  };
+  using Statement = std::unique_ptr<sqlite3_stmt, Finalize>;
+  Statement prepare_once(const char* sql);
+  std::int64_t query_int(const char* sql);  // the first column of the first row
   void step_reset(sqlite3_stmt* st);
   void check_bind(int rc);
   void bind_int(sqlite3_stmt* st, int i, std::int64_t v);
