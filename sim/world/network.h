@@ -1,0 +1,75 @@
+// sim/world/network.h — data transfers (flows) over the topology's links, sharing bandwidth.
+//
+// A flow moves `bytes` from one device to another along the topology's route. Active flows share
+// every link they cross by max-min fairness (progressive filling: repeatedly find the link whose
+// remaining capacity per unfrozen flow is smallest, give its flows that rate, remove them),
+// recomputed whenever a flow starts or ends; a flow whose rate changed gets its completion event
+// moved (the event core's cancel). The route's latency is added once per flow, at its end; a
+// flow keeps its share until its completion. With `contention: false` every flow gets its
+// route's bottleneck bandwidth alone (bytes / bandwidth + latency).
+//
+// Cost: O(active flows × links on their routes) per start or end; no per-byte or per-block
+// events. Used by the prefill→decode hand-off and by anything else that copies KV (migration).
+//
+// Accounting: per link, the bytes carried and the time at least one flow was on it (busy).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "sim/core/simulation.h"
+#include "sim/world/topology.h"
+
+namespace servesim {
+
+class Network {
+ public:
+  using FlowId = std::uint64_t;
+  Network(Simulation& sim, Topology& topology, bool contention);
+
+  // Starts a flow; `done` runs in the completion phase when its last byte (and the route's
+  // latency) has arrived. src == dst completes at once (in its own event). REQUIRES: bytes >= 0.
+  FlowId start(DeviceId src, DeviceId dst, double bytes, std::function<void()> done);
+  // Stops a flow in progress; its `done` never runs. False when it already completed.
+  bool cancel(FlowId id);
+
+  std::size_t active_flows() const { return flows_.size(); }
+  // The current rate of a flow, bytes per ns (0 when unknown). For tests and samples.
+  double rate(FlowId id) const;
+
+  struct LinkStats {
+    double bytes = 0;
+    TimeNs busy_ns = 0;
+  };
+  // Per-link totals, brought up to now.
+  const std::vector<LinkStats>& link_stats();
+  Topology& topology() { return topology_; }
+
+ private:
+  struct Flow {
+    std::vector<LinkId> route;
+    double remaining_bytes = 0;
+    double total_bytes = 0;
+    double rate = 0;  // bytes per ns
+    TimeNs latency_ns = 0;
+    TimeNs finish_ns = -1;
+    EventId event;
+    std::function<void()> done;
+  };
+  void advance(TimeNs now);      // drain bytes at the current rates up to now
+  void reallocate();             // new rates, completion events moved where they changed
+  void complete(FlowId id);
+
+  Simulation& sim_;
+  Topology& topology_;
+  bool contention_;
+  std::map<FlowId, Flow> flows_;  // ordered: deterministic iteration
+  FlowId next_id_ = 1;
+  TimeNs last_ns_ = 0;
+  std::vector<LinkStats> stats_;
+  std::vector<int> link_flows_;  // active flows per link
+};
+
+}  // namespace servesim
