@@ -97,7 +97,7 @@ TEST(Schema, ADatabaseOfAnotherVersionIsRefusedNotMixed) {
   const auto r = run_cli("run scenarios/quickstart.yaml -o '" + db +
                          "' --quiet --set workload.num_requests=10");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("has schema version 1; this servesim writes version 2"),
+  EXPECT_NE(r.output.find("has schema version 1; this servesim writes version 3"),
             std::string::npos)
       << r.output;
   EXPECT_EQ(query(db, "SELECT count(*) FROM sqlite_master"), "1\n")

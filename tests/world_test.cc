@@ -60,6 +60,7 @@ class TestWorld {
     options.kv_blocks = kv_blocks;
     PoolSpec spec;
     spec.name = "p";
+    spec.hw = deployment_.hardware;
     const int pool = cluster_.add_pool(spec, [this, options](InstanceId id, int p,
                                                              const InstanceWorld& world) {
       ConfigNode batcher_cfg = trees_[0]->root(), cost_cfg = trees_[1]->root(),
@@ -371,33 +372,51 @@ TEST(Lifecycle, ScaleScheduleSpawnsAndDrainsAndRoutersFollow) {
 
 // ------------------------------------------------------------------ disaggregated hand-off
 
-TEST(Handoff, PrefillPoolHandsRequestsToTheDecodePoolWithTheirKv) {
+// One llama-3-8b request of 100 prompt tokens prefilled on instance 0 (10 ms) and decoded on
+// instance 1 (5 ms per step), with `extra` cluster keys.
+std::string handoff_scenario(const std::string& prefill_extra, const std::string& decode_extra,
+                             const std::string& cluster_extra) {
+  const std::string cost =
+      " cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, pipeline_overhead: false,"
+      " decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}";
+  return "workload: {impl: inline, arrival_s: [0], prompt_tokens: [100], output_tokens: [5]}\n"
+         "cluster:\n" + cluster_extra + "  pools:\n"
+         "    - {name: p, role: prefill," + prefill_extra + cost + "}\n"
+         "    - {name: d, role: decode," + decode_extra + cost + "}\n"
+         "output: {consistency_every: 1}\n";
+}
+
+TEST(Handoff, ZeroTimeHandOffGivesTheDecodePoolTheRequestAtPrefillEnd) {
   TempDir dir;
   const std::string db = dir.file("r.db");
-  // Prefill instance 0 (10 ms per prefill) hands A over at 10 ms; decode instance 1 steps at
-  // 5 ms: A's tokens 2..5 at 15, 20, 25, 30 ms.
-  run_yaml(
-      "workload: {impl: inline, arrival_s: [0], prompt_tokens: [100], output_tokens: [5]}\n"
-      "cluster:\n  pools:\n"
-      "    - {name: p, role: prefill" +
-          std::string(",") +
-          " cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, "
-          "pipeline_overhead: false,"
-          " decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}}\n"
-          "    - {name: d, role: decode,"
-          " cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, "
-          "pipeline_overhead: false,"
-          " decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}}\n"
-          "output: {consistency_every: 1}\n",
-      db);
-  EXPECT_EQ(
-      query(db, "SELECT first_instance_id, instance_id, first_token_s, finish_s FROM requests"),
-      "0\t1\t0.01\t0.03\n");
-  EXPECT_EQ(
-      query(
-          db,
-          "SELECT instance_id, sum(prefill_tokens), sum(decode_tokens) FROM iterations GROUP BY 1"),
-      "0\t100\t0\n1\t0\t4\n");
+  // Tokens 2..5 at 15, 20, 25, 30 ms on the decode instance.
+  run_yaml(handoff_scenario("", "", "  transfer: {enabled: false}\n"), db);
+  EXPECT_EQ(query(db, "SELECT first_instance_id, prefill_instance_id, decode_instance_id, first_token_s, finish_s, "
+                      "kv_transfer_s, bridge_wait_s FROM requests"),
+            "0\t0\t1\t0.01\t0.03\t0\t0\n");
+  EXPECT_EQ(query(db, "SELECT instance_id, sum(prefill_tokens), sum(decode_tokens) FROM iterations GROUP BY 1"),
+            "0\t100\t0\n1\t0\t4\n");
+}
+
+TEST(Handoff, KvCopyTakesBytesOverTheRouteBandwidthOnNvlinkAndOnTheNic) {
+  // KV of 100 tokens of llama-3-8b: 2 × 32 layers × 8 KV heads × 128 × 2 B × 100 = 13,107,200 B.
+  // Same node (packed): NVLink 450 GB/s + 2 us → 29,128 + 2,000 ns; on two nodes: the 50 GB/s
+  // NICs + 5 us → 262,144 + 5,000 ns. Decoding starts when the copy lands.
+  struct Case {
+    std::string prefill, decode;
+    double copy_s;
+  };
+  for (const Case& c : {Case{"", "", 31128e-9}, Case{" nodes: [0],", " nodes: [1],", 267144e-9}}) {
+    TempDir dir;
+    const std::string db = dir.file("r.db");
+    run_yaml(handoff_scenario(c.prefill, c.decode, ""), db);
+    EXPECT_EQ(query(db, "SELECT request_id, kind, src_instance, dst_instance, bytes FROM transfers"),
+              "0\tkv_handoff\t0\t1\t13107200\n");
+    EXPECT_NEAR(std::stod(query(db, "SELECT kv_transfer_s FROM requests")), c.copy_s, 1e-12);
+    EXPECT_NEAR(std::stod(query(db, "SELECT finish_s FROM requests")), 0.01 + c.copy_s + 4 * 0.005, 1e-12);
+    EXPECT_NEAR(std::stod(query(db, "SELECT end_s - start_s FROM transfers")), c.copy_s, 1e-12);
+    EXPECT_EQ(query(db, "SELECT count(*), sum(bytes) FROM links"), "2\t26214400\n") << "two hops carried the bytes";
+  }
 }
 
 TEST(Handoff, DecodeMemoryIsNeverExceededAndEveryRequestFinishes) {

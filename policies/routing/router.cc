@@ -3,8 +3,9 @@
 
 namespace servesim {
 
-std::unique_ptr<Router> make_router(ConfigNode cfg, const RouterContext& ctx) {
-  return Registry<Router>::instance().create(cfg, "round_robin", ctx);
+std::unique_ptr<Router> make_router(ConfigNode cfg, const RouterContext& ctx,
+                                    const std::string& default_impl) {
+  return Registry<Router>::instance().create(cfg, default_impl, ctx);
 }
 
 }  // namespace servesim

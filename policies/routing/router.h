@@ -29,6 +29,7 @@ class Router {
                            std::span<const Instance* const> candidates) = 0;
 };
 
-std::unique_ptr<Router> make_router(ConfigNode cfg, const RouterContext& ctx);
+std::unique_ptr<Router> make_router(ConfigNode cfg, const RouterContext& ctx,
+                                    const std::string& default_impl = "round_robin");
 
 }  // namespace servesim

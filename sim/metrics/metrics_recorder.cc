@@ -94,6 +94,10 @@ void MetricsRecorder::on_finish(const RequestState& r) {
   samples_.e2e.push_back(m.e2e_s);
   samples_.sched_delay.push_back(m.sched_delay_s);
   if (m.has_tpot) samples_.tpot.push_back(m.tpot_s);
+  if (r.handoff_start_ns >= 0) {
+    kv_transfer_s_.push_back(ns_to_s(r.handoff_end_ns - r.handoff_start_ns));
+    bridge_wait_s_.push_back(ns_to_s(r.handoff_start_ns - r.prefill_done_ns));
+  }
   if (multi_client_) {
     client_of_.push_back(r.req.client_id);
     if (m.has_tpot) tpot_client_of_.push_back(r.req.client_id);
@@ -121,6 +125,10 @@ void MetricsRecorder::on_tbt(InstanceId instance, TimeNs gap_ns, std::int64_t co
   tbt_ns_.add(gap_ns, count);
   if (!pool_tbt_ns_.empty())
     pool_tbt_ns_[static_cast<std::size_t>(pool_of_(instance))].add(gap_ns, count);
+}
+
+void MetricsRecorder::on_transfer(const TransferRecord& t) {
+  if (sink_) sink_->add_transfer(t);
 }
 
 void MetricsRecorder::on_sample(TimeNs now, std::span<const InstanceLoad> loads) {
@@ -213,6 +221,16 @@ SummaryRows MetricsRecorder::summary() {
   }
   SummaryRows out;
   rows(run_, samples_, &tbt_ns_, true, out);
+  // Disaggregated runs: the KV hand-off's bridge wait and copy time per request.
+  if (!kv_transfer_s_.empty()) {
+    const std::vector<double> ps = {50, 99};
+    const std::vector<double> x = percentiles(kv_transfer_s_, ps),
+                              w = percentiles(bridge_wait_s_, ps);
+    out.emplace_back("kv_transfer_p50_s", x[0]);
+    out.emplace_back("kv_transfer_p99_s", x[1]);
+    out.emplace_back("bridge_wait_p50_s", w[0]);
+    out.emplace_back("bridge_wait_p99_s", w[1]);
+  }
   return out;
 }
 

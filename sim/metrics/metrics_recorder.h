@@ -52,6 +52,7 @@ class MetricsRecorder final : public Observer {
   void on_iteration(const IterationRecord& it) override;
   void on_tbt(InstanceId instance, TimeNs gap_ns, std::int64_t count) override;
   void on_sample(TimeNs now, std::span<const InstanceLoad> loads) override;
+  void on_transfer(const TransferRecord& t) override;
 
   // The run's summary metrics, in a fixed order. Call once, after the run.
   SummaryRows summary();
@@ -101,6 +102,7 @@ class MetricsRecorder final : public Observer {
   std::vector<std::uint32_t> client_of_, tpot_client_of_;
   std::vector<std::uint16_t> pool_sample_, tpot_pool_sample_;
   WeightedSamples tbt_ns_;
+  std::vector<double> kv_transfer_s_, bridge_wait_s_;  // disaggregated runs
   std::vector<WeightedSamples> pool_tbt_ns_;
   std::vector<ScopedRow> scoped_;
 };

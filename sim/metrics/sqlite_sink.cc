@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS instances (
   kv_blocks         INTEGER NOT NULL,
   started_s         REAL,
   stopped_s         REAL,
+  node              INTEGER NOT NULL,
   PRIMARY KEY (run_id, instance_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS requests (
@@ -65,7 +66,29 @@ CREATE TABLE IF NOT EXISTS requests (
   preemptions       INTEGER NOT NULL,
   migrations        INTEGER NOT NULL,
   status            TEXT    NOT NULL,
-  reject_reason     TEXT
+  reject_reason     TEXT,
+  prefill_instance_id INTEGER,
+  decode_instance_id  INTEGER,
+  kv_transfer_s       REAL,
+  bridge_wait_s       REAL
+);
+CREATE TABLE IF NOT EXISTS transfers (
+  run_id       INTEGER NOT NULL,
+  request_id   INTEGER NOT NULL,
+  kind         TEXT    NOT NULL,
+  src_instance INTEGER NOT NULL,
+  dst_instance INTEGER NOT NULL,
+  bytes        REAL    NOT NULL,
+  start_s      REAL    NOT NULL,
+  end_s        REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS links (
+  run_id  INTEGER NOT NULL,
+  link    TEXT    NOT NULL,
+  kind    TEXT    NOT NULL,
+  gbps    REAL    NOT NULL,
+  bytes   REAL    NOT NULL,
+  busy_s  REAL    NOT NULL
 );
 CREATE TABLE IF NOT EXISTS iterations (
   run_id         INTEGER NOT NULL,
@@ -208,6 +231,7 @@ SqliteSink::~SqliteSink() {
   abort_run();
   sqlite3_finalize(insert_request_);
   sqlite3_finalize(insert_requests_);
+  sqlite3_finalize(insert_transfer_);
   sqlite3_finalize(insert_iteration_);
   sqlite3_finalize(insert_sample_);
   sqlite3_finalize(insert_summary_);
@@ -273,6 +297,11 @@ void SqliteSink::add_request(const RequestState& r, const RequestMetrics* m) {
   row.preemptions = r.preemptions;
   row.migrations = r.migrations;
   row.reject_reason = r.reject_reason;
+  row.prefill_instance_id = r.prefill_instance_id;
+  row.decode_instance_id = r.req.output_tokens > 1 && m ? r.instance_id : -1;
+  row.kv_transfer_s = r.handoff_end_ns >= 0 ? ns_to_s(r.handoff_end_ns - r.handoff_start_ns) : -1;
+  row.bridge_wait_s =
+      r.handoff_start_ns >= 0 ? ns_to_s(r.handoff_start_ns - r.prefill_done_ns) : -1;
   if (request_rows_.size() == kRequestBatch) flush_requests();
 }
 
@@ -318,6 +347,22 @@ void SqliteSink::bind_request(sqlite3_stmt* st, int base, const RequestRow& row)
     bind_static_text(st, base + 22, row.reject_reason);
   else
     bind_null(st, base + 22);
+  auto id_or_null = [&](int i, InstanceId id) {
+    if (id >= 0)
+      bind_int(st, base + i, id);
+    else
+      bind_null(st, base + i);
+  };
+  auto real_or_null = [&](int i, double v) {
+    if (v >= 0)
+      bind_real(st, base + i, v);
+    else
+      bind_null(st, base + i);
+  };
+  id_or_null(23, row.prefill_instance_id);
+  id_or_null(24, row.decode_instance_id);
+  real_or_null(25, row.kv_transfer_s);
+  real_or_null(26, row.bridge_wait_s);
 }
 
 void SqliteSink::flush_requests() {
@@ -371,7 +416,7 @@ void SqliteSink::add_samples(TimeNs now, std::span<const InstanceLoad> loads) {
 
 void SqliteSink::add_instance(const InstanceRow& row) {
   const Statement statement =
-      prepare_once("INSERT INTO instances VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+      prepare_once("INSERT INTO instances VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
   sqlite3_stmt* st = statement.get();
   bind_int(st, 1, run_id_);
   bind_int(st, 2, row.instance);
@@ -393,7 +438,35 @@ void SqliteSink::add_instance(const InstanceRow& row) {
   } else {
     bind_null(st, 12);
   }
+  bind_int(st, 13, row.node);
   step_reset(st);
+}
+
+void SqliteSink::add_transfer(const TransferRecord& t) {
+  if (!insert_transfer_)
+    insert_transfer_ = prepare("INSERT INTO transfers VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+  sqlite3_stmt* st = insert_transfer_;
+  bind_int(st, 1, run_id_);
+  bind_int(st, 2, static_cast<std::int64_t>(t.request_id));
+  bind_static_text(st, 3, t.kind);
+  bind_int(st, 4, t.src);
+  bind_int(st, 5, t.dst);
+  bind_real(st, 6, t.bytes);
+  bind_real(st, 7, ns_to_s(t.start_ns));
+  bind_real(st, 8, ns_to_s(t.end_ns));
+  step_reset(st);
+}
+
+void SqliteSink::add_link(const std::string& name, const std::string& kind, double gbps,
+                          double bytes, double busy_s) {
+  const Statement st = prepare_once("INSERT INTO links VALUES (?1,?2,?3,?4,?5,?6)");
+  bind_int(st.get(), 1, run_id_);
+  bind_text(st.get(), 2, name);
+  bind_text(st.get(), 3, kind);
+  bind_real(st.get(), 4, gbps);
+  bind_real(st.get(), 5, bytes);
+  bind_real(st.get(), 6, busy_s);
+  step_reset(st.get());
 }
 
 void SqliteSink::add_summary(const std::string& scope, const std::string& metric, double value) {

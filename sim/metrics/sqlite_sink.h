@@ -1,4 +1,4 @@
-// sim/metrics/sqlite_sink.h — writes one run into a results database (schema version 2; tables
+// sim/metrics/sqlite_sink.h — writes one run into a results database (schema version 3; tables
 // and columns in the README, "Results database"). The whole run is one transaction: rows become
 // visible at end_run(); a run that fails is rolled back and leaves no request, iteration or
 // summary rows (earlier runs in the same file are untouched), only a `runs` row with
@@ -51,9 +51,10 @@ struct InstanceRow {
   std::int64_t kv_blocks = 0;
   TimeNs started_ns = -1;  // −1: never active
   TimeNs stopped_ns = -1;  // −1: still running at the end
+  int node = 0;            // topology node of its first device
 };
 
-inline constexpr int kResultsSchemaVersion = 2;
+inline constexpr int kResultsSchemaVersion = 3;
 
 class SqliteSink {
  public:
@@ -70,6 +71,9 @@ class SqliteSink {
   void add_iteration(const IterationRecord& it);
   void add_samples(TimeNs now, std::span<const InstanceLoad> loads);
   void add_instance(const InstanceRow& row);
+  void add_transfer(const TransferRecord& t);
+  void add_link(const std::string& name, const std::string& kind, double gbps, double bytes,
+                double busy_s);
   void add_summary(const std::string& scope, const std::string& metric, double value);
   // Completes the `runs` row and commits.
   void end_run(double wall_s);
@@ -113,8 +117,10 @@ class SqliteSink {
     RequestMetrics metrics;
     std::int32_t preemptions, migrations;
     const char* reject_reason;
+    InstanceId prefill_instance_id, decode_instance_id;  // −1: NULL
+    double kv_transfer_s, bridge_wait_s;                 // < 0: NULL
   };
-  static constexpr int kRequestColumns = 22;
+  static constexpr int kRequestColumns = 26;
   static constexpr std::size_t kRequestBatch = 32;
   void bind_request(sqlite3_stmt* st, int base, const RequestRow& row);
   void flush_requests();
@@ -124,6 +130,7 @@ class SqliteSink {
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_request_ = nullptr;   // one row
   sqlite3_stmt* insert_requests_ = nullptr;  // kRequestBatch rows
+  sqlite3_stmt* insert_transfer_ = nullptr;  // prepared at the first transfer
   std::vector<RequestRow> request_rows_;
   sqlite3_stmt* insert_iteration_ = nullptr;
   sqlite3_stmt* insert_sample_ = nullptr;

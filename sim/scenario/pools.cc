@@ -12,8 +12,37 @@ namespace {
 constexpr double kGiB = 1073741824.0;
 
 // The keys of one pool that the flat form reads from `cluster` itself.
-const char* const kPoolKeys[] = {"instances",         "hardware", "model",      "tensor_parallel",
-                                 "pipeline_parallel", "kv_cache", "cost_model", "startup_s"};
+const char* const kPoolKeys[] = {"instances",       "hardware",          "model",
+                                 "tensor_parallel", "pipeline_parallel", "kv_cache",
+                                 "cost_model",      "startup_s",         "nodes"};
+
+void read_topology(ConfigNode cluster, ClusterPlan& plan) {
+  ConfigNode t = cluster.child("topology");
+  plan.topology.nic_per_device =
+      t.choice("nic", "per_device", {"per_device", "per_node"},
+               "one NIC per device (DGX-style) or one per node, each of nic_gbps") == "per_device";
+  plan.topology.nic_gbps =
+      t.get<double>("nic_gbps", 0.0,
+                    "NIC bandwidth per direction, GB/s (0: the hardware catalog's)", NonNegative());
+  plan.topology.fabric_gbps =
+      t.get<double>("fabric_gbps", 0.0,
+                    "intra-node fabric bandwidth per device and direction, GB/s (0: the catalog's)",
+                    NonNegative());
+  plan.topology.nic_latency_us =
+      t.get<double>("nic_latency_us", -1.0,
+                    "per-transfer latency over the NIC, us (-1: the catalog's)", AtLeast(-1));
+  plan.topology.fabric_latency_us =
+      t.get<double>("fabric_latency_us", -1.0,
+                    "per-transfer latency over the fabric, us (-1: the catalog's)", AtLeast(-1));
+  plan.contention =
+      t.get<bool>("contention", true, "transfers share links (max-min fair); false: each alone");
+  ConfigNode x = cluster.child("transfer");
+  plan.transfer.enabled = x.get<bool>(
+      "enabled", true, "KV moves prefill → decode over the topology; false: zero-time hand-off");
+  plan.transfer.layerwise =
+      x.get<bool>("layerwise", false,
+                  "stream the KV layer by layer while the prefill runs (overlaps the copy)");
+}
 
 // Hardware, model, parallelism, KV memory and instance options of one pool.
 PoolPlan read_pool(ConfigNode c, const std::string& data_dir, std::int64_t* max_model_len) {
@@ -34,6 +63,17 @@ PoolPlan read_pool(ConfigNode c, const std::string& data_dir, std::int64_t* max_
     p.deployment.model = &catalog.model(p.spec.model);
   } catch (const ConfigError& e) {
     c.fail("model", e.what());
+  }
+  p.spec.hw = p.deployment.hardware;
+  p.instance.model = p.deployment.model;
+  p.config = c;
+  for (const std::int64_t n : c.get<std::vector<std::int64_t>>(
+           "nodes", {}, "topology node of each initial instance (default: packed in order)",
+           InRange(0, 1e6))) {
+    p.spec.nodes.push_back(static_cast<int>(n));
+  }
+  if (!p.spec.nodes.empty() && static_cast<int>(p.spec.nodes.size()) != p.instances) {
+    c.fail("nodes", "needs one node per initial instance (" + std::to_string(p.instances) + ")");
   }
   const ModelSpec& m = *p.deployment.model;
   p.deployment.tensor_parallel =
@@ -128,6 +168,7 @@ ClusterPlan read_cluster(ConfigNode cluster, ConfigNode policies, const std::str
     p.batcher = policies.child("batcher");
     p.queue_order = policies.child("queue_order");
     plan.pools.push_back(std::move(p));
+    read_topology(cluster, plan);
     return plan;
   }
   for (const char* key : kPoolKeys) {
@@ -150,6 +191,16 @@ ClusterPlan read_cluster(ConfigNode cluster, ConfigNode policies, const std::str
                       ? InstanceRole::kPrefill
                       : (role == "decode" ? InstanceRole::kDecode : InstanceRole::kColocated);
     p.instance.role = p.spec.role;
+    if (p.spec.role == InstanceRole::kDecode) {
+      p.router = n.child("router");
+      p.accept_waiting_fraction = n.get<double>("accept_waiting_fraction", 0.05,
+                                                "accept a hand-off only while KV reserved for "
+                                                "incoming requests is below this share of the pool",
+                                                InRange(0.0, 1.0));
+    } else if (n.has("router")) {
+      n.fail("router",
+             "only decode pools choose among their instances; arrivals use policies.router");
+    }
     if (i > 0 && p.spec.model != plan.pools[0].spec.model) {
       n.fail("model", "pool '" + p.spec.name + "' serves " + p.spec.model + " but pool '" +
                           plan.pools[0].spec.name + "' serves " + plan.pools[0].spec.model +
@@ -196,6 +247,7 @@ ClusterPlan read_cluster(ConfigNode cluster, ConfigNode policies, const std::str
                               (prefill ? "decode" : "prefill") + " pool to hand requests to");
   }
   if (!entry) cluster.fail("pools", "no pool takes arrivals (a colocated or prefill pool)");
+  read_topology(cluster, plan);
   return plan;
 }
 
@@ -226,7 +278,14 @@ void build_pools(Cluster& cluster, const ClusterPlan& plan) {
       factory(0, 0, InstanceWorld{scratch, requests, signals, host});
     }
     const int index = cluster.add_pool(pool.spec, std::move(factory));
-    for (int i = 0; i < pool.instances; ++i) cluster.spawn(index, /*active_now=*/true);
+    for (int i = 0; i < pool.instances; ++i) {
+      const int node = pool.spec.nodes.empty() ? -1 : pool.spec.nodes[static_cast<std::size_t>(i)];
+      try {
+        cluster.spawn(index, /*active_now=*/true, node);
+      } catch (const std::invalid_argument& e) {
+        pool.config->fail("nodes", e.what());
+      }
+    }
   }
 }
 

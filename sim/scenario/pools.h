@@ -8,7 +8,12 @@
 //     policies.queue_order;
 //   cluster: {max_model_len, pools: [{name, role, instances, hardware, model, tensor_parallel,
 //             pipeline_parallel, kv_cache, cost_model, batcher, queue_order, startup_s}, ...]}
-//     a pool without its own batcher / queue_order uses policies.batcher / policies.queue_order.
+//     a pool without its own batcher / queue_order uses policies.batcher / policies.queue_order;
+//     decode pools also take `router` (which decode instance takes a hand-off; default
+//     most_free_kv) and `accept_waiting_fraction`; any pool may pin its initial instances to
+//     topology nodes with `nodes: [...]`.
+//   Both forms: cluster.topology {nic, nic_gbps, fabric_gbps, nic_latency_us, fabric_latency_us,
+//   contention} and cluster.transfer {enabled, layerwise}.
 // Validation names the key: unknown hardware or model, parallelism that does not fit a node or
 // the model, a KV cache that cannot hold one max_model_len request (with the memory numbers),
 // pools serving different models, a prefill pool without a decode pool or the reverse, flat
@@ -35,11 +40,23 @@ struct PoolPlan {
   InstanceOptions instance;
   bool kv_blocks_forced = false;  // kv_cache.num_blocks was given
   std::optional<ConfigNode> cost_model, batcher, queue_order;
+  std::optional<ConfigNode> router;       // decode pools: which decode instance takes a hand-off
+  double accept_waiting_fraction = 0.05;  // decode pools: DistServe's accept rule (handoff.h)
+  std::optional<ConfigNode> config;       // the pool's own node (for errors about it)
+};
+
+// How KV moves from prefill to decode instances (handoff.h).
+struct TransferOptions {
+  bool enabled = true;     // false: a zero-time hand-off (DistServe's own simulator)
+  bool layerwise = false;  // the copy overlaps the prefill, layer by layer
 };
 
 struct ClusterPlan {
   std::int64_t max_model_len = 0;
   std::vector<PoolPlan> pools;
+  TopologyOptions topology;
+  bool contention = true;
+  TransferOptions transfer;
   bool disaggregated() const;  // has prefill and decode pools
 };
 

@@ -53,7 +53,7 @@ std::string stored_scenario_yaml(const ConfigTree& tree) {
 }
 
 // Writes everything about a run that completed into `sink` and commits it.
-void write_results(SqliteSink& sink, const Cluster& cluster, const ClusterPlan& plan,
+void write_results(SqliteSink& sink, Cluster& cluster, const ClusterPlan& plan,
                    const RunOutcome& out, const std::vector<ScopedRow>& scoped, double wall_s) {
   for (const auto& inst : cluster.instances()) {
     const PoolPlan& pool = plan.pools[static_cast<std::size_t>(inst->pool())];
@@ -68,7 +68,16 @@ void write_results(SqliteSink& sink, const Cluster& cluster, const ClusterPlan& 
     row.kv_blocks = inst->kv().total_blocks();
     row.started_ns = cluster.started_ns(inst->id());
     row.stopped_ns = cluster.stopped_ns(inst->id());
+    row.node = cluster.topology().node_of(cluster.devices(inst->id()).front());
     sink.add_instance(row);
+  }
+  // Links that carried something.
+  const auto& stats = cluster.network().link_stats();
+  for (std::size_t l = 0; l < stats.size(); ++l) {
+    if (stats[l].bytes <= 0) continue;
+    const Link& link = cluster.topology().link(static_cast<LinkId>(l));
+    sink.add_link(link.name, link.kind, link.bytes_per_ns, stats[l].bytes,
+                  ns_to_s(stats[l].busy_ns));
   }
   for (const auto& [metric, value] : out.summary) sink.add_summary("run", metric, value);
   for (const ScopedRow& r : scoped) sink.add_summary(r.scope, r.metric, r.value);
@@ -106,11 +115,23 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   auto source = make_trace_source(root.child("workload"), trace_ctx);
   auto router = make_router(policies.child("router"), RouterContext{});
   Cluster& cluster = sim.add_component(
-      std::make_unique<Cluster>(sim, std::move(source), std::move(router), plan.max_model_len));
+      std::make_unique<Cluster>(sim, std::move(source), std::move(router), plan.max_model_len,
+                                plan.topology, plan.contention));
   build_pools(cluster, plan);
   std::unique_ptr<Handoff> handoff;
   if (plan.disaggregated()) {
-    handoff = std::make_unique<Handoff>(cluster);
+    std::vector<Handoff::DecodePool> decode_pools;
+    for (std::size_t i = 0; i < plan.pools.size(); ++i) {
+      const PoolPlan& p = plan.pools[i];
+      if (p.spec.role != InstanceRole::kDecode) continue;
+      decode_pools.push_back(Handoff::DecodePool{
+          static_cast<int>(i), make_router(*p.router, RouterContext{}, "most_free_kv"),
+          p.accept_waiting_fraction});
+    }
+    handoff =
+        std::make_unique<Handoff>(cluster, std::move(decode_pools),
+                                  Handoff::Options{plan.transfer.enabled, plan.transfer.layerwise,
+                                                   plan.pools[0].deployment.kv_dtype_bytes});
     cluster.add_listener(handoff.get());
   }
   std::vector<std::unique_ptr<Controller>> controllers;
@@ -181,9 +202,27 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
     cluster.start();
     sim.run();
     if (progress) progress->clear();
-    if (checker) checker->check_end(cluster.requests().live());
+    if (checker) {
+      checker->check_end(cluster.requests().live());
+      if (cluster.network().active_flows() > 0 ||
+          (handoff && (handoff->waiting() > 0 || handoff->in_flight() > 0))) {
+        throw InvariantViolation("the run ended with KV hand-offs or transfers still in progress");
+      }
+    }
 
     out.summary = recorder.summary();
+    // The busiest link's share of the makespan (disaggregated runs).
+    double busiest_s = 0;
+    for (const auto& link : cluster.network().link_stats())
+      busiest_s = std::max(busiest_s, ns_to_s(link.busy_ns));
+    if (busiest_s > 0) {
+      for (const auto& [metric, value] : out.summary) {
+        if (metric == "makespan_s" && value > 0) {
+          out.summary.emplace_back("link_busy_max_frac", busiest_s / value);
+          break;
+        }
+      }
+    }
     out.scoped_summary = recorder.scoped_summary();
     out.events = sim.events_processed();
     out.requests = recorder.arrived();

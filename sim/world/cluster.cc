@@ -10,12 +10,15 @@
 namespace servesim {
 
 Cluster::Cluster(Simulation& sim, std::unique_ptr<TraceSource> source,
-                 std::unique_ptr<Router> router, std::int64_t max_model_len)
+                 std::unique_ptr<Router> router, std::int64_t max_model_len,
+                 TopologyOptions topology, bool contention)
     : sim_(sim),
       source_(std::move(source)),
       router_(std::move(router)),
       max_model_len_(max_model_len),
-      world_{sim_, requests_, signals_, *this} {}
+      world_{sim_, requests_, signals_, *this},
+      topology_(std::make_unique<Topology>(topology)),
+      network_(std::make_unique<Network>(sim_, *topology_, contention)) {}
 
 Cluster::~Cluster() = default;
 
@@ -24,8 +27,9 @@ int Cluster::add_pool(PoolSpec spec, InstanceFactory factory) {
   return static_cast<int>(pools_.size()) - 1;
 }
 
-Instance& Cluster::spawn(int pool, bool active_now) {
+Instance& Cluster::spawn(int pool, bool active_now, int node) {
   Pool& p = pools_.at(static_cast<std::size_t>(pool));
+  devices_.push_back(topology_->place(*p.spec.hw, p.spec.devices(), node));
   const auto id = static_cast<InstanceId>(instances_.size());
   instances_.push_back(p.factory(id, pool, world_));
   times_.emplace_back(-1, -1);

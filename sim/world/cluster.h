@@ -24,6 +24,7 @@
 #include "sim/core/simulation.h"
 #include "sim/world/cluster_listener.h"
 #include "sim/world/instance.h"
+#include "sim/world/network.h"
 #include "sim/world/observer.h"
 #include "sim/world/request_table.h"
 #include "traces/trace_source.h"
@@ -38,7 +39,9 @@ struct PoolSpec {
   std::string model;
   int tensor_parallel = 1;
   int pipeline_parallel = 1;
-  TimeNs startup_ns = 0;  // from spawn to active, for instances spawned at run time
+  TimeNs startup_ns = 0;             // from spawn to active, for instances spawned at run time
+  const HardwareSpec* hw = nullptr;  // REQUIRES: set (the catalog entry of `hardware`)
+  std::vector<int> nodes;            // explicit nodes of the initial instances (empty: packed)
   int devices() const { return tensor_parallel * pipeline_parallel; }
 };
 
@@ -57,14 +60,15 @@ class Cluster final : public Component, private InstanceHost {
   // Requests with prompt + output tokens above `max_model_len` are rejected at arrival
   // ("exceeds_max_model_len"): the model could not hold their context.
   Cluster(Simulation& sim, std::unique_ptr<TraceSource> source, std::unique_ptr<Router> router,
-          std::int64_t max_model_len);
+          std::int64_t max_model_len, TopologyOptions topology = {}, bool contention = true);
   ~Cluster() override;
 
   int add_pool(PoolSpec spec, InstanceFactory factory);
   const std::vector<Pool>& pools() const { return pools_; }
-  // A new instance of `pool`: active at once when `active_now` (the scenario's initial
-  // instances), else starting and active after the pool's startup time.
-  Instance& spawn(int pool, bool active_now = false);
+  // A new instance of `pool`, placed on the topology (on `node` when >= 0, else packed): active
+  // at once when `active_now` (the scenario's initial instances), else starting and active after
+  // the pool's startup time. Throws std::invalid_argument when `node` cannot take it.
+  Instance& spawn(int pool, bool active_now = false, int node = -1);
   // Stops routing to an active (or starting) instance; it stops once empty.
   void drain(InstanceId id);
 
@@ -74,6 +78,12 @@ class Cluster final : public Component, private InstanceHost {
   std::span<const Instance* const> routable() const { return routable_; }
   // Active instances of one pool, in id order.
   std::vector<Instance*> active_members(int pool) const;
+  // The instance's devices, stage-major (device s·tp + r is pipeline stage s, tensor rank r).
+  const std::vector<DeviceId>& devices(InstanceId id) const {
+    return devices_.at(static_cast<std::size_t>(id));
+  }
+  Topology& topology() { return *topology_; }
+  Network& network() { return *network_; }
   TimeNs started_ns(InstanceId id) const { return times_.at(static_cast<std::size_t>(id)).first; }
   TimeNs stopped_ns(InstanceId id) const { return times_.at(static_cast<std::size_t>(id)).second; }
 
@@ -120,6 +130,9 @@ class Cluster final : public Component, private InstanceHost {
   std::vector<Pool> pools_;
   std::vector<std::unique_ptr<Instance>> instances_;
   std::vector<std::pair<TimeNs, TimeNs>> times_;  // (active since, stopped at); −1 = not yet
+  std::vector<std::vector<DeviceId>> devices_;
+  std::unique_ptr<Topology> topology_;
+  std::unique_ptr<Network> network_;
   std::vector<const Instance*> routable_;
   std::vector<ClusterListener*> listeners_;
   std::vector<Periodic> periodic_;

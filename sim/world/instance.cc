@@ -173,6 +173,7 @@ std::int32_t Instance::admit_head(std::int32_t max_chunk_tokens, std::int64_t re
   r.prefilled_tokens = cached;
   queued_prefill_tokens_ -= cached;
   if (r.admitted_ns < 0) r.admitted_ns = sim_.now();
+  r.prefill_start_ns = sim_.now();
   running_insert(r, slot);
   ongoing_prefills_.push_back(slot);
   queue_->on_admit(r, n - cached);
@@ -592,6 +593,7 @@ void Instance::emit_prefill_token(RequestSlot slot) {
   RequestState& r = requests_[slot];
   const TimeNs now = sim_.now();
   ++r.generated_tokens;
+  r.prefill_instance_id = id_;
   if (r.first_token_ns < 0) {
     r.first_token_ns = now;
     signals_.first_token(r);
@@ -606,6 +608,7 @@ void Instance::emit_prefill_token(RequestSlot slot) {
   } else if (options_.role == InstanceRole::kPrefill) {
     running_erase(r);
     r.phase = RequestPhase::kHandoff;
+    r.prefill_done_ns = now;
     handoff_.push_back(slot);
     host_.on_prefill_done(*this, slot);
   } else {

@@ -56,6 +56,7 @@ enum class VictimOrder : std::uint8_t;
 enum class PreemptionMode : std::uint8_t { kRecompute, kSwap };
 struct InstanceOptions {
   InstanceRole role = InstanceRole::kColocated;
+  const ModelSpec* model = nullptr;  // what it serves (KV layout for moves)
   std::int64_t kv_blocks = 0;
   int block_size_tokens = 16;
   bool prefix_caching = false;
@@ -114,6 +115,7 @@ class Instance final : private DecodeGroup::Host {
   InstanceId id() const { return id_; }
   int pool() const { return pool_; }
   InstanceRole role() const { return options_.role; }
+  const ModelSpec& model() const { return *options_.model; }
   InstanceState state() const { return state_; }
   void set_state(InstanceState s) { state_ = s; }
   // A request starts waiting here (routed, or moved in while waiting); an idle instance wakes.

@@ -23,7 +23,8 @@ void Network::advance(TimeNs now) {
   }
   const TimeNs dt = now - last_ns_;
   if (dt > 0) {
-    for (auto& [id, f] : flows_) f.remaining_bytes = std::max(0.0, f.remaining_bytes - f.rate * static_cast<double>(dt));
+    for (auto& [id, f] : flows_)
+      f.remaining_bytes = std::max(0.0, f.remaining_bytes - f.rate * static_cast<double>(dt));
     for (std::size_t l = 0; l < link_flows_.size(); ++l) {
       if (link_flows_[l] > 0) stats_[l].busy_ns += dt;
     }
@@ -31,7 +32,8 @@ void Network::advance(TimeNs now) {
   last_ns_ = now;
 }
 
-Network::FlowId Network::start(DeviceId src, DeviceId dst, double bytes, std::function<void()> done) {
+Network::FlowId Network::start(DeviceId src, DeviceId dst, double bytes,
+                               std::function<void()> done) {
   if (!(bytes >= 0)) throw std::logic_error("Network::start: negative bytes");
   advance(sim_.now());
   const FlowId id = next_id_++;
@@ -108,7 +110,8 @@ void Network::reallocate() {
         rate[id] = share;
         --left;
         for (LinkId l : f.route) {
-          capacity[static_cast<std::size_t>(l)] = std::max(0.0, capacity[static_cast<std::size_t>(l)] - share);
+          capacity[static_cast<std::size_t>(l)] =
+              std::max(0.0, capacity[static_cast<std::size_t>(l)] - share);
           --unfrozen[static_cast<std::size_t>(l)];
         }
       }
@@ -117,7 +120,8 @@ void Network::reallocate() {
   // Move completion events whose time changed.
   for (auto& [id, f] : flows_) {
     f.rate = rate[id];
-    if (f.remaining_bytes <= 0 && f.event.valid()) continue;  // in its latency tail: its end is fixed
+    if (f.remaining_bytes <= 0 && f.event.valid())
+      continue;  // in its latency tail: its end is fixed
     const double data_ns = f.remaining_bytes <= 0 ? 0.0 : std::ceil(f.remaining_bytes / f.rate);
     const TimeNs finish = now + static_cast<TimeNs>(data_ns) + f.latency_ns;
     if (finish == f.finish_ns && f.event.valid()) continue;

@@ -58,8 +58,8 @@ class Network {
     EventId event;
     std::function<void()> done;
   };
-  void advance(TimeNs now);      // drain bytes at the current rates up to now
-  void reallocate();             // new rates, completion events moved where they changed
+  void advance(TimeNs now);  // drain bytes at the current rates up to now
+  void reallocate();         // new rates, completion events moved where they changed
   void complete(FlowId id);
 
   Simulation& sim_;

@@ -29,6 +29,15 @@ struct IterationRecord {
   std::int64_t seq_budget = 0;
 };
 
+// A KV cache copied between instances (a prefill → decode hand-off; later migrations).
+struct TransferRecord {
+  std::uint64_t request_id = 0;
+  const char* kind = "kv_handoff";  // static string
+  InstanceId src = -1, dst = -1;
+  double bytes = 0;
+  TimeNs start_ns = 0, end_ns = 0;
+};
+
 class Observer {
  public:
   virtual ~Observer() = default;
@@ -43,6 +52,7 @@ class Observer {
   // `count` tokens were each emitted on `instance`, `gap_ns` after their request's previous
   // token (TBT samples).
   virtual void on_tbt(InstanceId /*instance*/, TimeNs /*gap_ns*/, std::int64_t /*count*/) {}
+  virtual void on_transfer(const TransferRecord& /*t*/) {}
   // Every instance's load at `now` (output.sample_every_s), live instances in id order.
   virtual void on_sample(TimeNs /*now*/, std::span<const InstanceLoad> /*loads*/) {}
   // An instance changed state at `now` (also once at the start of the run, from kStarting).
@@ -76,6 +86,9 @@ class SignalBus {
   }
   void tbt(InstanceId instance, TimeNs gap_ns, std::int64_t count) {
     for (auto* o : observers_) o->on_tbt(instance, gap_ns, count);
+  }
+  void transfer(const TransferRecord& t) {
+    for (auto* o : observers_) o->on_transfer(t);
   }
   void sample(TimeNs now, std::span<const InstanceLoad> loads) {
     for (auto* o : observers_) o->on_sample(now, loads);

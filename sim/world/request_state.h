@@ -79,7 +79,12 @@ struct RequestState {
   std::int32_t preemptions = 0;
   std::int32_t migrations = 0;
   RequestPhase phase = RequestPhase::kWaiting;
-  TimeNs admitted_ns = -1;  // first admission (scheduling delay = admitted − arrival)
+  InstanceId prefill_instance_id = -1;  // where its (last) prefill ran
+  TimeNs prefill_start_ns = -1;         // its last admission (the prefill that produced its KV)
+  TimeNs prefill_done_ns = -1;          // on a prefill-role instance: when it entered the bridge
+  TimeNs handoff_start_ns = -1;         // a decode instance accepted it; its KV copy began
+  TimeNs handoff_end_ns = -1;           // the copy ended (the decode instance took it over)
+  TimeNs admitted_ns = -1;              // first admission (scheduling delay = admitted − arrival)
   TimeNs first_token_ns = -1;
   TimeNs last_token_ns = -1;  // exact while not decoding; the group knows it while decoding
   TimeNs finish_ns = -1;

@@ -8,10 +8,12 @@
 
 namespace servesim {
 
-Topology::Topology(TopologyOptions options) : options_(options) { spine_ = boost::add_vertex(Vertex{}, graph_); }
+Topology::Topology(TopologyOptions options) : options_(options) {
+  spine_ = boost::add_vertex(Vertex{}, graph_);
+}
 
-void Topology::add_link(std::size_t from, std::size_t to, const std::string& name, const std::string& kind,
-                        double gbps, double latency_us) {
+void Topology::add_link(std::size_t from, std::size_t to, const std::string& name,
+                        const std::string& kind, double gbps, double latency_us) {
   const auto id = static_cast<LinkId>(links_.size());
   links_.push_back(Link{name, kind, gbps, static_cast<TimeNs>(latency_us * 1000.0 + 0.5)});
   boost::add_edge(from, to, Edge{id}, graph_);
@@ -28,9 +30,11 @@ int Topology::add_node(const HardwareSpec& hw) {
     for (std::string_view p : parts) out.append(p);
     return out;
   };
-  const double fabric_gbps = options_.fabric_gbps > 0 ? options_.fabric_gbps : hw.intra_node_link_gbps;
+  const double fabric_gbps =
+      options_.fabric_gbps > 0 ? options_.fabric_gbps : hw.intra_node_link_gbps;
   const double nic_gbps = options_.nic_gbps > 0 ? options_.nic_gbps : hw.nic_gbps;
-  const double fabric_lat = options_.fabric_latency_us >= 0 ? options_.fabric_latency_us : hw.intra_node_latency_us;
+  const double fabric_lat =
+      options_.fabric_latency_us >= 0 ? options_.fabric_latency_us : hw.intra_node_latency_us;
   const double nic_lat = options_.nic_latency_us >= 0 ? options_.nic_latency_us : hw.nic_latency_us;
   const std::size_t sw = boost::add_vertex(Vertex{}, graph_);
   std::vector<std::size_t> vertices;
@@ -45,16 +49,18 @@ int Topology::add_node(const HardwareSpec& hw) {
   // Fabric edges first: same-node routes prefer them over an equally short NIC route.
   for (int d = 0; d < hw.devices_per_node; ++d) {
     const std::string index = std::to_string(d);
-    add_link(vertices[static_cast<std::size_t>(d)], sw, name({node, ".d", index, ">sw"}), hw.intra_node_link, fabric_gbps,
-             fabric_lat / 2);
-    add_link(sw, vertices[static_cast<std::size_t>(d)], name({node, ".sw>d", index}), hw.intra_node_link, fabric_gbps,
-             fabric_lat / 2);
+    add_link(vertices[static_cast<std::size_t>(d)], sw, name({node, ".d", index, ">sw"}),
+             hw.intra_node_link, fabric_gbps, fabric_lat / 2);
+    add_link(sw, vertices[static_cast<std::size_t>(d)], name({node, ".sw>d", index}),
+             hw.intra_node_link, fabric_gbps, fabric_lat / 2);
   }
   if (options_.nic_per_device) {
     for (int d = 0; d < hw.devices_per_node; ++d) {
       const std::string dev = name({node, ".d", std::to_string(d)});
-      add_link(vertices[static_cast<std::size_t>(d)], spine_, name({dev, ">spine"}), "nic", nic_gbps, nic_lat / 2);
-      add_link(spine_, vertices[static_cast<std::size_t>(d)], name({"spine>", dev}), "nic", nic_gbps, nic_lat / 2);
+      add_link(vertices[static_cast<std::size_t>(d)], spine_, name({dev, ">spine"}), "nic",
+               nic_gbps, nic_lat / 2);
+      add_link(spine_, vertices[static_cast<std::size_t>(d)], name({"spine>", dev}), "nic",
+               nic_gbps, nic_lat / 2);
     }
   } else {
     add_link(sw, spine_, name({node, ".sw>spine"}), "nic", nic_gbps, nic_lat / 2);
@@ -74,16 +80,19 @@ std::vector<DeviceId> Topology::place(const HardwareSpec& hw, int devices, int n
   };
   if (node >= 0) {
     if (node > num_nodes()) {
-      throw std::invalid_argument("node " + std::to_string(node) + " does not exist (next new node: " +
-                                  std::to_string(num_nodes()) + ")");
+      throw std::invalid_argument("node " + std::to_string(node) +
+                                  " does not exist (next new node: " + std::to_string(num_nodes()) +
+                                  ")");
     }
     if (node == num_nodes()) add_node(hw);
     Node& n = nodes_[static_cast<std::size_t>(node)];
     if (n.hw->name != hw.name) {
-      throw std::invalid_argument("node " + std::to_string(node) + " holds " + n.hw->name + " devices, not " + hw.name);
+      throw std::invalid_argument("node " + std::to_string(node) + " holds " + n.hw->name +
+                                  " devices, not " + hw.name);
     }
     if (n.free_devices < devices) {
-      throw std::invalid_argument("node " + std::to_string(node) + " has " + std::to_string(n.free_devices) +
+      throw std::invalid_argument("node " + std::to_string(node) + " has " +
+                                  std::to_string(n.free_devices) +
                                   " free devices, the instance needs " + std::to_string(devices));
     }
     take(n, devices);
@@ -130,7 +139,8 @@ const std::vector<LinkId>& Topology::route(DeviceId a, DeviceId b) {
       }
     }
     if (!seen[to]) throw std::logic_error("topology: no route between devices");
-    for (std::size_t v = to; v != from; v = boost::source(pred[v], graph_)) path.push_back(graph_[pred[v]].link);
+    for (std::size_t v = to; v != from; v = boost::source(pred[v], graph_))
+      path.push_back(graph_[pred[v]].link);
     std::reverse(path.begin(), path.end());
   }
   return routes_.emplace(key, std::move(path)).first->second;

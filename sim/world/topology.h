@@ -1,9 +1,10 @@
 // sim/world/topology.h — the devices of the cluster and the links between them, as a Boost.Graph
 // directed graph (one edge per link direction, each with its own bandwidth):
 //
-//   device ──fabric──► node switch ──fabric──► device        (same node: NVLink/NVSwitch, HCCS, ...)
-//   device ──NIC──► spine ──NIC──► device                     (nic: per_device, the DGX layout)
-//   node switch ──NIC──► spine ──NIC──► node switch           (nic: per_node: one NIC per node)
+//   device ──fabric──► node switch ──fabric──► device        (same node: NVLink/NVSwitch, HCCS,
+//   ...) device ──NIC──► spine ──NIC──► device                     (nic: per_device, the DGX
+//   layout) node switch ──NIC──► spine ──NIC──► node switch           (nic: per_node: one NIC per
+//   node)
 //
 // Nodes hold `devices_per_node` devices of one hardware type (from the catalog); the spine is a
 // non-blocking core. A link's latency is split evenly over its two directions' hops so that a
@@ -35,16 +36,16 @@ using DeviceId = std::int32_t;  // a device vertex of the topology
 using LinkId = std::int32_t;
 
 struct TopologyOptions {
-  bool nic_per_device = true;          // false: one NIC per node
-  double nic_gbps = 0;                 // 0: the catalog's per-device NIC bandwidth
-  double fabric_gbps = 0;              // 0: the catalog's intra_node_link_gbps
-  double nic_latency_us = -1;          // < 0: the catalog's
-  double fabric_latency_us = -1;       // < 0: the catalog's
+  bool nic_per_device = true;     // false: one NIC per node
+  double nic_gbps = 0;            // 0: the catalog's per-device NIC bandwidth
+  double fabric_gbps = 0;         // 0: the catalog's intra_node_link_gbps
+  double nic_latency_us = -1;     // < 0: the catalog's
+  double fabric_latency_us = -1;  // < 0: the catalog's
 };
 
 struct Link {
-  std::string name;  // e.g. "n0.d3>sw0" (from > to)
-  std::string kind;  // the fabric's name (nvlink4, hccs, ...) or "nic"
+  std::string name;         // e.g. "n0.d3>sw0" (from > to)
+  std::string kind;         // the fabric's name (nvlink4, hccs, ...) or "nic"
   double bytes_per_ns = 0;  // == GB/s
   TimeNs latency_ns = 0;
 };
@@ -82,8 +83,8 @@ class Topology {
   };
 
   int add_node(const HardwareSpec& hw);
-  void add_link(std::size_t from, std::size_t to, const std::string& name, const std::string& kind, double gbps,
-                double latency_us);
+  void add_link(std::size_t from, std::size_t to, const std::string& name, const std::string& kind,
+                double gbps, double latency_us);
 
   TopologyOptions options_;
   Graph graph_;
