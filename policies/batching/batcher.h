@@ -17,6 +17,7 @@
 
 #include "models/cost/cost_model.h"
 #include "sim/core/registry.h"
+#include "sim/world/instance_load.h"
 #include "sim/world/request_state.h"
 
 namespace servesim {
@@ -26,6 +27,8 @@ class Instance;
 struct BatcherContext {
   std::int64_t total_kv_blocks = 0;
   std::int64_t max_model_len = 0;  // the model's context limit
+  int pipeline_parallel = 1;       // the instance's pipeline stages
+  InstanceRole role = InstanceRole::kColocated;
 };
 
 // The order of an instance's running requests. Decode admission under memory pressure checks
@@ -55,8 +58,13 @@ class Batcher {
   virtual std::int64_t token_budget() const = 0;  // most tokens in one iteration
   virtual std::int64_t seq_budget() const = 0;    // most sequences in one iteration
   virtual VictimOrder victim_order() const { return VictimOrder::kNewest; }
-  // Decode groups the instance keeps (>= 1); a joining decode goes to the smallest group.
+  // Decode groups the instance keeps (>= 1); a joining decode goes to the smallest group whose
+  // step is not in flight.
   virtual int decode_groups() const { return 1; }
+  // Batches the instance may have in flight at once (>= 1, <= decode_groups()): a batcher for a
+  // pp-stage pipeline asks for pp and fills one slot per schedule() call, stepping a decode
+  // group that is not in flight (Instance::group_in_flight). Every other batcher: 1.
+  virtual int pipeline_slots() const { return 1; }
   // KV blocks admission keeps free (for load views such as Llumnix's freeness).
   virtual std::int64_t watermark_blocks() const { return 0; }
 };

@@ -254,7 +254,8 @@ ClusterPlan read_cluster(ConfigNode cluster, ConfigNode policies, const std::str
 void build_pools(Cluster& cluster, const ClusterPlan& plan) {
   for (const PoolPlan& pool : plan.pools) {
     auto recipe = std::make_shared<const PoolPlan>(pool);
-    const BatcherContext bctx{recipe->memory.kv_blocks, plan.max_model_len};
+    const BatcherContext bctx{recipe->memory.kv_blocks, plan.max_model_len,
+                              recipe->spec.pipeline_parallel, recipe->spec.role};
     InstanceFactory factory = [recipe, bctx](InstanceId id, int pool_index,
                                              const InstanceWorld& world) {
       auto cost = make_cost_model(*recipe->cost_model, recipe->deployment);

@@ -65,7 +65,15 @@ Instance::Instance(InstanceId id, int pool, const InstanceWorld& world,
   groups_.reserve(static_cast<std::size_t>(groups));
   for (int g = 0; g < groups; ++g)
     groups_.emplace_back(g, id_, options.block_size_tokens, requests_);
+  slots_ = std::max(1, batcher_->pipeline_slots());
+  if (slots_ > groups) {
+    throw std::logic_error("batcher asks for " + std::to_string(slots_) +
+                           " pipeline slots but only " + std::to_string(groups) + " decode groups");
+  }
+  batches_.resize(static_cast<std::size_t>(slots_));
 }
+
+std::int64_t Instance::seq_budget() const { return batcher_->seq_budget(); }
 
 Instance::~Instance() = default;
 
@@ -74,8 +82,8 @@ Instance::~Instance() = default;
 RequestSlot Instance::waiting_head() const { return queue_->head(); }
 
 bool Instance::empty() const {
-  return !busy_ && !forming_batch_ && waiting_ == 0 && running_.empty() && swapped_.empty() &&
-         handoff_.empty() && incoming_.empty() && leases_ == 0;
+  return in_flight_ == 0 && !forming_batch_ && waiting_ == 0 && running_.empty() &&
+         swapped_.empty() && handoff_.empty() && incoming_.empty() && leases_ == 0;
 }
 
 InstanceLoad Instance::load() const {
@@ -108,7 +116,8 @@ void Instance::enqueue(RequestSlot slot, WaitReason why) {
 }
 
 void Instance::wake() {
-  if (busy_ || schedule_pending_ || forming_batch_) return;
+  if (in_flight_ >= slots_ || schedule_pending_ || forming_batch_) return;
+  if (sim_.now() < stage_free_ns_) return;  // the stage-free event wakes it
   schedule_pending_ = true;
   sim_.schedule_at(sim_.now(), Phase::kSchedule, [this] { on_schedule(); });
 }
@@ -185,9 +194,10 @@ std::int32_t Instance::admit_head(std::int32_t max_chunk_tokens, std::int64_t re
 
 void Instance::continue_prefill(RequestSlot slot, std::int32_t chunk_tokens) {
   const RequestState& r = requests_[slot];
-  segments_.push_back(PrefillSegment{chunk_tokens, r.prefilled_tokens});
-  segment_slots_.push_back(slot);
-  batch_prefill_tokens_ += chunk_tokens;
+  Batch& batch = batches_[static_cast<std::size_t>(forming_)];
+  batch.segments.push_back(PrefillSegment{chunk_tokens, r.prefilled_tokens});
+  batch.segment_slots.push_back(slot);
+  batch.prefill_tokens += chunk_tokens;
 }
 
 // ------------------------------------------------------------------------------ running order
@@ -228,11 +238,46 @@ DecodeGroup::Host::Member Instance::next_member_after(int group, bool has_after,
   return Member{};
 }
 
+bool Instance::chunk_in_flight(RequestSlot slot) const {
+  for (const Batch& b : batches_) {
+    if (b.live &&
+        std::find(b.segment_slots.begin(), b.segment_slots.end(), slot) != b.segment_slots.end())
+      return true;
+  }
+  return false;
+}
+
+std::int64_t Instance::schedule_decodes(bool one_free_block_each, int group) {
+  std::vector<int>& stepping = batches_[static_cast<std::size_t>(forming_)].groups;
+  std::int64_t preempted = 0;
+  for (int g = 0; g < static_cast<int>(groups_.size()); ++g) {
+    if (group != kAllGroups && g != group) continue;
+    if (groups_[static_cast<std::size_t>(g)].in_batch()) {
+      if (group == kAllGroups) continue;  // in flight in another batch (or already stepped here)
+      throw std::logic_error("instance " + std::to_string(id_) + ": decode group " +
+                             std::to_string(g) + " is already in a batch");
+    }
+    stepping.push_back(g);
+    preempted +=
+        groups_[static_cast<std::size_t>(g)].schedule_step(kv_, *this, one_free_block_each);
+  }
+  return preempted;
+}
+
+TimeNs Instance::iteration_end_ns() const {
+  TimeNs end = -1;
+  for (const Batch& b : batches_) {
+    if (b.live && (end < 0 || b.end_ns < end)) end = b.end_ns;
+  }
+  return end;
+}
+
 RequestSlot Instance::preempt_victim(int group) {
   // The highest-ranked running request that is still prefilling or belongs to `group` (members
   // of other groups may have their step in this batch already).
   for (auto it = running_.rbegin(); it != running_.rend(); ++it) {
     const RequestState& r = requests_[it->second];
+    if (r.phase == RequestPhase::kPrefill && slots_ > 1 && chunk_in_flight(it->second)) continue;
     if (r.phase == RequestPhase::kPrefill || r.decode_group == group) {
       const RequestSlot victim = it->second;
       preempt(victim);
@@ -245,12 +290,22 @@ RequestSlot Instance::preempt_victim(int group) {
 
 // ------------------------------------------------------------------------------ decode groups
 
+bool Instance::group_in_flight(int g) const {
+  if (!groups_[static_cast<std::size_t>(g)].in_batch()) return false;
+  if (forming_ < 0) return true;
+  const std::vector<int>& forming = batches_[static_cast<std::size_t>(forming_)].groups;
+  return std::find(forming.begin(), forming.end(), g) == forming.end();
+}
+
 void Instance::join_decode(RequestSlot slot, RequestState& r) {
-  // The smallest group (ties: the lowest index) takes a joining request.
-  std::size_t g = 0;
-  for (std::size_t i = 1; i < groups_.size(); ++i) {
-    if (groups_[i].count() < groups_[g].count()) g = i;
+  // The smallest group whose step is not in flight (ties: the lowest index) takes it.
+  std::size_t g = groups_.size();
+  for (std::size_t i = 0; i < groups_.size(); ++i) {
+    if (group_in_flight(static_cast<int>(i))) continue;
+    if (g == groups_.size() || groups_[i].count() < groups_[g].count()) g = i;
   }
+  if (g == groups_.size())
+    throw std::logic_error("instance " + std::to_string(id_) + ": every decode group is in flight");
   r.phase = RequestPhase::kDecode;
   groups_[g].join(slot, r, rank_of(r), kv_);
 }
@@ -290,11 +345,12 @@ void Instance::preempt(RequestSlot slot) {
     ongoing_prefills_.erase(std::find(ongoing_prefills_.begin(), ongoing_prefills_.end(), slot));
     queued_prefill_tokens_ -= r.prefill_target_tokens - r.prefilled_tokens;
     // A prefill chunk of this request already in the batch under construction is dropped.
-    for (std::size_t i = 0; i < segment_slots_.size(); ++i) {
-      if (segment_slots_[i] == slot) {
-        batch_prefill_tokens_ -= segments_[i].new_tokens;
-        segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i));
-        segment_slots_.erase(segment_slots_.begin() + static_cast<std::ptrdiff_t>(i));
+    Batch& batch = batches_[static_cast<std::size_t>(forming_)];
+    for (std::size_t i = 0; i < batch.segment_slots.size(); ++i) {
+      if (batch.segment_slots[i] == slot) {
+        batch.prefill_tokens -= batch.segments[i].new_tokens;
+        batch.segments.erase(batch.segments.begin() + static_cast<std::ptrdiff_t>(i));
+        batch.segment_slots.erase(batch.segment_slots.begin() + static_cast<std::ptrdiff_t>(i));
         break;
       }
     }
@@ -444,9 +500,8 @@ void Instance::attach_decoding(RequestSlot slot) {
   }
   r.instance_id = id_;
   if (r.first_instance_id < 0) r.first_instance_id = id_;
-  if (busy_) {
-    arrived_.push_back(
-        slot);  // joins when the iteration in flight completes (kept reserved until then)
+  if (in_flight_ > 0) {  // joins at the next batch (kept reserved until then)
+    arrived_.push_back(slot);
     return;
   }
   join_reserved(slot);
@@ -476,26 +531,32 @@ std::int64_t Instance::kv_blocks_of(RequestSlot slot) const {
 
 void Instance::on_schedule() {
   schedule_pending_ = false;
-  segments_.clear();
-  segment_slots_.clear();
-  batch_prefill_tokens_ = 0;
+  const TimeNs now = sim_.now();
+  if (in_flight_ >= slots_ || now < stage_free_ns_) return;  // woken early: a later event forms it
+  std::size_t b = 0;
+  while (batches_[b].live) ++b;
+  forming_ = static_cast<int>(b);
+  Batch& batch = batches_[b];
+  batch.segments.clear();
+  batch.segment_slots.clear();
+  batch.groups.clear();
+  batch.prefill_tokens = 0;
   preempted_this_batch_ = 0;
   swap_transfer_blocks_ = 0;
-  for (const RequestSlot slot : arrived_)
-    join_reserved(slot);  // attached while the last iteration ran
+  for (const RequestSlot slot : arrived_) join_reserved(slot);  // attached while a batch ran
   arrived_.clear();
   forming_batch_ = true;
   batcher_->schedule(*this);
   forming_batch_ = false;
+  forming_ = -1;
   std::int64_t decodes = 0, context = 0;
-  for (DecodeGroup& g : groups_) {
-    if (!g.in_batch()) continue;
-    decodes += g.count();
-    context += g.count() > 0 ? g.next_step_context_tokens() : 0;
+  for (const int g : batch.groups) {
+    const DecodeGroup& group = groups_[static_cast<std::size_t>(g)];
+    decodes += group.count();
+    context += group.count() > 0 ? group.next_step_context_tokens() : 0;
   }
-  if (segments_.empty() && decodes == 0) {
-    for (DecodeGroup& g : groups_) g.drop_empty_step();
-    busy_ = false;
+  if (batch.segments.empty() && decodes == 0) {
+    for (const int g : batch.groups) groups_[static_cast<std::size_t>(g)].drop_empty_step();
     // Everything running was preempted and the batch is empty: form the next batch now (the
     // preempted requests wait again and may be admitted). Each such retry leaves nothing
     // running, so a second one in a row would be a bug, not a livelock to wait out.
@@ -508,7 +569,7 @@ void Instance::on_schedule() {
   }
   empty_rewakes_ = 0;
   BatchShape shape;
-  shape.prefills = segments_;
+  shape.prefills = batch.segments;
   shape.decode_requests = decodes;
   shape.decode_context_tokens = context;
   const IterationCost cost = cost_model_->estimate(shape);
@@ -518,16 +579,20 @@ void Instance::on_schedule() {
                                    options_.kv_bytes_per_block / options_.host_link_bytes_per_ns
                              : 0.0;
   const TimeNs duration = std::max<TimeNs>(cost.duration_ns + static_cast<TimeNs>(swap_ns), 1);
-  busy_ = true;
-  batch_start_ns_ = sim_.now();
+  batch.live = true;
+  batch.start_ns = now;
+  batch.end_ns = now + duration;
+  ++in_flight_;
+  // The first pipeline stage takes the next micro-batch once this one has left it.
+  stage_free_ns_ = slots_ > 1 ? now + std::max<TimeNs>(1, duration / slots_) : batch.end_ns;
   IterationRecord rec;
   rec.instance_id = id_;
-  rec.iteration = iteration_;
-  rec.start_ns = batch_start_ns_;
+  rec.iteration = batches_formed_++;
+  rec.start_ns = now;
   rec.duration_ns = duration;
-  rec.prefill_tokens = batch_prefill_tokens_;
+  rec.prefill_tokens = batch.prefill_tokens;
   rec.decode_tokens = decodes;
-  rec.num_prefills = static_cast<std::int64_t>(segments_.size());
+  rec.num_prefills = static_cast<std::int64_t>(batch.segments.size());
   rec.batch_size = rec.num_prefills + decodes;
   rec.kv_blocks_used = kv_.used_blocks();
   rec.kv_blocks_total = kv_.total_blocks();
@@ -535,16 +600,17 @@ void Instance::on_schedule() {
   rec.token_budget = batcher_->token_budget();
   rec.seq_budget = batcher_->seq_budget();
   signals_.iteration(rec);
-  batch_end_ns_ = batch_start_ns_ + duration;
-  sim_.schedule_at(batch_end_ns_, Phase::kCompletion, [this] { on_complete(); });
+  sim_.schedule_at(batch.end_ns, Phase::kCompletion, [this, b] { on_complete(b); });
+  if (in_flight_ < slots_) sim_.schedule_at(stage_free_ns_, Phase::kSchedule, [this] { wake(); });
 }
 
-void Instance::on_complete() {
+void Instance::on_complete(std::size_t b) {
   const TimeNs now = sim_.now();
+  Batch& batch = batches_[b];
   ++iteration_;
   finished_scratch_.clear();
-  for (DecodeGroup& g : groups_) {
-    if (!g.in_batch()) continue;
+  for (const int gi : batch.groups) {
+    DecodeGroup& g = groups_[static_cast<std::size_t>(gi)];
     const std::int64_t before = g.steps();
     const std::int64_t tokens = g.complete_step(now, signals_, finished_scratch_);
     if (queue_wants_steps_ && g.steps() != before) {
@@ -557,12 +623,12 @@ void Instance::on_complete() {
     r.last_token_ns = now;
     finish(slot);
   }
-  for (std::size_t i = 0; i < segments_.size(); ++i) {
-    const RequestSlot slot = segment_slots_[i];
+  for (std::size_t i = 0; i < batch.segments.size(); ++i) {
+    const RequestSlot slot = batch.segment_slots[i];
     RequestState& r = requests_[slot];
     const std::int32_t before = r.prefilled_tokens;
-    r.prefilled_tokens += segments_[i].new_tokens;
-    queued_prefill_tokens_ -= segments_[i].new_tokens;
+    r.prefilled_tokens += batch.segments[i].new_tokens;
+    queued_prefill_tokens_ -= batch.segments[i].new_tokens;
     if (r.hashed_blocks_held > 0) {  // full prompt blocks this chunk completed are now reusable
       const auto from = static_cast<std::size_t>(before / kv_.block_size());
       const auto to = std::min(static_cast<std::size_t>(r.prefilled_tokens / kv_.block_size()),
@@ -575,15 +641,17 @@ void Instance::on_complete() {
       emit_prefill_token(slot);
     }
   }
-  segments_.clear();
-  segment_slots_.clear();
-  busy_ = false;
+  batch.segments.clear();
+  batch.segment_slots.clear();
+  batch.groups.clear();
+  batch.live = false;
+  --in_flight_;
   if (waiting_ == 0 && running_.empty() && swapped_.empty() && arrived_.empty()) {
-    host_.on_idle(*this);
+    if (in_flight_ == 0) host_.on_idle(*this);
     return;
   }
-  if (sim_.has_event_now()) {
-    wake();  // same-time arrivals and completions go first
+  if (sim_.has_event_now() || now < stage_free_ns_) {
+    wake();  // same-time arrivals and completions go first (or the first stage is still busy)
   } else {
     on_schedule();  // nothing else happens at this instant: form the next batch now
   }

@@ -132,7 +132,11 @@ class Instance final : private DecodeGroup::Host {
   // When the iteration in flight completes (−1 when idle). A controller that must act between
   // iterations (detach a decoding request) runs at that instant in the control phase, which
   // comes after the completion and before the next batch forms.
-  TimeNs iteration_end_ns() const { return busy_ ? batch_end_ns_ : -1; }
+  TimeNs iteration_end_ns() const;
+  // Pipeline slots: how many batches may be in flight at once (the batcher's choice; a new one
+  // enters every duration / slots, so a pp-stage pipeline stays full).
+  int pipeline_slots() const { return slots_; }
+  std::int64_t seq_budget() const;
   // Recounts KV blocks held by requests, leases and reservations against the cache's books;
   // throws std::logic_error on a mismatch. O(running requests): for invariant checks only.
   void check_consistency() const;
@@ -191,15 +195,10 @@ class Instance final : private DecodeGroup::Host {
   // needs a free block even if it will not take one; without it, only members that need a new
   // block check. Returns the number of requests preempted.
   static constexpr int kAllGroups = -1;
-  std::int64_t schedule_decodes(bool one_free_block_each = true, int group = kAllGroups) {
-    if (group != kAllGroups) {
-      return groups_.at(static_cast<std::size_t>(group))
-          .schedule_step(kv_, *this, one_free_block_each);
-    }
-    std::int64_t preempted = 0;
-    for (DecodeGroup& g : groups_) preempted += g.schedule_step(kv_, *this, one_free_block_each);
-    return preempted;
-  }
+  std::int64_t schedule_decodes(bool one_free_block_each = true, int group = kAllGroups);
+  // True when group g's step is in a batch already in flight (a batcher with several pipeline
+  // slots steps only groups that are not).
+  bool group_in_flight(int g) const;
   int num_decode_groups() const { return static_cast<int>(groups_.size()); }
   const DecodeGroup& decode_group(int g) const { return groups_[static_cast<std::size_t>(g)]; }
   // Swapped requests, oldest first, return before new admissions (batcher's choice when).
@@ -208,9 +207,10 @@ class Instance final : private DecodeGroup::Host {
   // when its group's step is already in the batch). REQUIRES: can_swap_in_head().
   void swap_in_head();
   std::int64_t batch_tokens() const {
+    const Batch& b = batches_[static_cast<std::size_t>(forming_)];
     std::int64_t decodes = 0;
-    for (const DecodeGroup& g : groups_) decodes += g.in_batch() ? g.count() : 0;
-    return batch_prefill_tokens_ + decodes;
+    for (const int g : b.groups) decodes += groups_[static_cast<std::size_t>(g)].count();
+    return b.prefill_tokens + decodes;
   }
   std::int64_t preempted_this_batch() const { return preempted_this_batch_; }
 
@@ -225,7 +225,8 @@ class Instance final : private DecodeGroup::Host {
   void join_reserved(RequestSlot slot);
   void wake();
   void on_schedule();
-  void on_complete();
+  void on_complete(std::size_t batch);
+  bool chunk_in_flight(RequestSlot slot) const;
   void emit_prefill_token(RequestSlot slot);
   void join_decode(RequestSlot slot, RequestState& r);
   void preempt(RequestSlot slot);
@@ -267,18 +268,26 @@ class Instance final : private DecodeGroup::Host {
   std::int64_t leased_private_blocks_ = 0, leased_hashed_refs_ = 0, leases_ = 0;
   std::int64_t queued_prefill_tokens_ = 0;
 
-  bool busy_ = false;
   bool schedule_pending_ = false;
   bool forming_batch_ = false;
-  int empty_rewakes_ = 0;  // consecutive empty batches that preempted (liveness guard)
-  std::int64_t iteration_ = 0;
-  TimeNs batch_start_ns_ = 0;
-  TimeNs batch_end_ns_ = 0;
+  int empty_rewakes_ = 0;            // consecutive empty batches that preempted (liveness guard)
+  std::int64_t iteration_ = 0;       // batches completed
+  std::int64_t batches_formed_ = 0;  // batches formed (the iterations table's index)
 
-  // Batch under construction / in flight.
-  std::vector<PrefillSegment> segments_;
-  std::vector<RequestSlot> segment_slots_;
-  std::int64_t batch_prefill_tokens_ = 0;
+  // Batches being formed or in flight (one per pipeline slot).
+  struct Batch {
+    std::vector<PrefillSegment> segments;
+    std::vector<RequestSlot> segment_slots;
+    std::int64_t prefill_tokens = 0;
+    std::vector<int> groups;  // decode groups stepping in it
+    TimeNs start_ns = 0, end_ns = 0;
+    bool live = false;  // in flight
+  };
+  boost::container::small_vector<Batch, 1> batches_;
+  int slots_ = 1;
+  int forming_ = -1;  // the batch being formed (valid inside Batcher::schedule)
+  int in_flight_ = 0;
+  TimeNs stage_free_ns_ = 0;  // the first stage takes the next batch from then on
   std::int64_t preempted_this_batch_ = 0;
   std::int64_t swap_transfer_blocks_ = 0;  // blocks copied over the host link for this batch
   std::vector<RequestSlot> finished_scratch_;
