@@ -377,12 +377,19 @@ TEST(Lifecycle, ScaleScheduleSpawnsAndDrainsAndRoutersFollow) {
 std::string handoff_scenario(const std::string& prefill_extra, const std::string& decode_extra,
                              const std::string& cluster_extra) {
   const std::string cost =
-      " cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, pipeline_overhead: false,"
+      " cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, "
+      "pipeline_overhead: false,"
       " decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}";
   return "workload: {impl: inline, arrival_s: [0], prompt_tokens: [100], output_tokens: [5]}\n"
-         "cluster:\n" + cluster_extra + "  pools:\n"
-         "    - {name: p, role: prefill," + prefill_extra + cost + "}\n"
-         "    - {name: d, role: decode," + decode_extra + cost + "}\n"
+         "cluster:\n" +
+         cluster_extra +
+         "  pools:\n"
+         "    - {name: p, role: prefill," +
+         prefill_extra + cost +
+         "}\n"
+         "    - {name: d, role: decode," +
+         decode_extra + cost +
+         "}\n"
          "output: {consistency_every: 1}\n";
 }
 
@@ -391,11 +398,16 @@ TEST(Handoff, ZeroTimeHandOffGivesTheDecodePoolTheRequestAtPrefillEnd) {
   const std::string db = dir.file("r.db");
   // Tokens 2..5 at 15, 20, 25, 30 ms on the decode instance.
   run_yaml(handoff_scenario("", "", "  transfer: {enabled: false}\n"), db);
-  EXPECT_EQ(query(db, "SELECT first_instance_id, prefill_instance_id, decode_instance_id, first_token_s, finish_s, "
-                      "kv_transfer_s, bridge_wait_s FROM requests"),
+  EXPECT_EQ(query(db,
+                  "SELECT first_instance_id, prefill_instance_id, decode_instance_id, "
+                  "first_token_s, finish_s, "
+                  "kv_transfer_s, bridge_wait_s FROM requests"),
             "0\t0\t1\t0.01\t0.03\t0\t0\n");
-  EXPECT_EQ(query(db, "SELECT instance_id, sum(prefill_tokens), sum(decode_tokens) FROM iterations GROUP BY 1"),
-            "0\t100\t0\n1\t0\t4\n");
+  EXPECT_EQ(
+      query(
+          db,
+          "SELECT instance_id, sum(prefill_tokens), sum(decode_tokens) FROM iterations GROUP BY 1"),
+      "0\t100\t0\n1\t0\t4\n");
 }
 
 TEST(Handoff, KvCopyTakesBytesOverTheRouteBandwidthOnNvlinkAndOnTheNic) {
@@ -410,12 +422,15 @@ TEST(Handoff, KvCopyTakesBytesOverTheRouteBandwidthOnNvlinkAndOnTheNic) {
     TempDir dir;
     const std::string db = dir.file("r.db");
     run_yaml(handoff_scenario(c.prefill, c.decode, ""), db);
-    EXPECT_EQ(query(db, "SELECT request_id, kind, src_instance, dst_instance, bytes FROM transfers"),
-              "0\tkv_handoff\t0\t1\t13107200\n");
+    EXPECT_EQ(
+        query(db, "SELECT request_id, kind, src_instance, dst_instance, bytes FROM transfers"),
+        "0\tkv_handoff\t0\t1\t13107200\n");
     EXPECT_NEAR(std::stod(query(db, "SELECT kv_transfer_s FROM requests")), c.copy_s, 1e-12);
-    EXPECT_NEAR(std::stod(query(db, "SELECT finish_s FROM requests")), 0.01 + c.copy_s + 4 * 0.005, 1e-12);
+    EXPECT_NEAR(std::stod(query(db, "SELECT finish_s FROM requests")), 0.01 + c.copy_s + 4 * 0.005,
+                1e-12);
     EXPECT_NEAR(std::stod(query(db, "SELECT end_s - start_s FROM transfers")), c.copy_s, 1e-12);
-    EXPECT_EQ(query(db, "SELECT count(*), sum(bytes) FROM links"), "2\t26214400\n") << "two hops carried the bytes";
+    EXPECT_EQ(query(db, "SELECT count(*), sum(bytes) FROM links"), "2\t26214400\n")
+        << "two hops carried the bytes";
   }
 }
 
@@ -511,6 +526,83 @@ TEST(Pools, FlatClusterIsOnePoolNamedDefault) {
 TEST(Registry, DuplicateRegistrationIsAHardError) {
   EXPECT_THROW(Registry<QueueOrder>::instance().add("fcfs", "again", nullptr), std::logic_error);
   EXPECT_TRUE(Registry<QueueOrder>::instance().contains("fcfs"));
+}
+
+}  // namespace
+}  // namespace servesim
+
+namespace servesim {
+namespace {
+
+// Pipeline micro-batch slots: a decode instance with PP = 2 (distserve batcher) keeps one
+// decode group per slot and starts a batch every latency / 2. A and B prefill together
+// (0–10 ms) and are handed over at once (zero-time copy); their groups alternate: batches of
+// 10 ms start at 10, 15, 20, ... A's tokens 2–5 at 20, 30, 40, 50 ms, B's at 25, 35, 45, 55.
+TEST(Pipeline, DecodeMicroBatchSlotsOverlapAndAlternate) {
+  const std::string cost =
+      " cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, "
+      "pipeline_overhead: false,"
+      " decode_a_ms: 10, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}";
+  auto scenario = [&](int decode_pp) {
+    return "workload: {impl: inline, arrival_s: [0, 0], prompt_tokens: [100, 100], output_tokens: "
+           "[5, 5]}\n"
+           "cluster:\n  transfer: {enabled: false}\n  pools:\n"
+           "    - {name: p, role: prefill, batcher: {impl: distserve}," +
+           cost +
+           "}\n"
+           "    - {name: d, role: decode, pipeline_parallel: " +
+           std::to_string(decode_pp) + ", batcher: {impl: distserve}," + cost +
+           "}\n"
+           "output: {consistency_every: 1}\n";
+  };
+  TempDir dir;
+  const std::string db = dir.file("pp2.db");
+  run_yaml(scenario(2), db);
+  EXPECT_EQ(query(db, "SELECT request_id, finish_s FROM requests ORDER BY request_id"),
+            "0\t0.05\n1\t0.055\n");
+  EXPECT_EQ(query(db,
+                  "SELECT group_concat(round(start_s * 1000), ' '), max(decode_tokens), "
+                  "min(duration_s) FROM "
+                  "(SELECT * FROM iterations WHERE instance_id = 1 ORDER BY iteration)"),
+            "10.0 15.0 20.0 25.0 30.0 35.0 40.0 45.0\t1\t0.01\n");
+  // One stage (PP = 1): one group, both decode in every 10 ms step.
+  const std::string db1 = dir.file("pp1.db");
+  run_yaml(scenario(1), db1);
+  EXPECT_EQ(query(db1, "SELECT request_id, finish_s FROM requests ORDER BY request_id"),
+            "0\t0.05\n1\t0.05\n");
+  EXPECT_EQ(query(db1, "SELECT count(*), max(decode_tokens) FROM iterations WHERE instance_id = 1"),
+            "4\t2\n");
+}
+
+// A prefill instance with PP = 2 takes a new batch when the first stage frees (every 5 ms of a
+// 10 ms batch): three prompts arriving 1 ms apart each get their own overlapping batch.
+TEST(Pipeline, PrefillBatchesEnterEveryStageTime) {
+  const std::string cost =
+      " cost_model: {impl: polynomial, prefill_a_ms: 10, prefill_b_ms: 0, prefill_c_ms: 0, "
+      "pipeline_overhead: false,"
+      " decode_a_ms: 10, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}";
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  run_yaml(
+      "workload: {impl: inline, arrival_s: [0, 0.001, 0.002], prompt_tokens: [100, 100, 100],"
+      " output_tokens: [1, 1, 1]}\n"
+      "cluster:\n  transfer: {enabled: false}\n  pools:\n"
+      "    - {name: p, role: prefill, pipeline_parallel: 2, batcher: {impl: distserve}," +
+          cost +
+          "}\n"
+          "    - {name: d, role: decode, batcher: {impl: distserve}," +
+          cost +
+          "}\n"
+          "output: {consistency_every: 1}\n",
+      db);
+  // Batch 1 [0, 10) with A; the stage frees at 5 ms: B and C (arrived at 1 and 2 ms) go
+  // together [5, 15).
+  EXPECT_EQ(query(db,
+                  "SELECT group_concat(round(start_s * 1000) || ':' || num_prefills, ' ') FROM "
+                  "(SELECT * FROM iterations WHERE instance_id = 0 ORDER BY iteration)"),
+            "0.0:1 5.0:2\n");
+  EXPECT_EQ(query(db, "SELECT group_concat(round(finish_s * 1000), ' ') FROM requests"),
+            "10.0 15.0 15.0\n");
 }
 
 }  // namespace

@@ -1,10 +1,15 @@
 // models/cost/polynomial.cc — `polynomial`: the fitted latency model of the DistServe simulator
-// (ALGORITHMS.md §0; simdistserve/estimators/time_estimator.py), times in milliseconds:
-//   prefill = (a + b·Σl + c·Σl²) / PP + PP      over the prompt chunks l in the batch
-//   decode  = (a + b·Σctx + c·B) / PP           (coefficients switch to the `decode_large_*`
-//                                                row when B >= decode_large_batch, if given)
-// A mixed batch costs the sum of the two. Defaults are DistServe's OPT-13B TP1 row on A100-80GB.
-// Also the model of choice for tests that need exact, hand-checkable iteration times.
+// (ALGORITHMS.md §0; simdistserve/estimators/time_estimator.py), times in milliseconds. DistServe
+// gives a pipeline stage's time, (a + b·Σl + c·Σl²)/PP + PP for a prefill over the prompt chunks l
+// and (a + b·Σctx + c·B)/PP for a decode step (coefficients switch to the `decode_large_*` row when
+// B >= decode_large_batch). An iteration cost here is the batch's latency through the whole
+// pipeline — PP stages — so this model returns PP × the stage time:
+//   prefill = a + b·Σl + c·Σl² + PP²   (the PP² is DistServe's +PP ms per stage; pipeline_overhead)
+//   decode  = a + b·Σctx + c·B
+// and an instance with PP pipeline slots starts a new micro-batch every latency / PP, so its
+// throughput per slot is DistServe's stage time. With PP = 1 the two readings coincide. A mixed
+// batch costs the sum. Defaults are DistServe's OPT-13B TP1 row on A100-80GB. Also the model of
+// choice for tests that need exact, hand-checkable iteration times.
 #include <cmath>
 
 #include "models/cost/cost_model.h"
@@ -44,13 +49,13 @@ class PolynomialCostModel final : public CostModel {
         sum += s.new_tokens;
         sum_sq += static_cast<double>(s.new_tokens) * s.new_tokens;
       }
-      prefill_ms = (pa_ + pb_ * sum + pc_ * sum_sq) / pp + (pp_overhead_ ? pp : 0.0);
+      prefill_ms = pa_ + pb_ * sum + pc_ * sum_sq + (pp_overhead_ ? pp * pp : 0.0);
     }
     if (batch.decode_requests > 0) {
       const bool large = batch.decode_requests >= large_b_;
       const double ctx = static_cast<double>(batch.decode_context_tokens),
                    b = static_cast<double>(batch.decode_requests);
-      decode_ms = large ? (la_ + lb_ * ctx + lc_ * b) / pp : (da_ + db_ * ctx + dc_ * b) / pp;
+      decode_ms = large ? la_ + lb_ * ctx + lc_ * b : da_ + db_ * ctx + dc_ * b;
     }
     c.breakdown_ns[static_cast<int>(OpClass::kAttentionPrefill)] = prefill_ms * 1e6;
     c.breakdown_ns[static_cast<int>(OpClass::kAttentionDecode)] = decode_ms * 1e6;

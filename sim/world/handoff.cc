@@ -30,7 +30,9 @@ void Handoff::on_instance_idle(Instance& instance) {
 bool Handoff::accepts(const Instance& d, const DecodePool& pool, std::int64_t blocks) const {
   const double waiting_limit =
       pool.accept_waiting_fraction * static_cast<double>(d.kv().total_blocks());
-  return static_cast<double>(d.reserved_blocks()) < waiting_limit && d.kv().free_blocks() >= blocks;
+  return static_cast<double>(d.reserved_blocks()) < waiting_limit &&
+         d.kv().free_blocks() >= blocks &&
+         static_cast<std::int64_t>(d.num_running()) + d.incoming_requests() < d.seq_budget();
 }
 
 void Handoff::move_what_fits() {

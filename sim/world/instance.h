@@ -153,6 +153,7 @@ class Instance final : private DecodeGroup::Host {
   bool reserve_incoming(RequestSlot slot, std::int64_t blocks);
   void cancel_incoming(RequestSlot slot);
   std::int64_t reserved_blocks() const { return reserved_blocks_; }
+  std::int64_t incoming_requests() const { return static_cast<std::int64_t>(incoming_.size()); }
   // Makes a request whose KV (prompt + generated − 1 tokens) sits in its reservation here a
   // decoding member: at once when the instance is idle, else when its iteration in flight
   // completes (a running step is never changed). REQUIRES: reserve_incoming(slot, ≥ the blocks
