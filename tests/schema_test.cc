@@ -130,3 +130,41 @@ TEST(Schema, InstanceSamplesFollowTheRun) {
 
 }  // namespace
 }  // namespace servesim
+
+namespace servesim {
+namespace {
+
+// One H100 (700 W TDP, 90 W idle, 2.99 USD/h) runs a 10 ms prefill and four 5 ms decode steps,
+// all kernel time under the polynomial model, and the run ends at 30 ms: energy = 0.03 s × 90 W
+// (up) + 0.03 s × (700 − 90) W (busy) = 21 J; device-hours 0.03 / 3600; cost × 2.99.
+TEST(Energy, HandComputedSingleRequest) {
+  testing::TempDir dir;
+  const std::string db = dir.file("r.db");
+  testing::run_yaml(
+      "workload: {impl: inline, arrival_s: [0], prompt_tokens: [100], output_tokens: [5]}\n"
+      "cluster:\n" +
+          std::string(testing::kFixedCostYaml),
+      db);
+  auto metric = [&](const char* m) {
+    return std::stod(query(
+        db, std::string("SELECT value FROM summary WHERE scope = 'run' AND metric = '") + m + "'"));
+  };
+  EXPECT_NEAR(metric("energy_j"), 21.0, 1e-9);
+  EXPECT_NEAR(metric("device_hours"), 0.03 / 3600, 1e-12);
+  EXPECT_NEAR(metric("cost_usd"), 0.03 / 3600 * 2.99, 1e-12);
+  EXPECT_NEAR(metric("energy_per_request_j"), 21.0, 1e-9);
+  EXPECT_NEAR(metric("tokens_per_joule"), 5.0 / 21.0, 1e-8);  // (query prints 9 digits)
+  EXPECT_NEAR(metric("cost_per_1k_requests"), 1000 * 0.03 / 3600 * 2.99, 1e-9);
+  // A pool's price can be overridden.
+  const std::string db2 = dir.file("r2.db");
+  testing::run_yaml(
+      "workload: {impl: inline, arrival_s: [0], prompt_tokens: [100], output_tokens: [5]}\n"
+      "cluster:\n  usd_per_hour: 10\n" +
+          std::string(testing::kFixedCostYaml),
+      db2);
+  EXPECT_NEAR(std::stod(query(db2, "SELECT value FROM summary WHERE metric = 'cost_usd'")),
+              0.03 / 3600 * 10, 1e-12);
+}
+
+}  // namespace
+}  // namespace servesim

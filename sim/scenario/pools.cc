@@ -12,9 +12,9 @@ namespace {
 constexpr double kGiB = 1073741824.0;
 
 // The keys of one pool that the flat form reads from `cluster` itself.
-const char* const kPoolKeys[] = {"instances",       "hardware",          "model",
-                                 "tensor_parallel", "pipeline_parallel", "kv_cache",
-                                 "cost_model",      "startup_s",         "nodes"};
+const char* const kPoolKeys[] = {
+    "instances", "hardware",   "model",     "tensor_parallel", "pipeline_parallel",
+    "kv_cache",  "cost_model", "startup_s", "nodes",           "usd_per_hour"};
 
 void read_topology(ConfigNode cluster, ClusterPlan& plan) {
   ConfigNode t = cluster.child("topology");
@@ -65,6 +65,9 @@ PoolPlan read_pool(ConfigNode c, const std::string& data_dir, std::int64_t* max_
     c.fail("model", e.what());
   }
   p.spec.hw = p.deployment.hardware;
+  p.usd_per_hour =
+      c.get<double>("usd_per_hour", p.deployment.hardware->usd_per_hour,
+                    "price per device-hour, USD (default: the hardware catalog's)", NonNegative());
   p.instance.model = p.deployment.model;
   p.config = c;
   for (const std::int64_t n : c.get<std::vector<std::int64_t>>(

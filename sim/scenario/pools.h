@@ -39,6 +39,7 @@ struct PoolPlan {
   MemoryPlan memory;
   InstanceOptions instance;
   bool kv_blocks_forced = false;  // kv_cache.num_blocks was given
+  double usd_per_hour = 0;        // per device-hour (the catalog's unless the pool overrides it)
   std::optional<ConfigNode> cost_model, batcher, queue_order;
   std::optional<ConfigNode> router;       // decode pools: which decode instance takes a hand-off
   double accept_waiting_fraction = 0.05;  // decode pools: DistServe's accept rule (handoff.h)

@@ -10,6 +10,7 @@
 
 #include "policies/control/controller.h"
 #include "policies/routing/router.h"
+#include "sim/metrics/energy.h"
 #include "sim/metrics/invariant_checker.h"
 #include "sim/metrics/progress.h"
 #include "sim/metrics/sqlite_sink.h"
@@ -176,6 +177,15 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
     MetricsRecorder recorder(sink.get(), iterations, slo, pool_names,
                              [&cluster](InstanceId id) { return cluster.instance(id).pool(); });
     cluster.signals().subscribe(&recorder);
+    std::vector<EnergyMeter::PoolPower> power;
+    for (const PoolPlan& p : plan.pools) {
+      power.push_back(EnergyMeter::PoolPower{p.spec.name, p.spec.hw->tdp_w, p.spec.hw->idle_w,
+                                             p.usd_per_hour, p.spec.tensor_parallel,
+                                             p.spec.pipeline_parallel});
+    }
+    EnergyMeter energy(std::move(power),
+                       [&cluster](InstanceId id) { return cluster.instance(id).pool(); });
+    cluster.signals().subscribe(&energy);
     std::unique_ptr<InvariantChecker> checker;
     if (check) {
       checker = std::make_unique<InvariantChecker>(cluster, consistency_every);
@@ -224,6 +234,26 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
       }
     }
     out.scoped_summary = recorder.scoped_summary();
+    {
+      // Device-hours, energy and cost: every instance is up from its activation to its stop.
+      std::vector<double> up_s;
+      for (const auto& inst : cluster.instances()) {
+        const TimeNs from = cluster.started_ns(inst->id()), to = cluster.stopped_ns(inst->id());
+        up_s.push_back(from < 0 ? 0.0 : ns_to_s((to < 0 ? sim.now() : to) - from));
+      }
+      double completed = 0, output_tokens = 0;
+      for (const auto& [metric, value] : out.summary) {
+        if (metric == "requests_completed") completed = value;
+        if (metric == "output_tokens") output_tokens = value;
+      }
+      for (const ScopedRow& row : energy.rows(up_s, completed, output_tokens)) {
+        if (row.scope == "run") {
+          out.summary.emplace_back(row.metric, row.value);
+        } else {
+          out.scoped_summary.push_back(row);
+        }
+      }
+    }
     out.events = sim.events_processed();
     out.requests = recorder.arrived();
     out.wall_s = wall_s();

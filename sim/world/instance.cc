@@ -599,6 +599,13 @@ void Instance::on_schedule() {
   rec.running = static_cast<std::int64_t>(running_.size());
   rec.token_budget = batcher_->token_budget();
   rec.seq_budget = batcher_->seq_budget();
+  double kernels_ns = 0, all_ns = 0;
+  for (int c = 0; c < kNumOpClasses; ++c) {
+    all_ns += cost.breakdown_ns[static_cast<std::size_t>(c)];
+    if (c <= static_cast<int>(OpClass::kElementwise))
+      kernels_ns += cost.breakdown_ns[static_cast<std::size_t>(c)];
+  }
+  rec.kernel_fraction = all_ns > 0 ? kernels_ns / all_ns : 1.0;
   signals_.iteration(rec);
   sim_.schedule_at(batch.end_ns, Phase::kCompletion, [this, b] { on_complete(b); });
   if (in_flight_ < slots_) sim_.schedule_at(stage_free_ns_, Phase::kSchedule, [this] { wake(); });

@@ -25,6 +25,7 @@ struct IterationRecord {
   std::int64_t kv_blocks_used = 0;  // after the batch was formed
   std::int64_t kv_blocks_total = 0;
   std::int64_t running = 0;       // requests holding KV on the instance
+  double kernel_fraction = 1;     // share of the modelled time in kernels (not comm/overhead)
   std::int64_t token_budget = 0;  // the batcher's limits, for the invariant checker
   std::int64_t seq_budget = 0;
 };
