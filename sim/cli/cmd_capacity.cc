@@ -19,51 +19,12 @@
 #include "sim/cli/scenario_args.h"
 #include "sim/config/errors.h"
 #include "sim/scenario/runner.h"
+#include "sim/scenario/search.h"
 
 namespace po = boost::program_options;
 
 namespace servesim::cli {
-namespace {
-
-struct Objective {
-  std::string key;
-  bool at_most = true;  // <= (else >=)
-  double bound = 0;
-  bool per_request = false;  // ttft_s / tpot_s
-};
-
-Objective parse_objective(const std::string& text) {
-  Objective o;
-  std::size_t pos = text.find("<=");
-  if (pos == std::string::npos) {
-    pos = text.find(">=");
-    o.at_most = false;
-  }
-  if (pos == std::string::npos || pos == 0)
-    throw UsageError("--slo '" + text + "': expected KEY<=VALUE or KEY>=VALUE");
-  o.key = text.substr(0, pos);
-  const std::string value = text.substr(pos + 2);
-  try {
-    std::size_t used = 0;
-    o.bound = std::stod(value, &used);
-    if (used != value.size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    throw UsageError("--slo '" + text + "': '" + value + "' is not a number");
-  }
-  o.per_request = o.key == "ttft_s" || o.key == "tpot_s";
-  if (o.per_request && !o.at_most)
-    throw UsageError("--slo '" + text + "': per-request objectives are upper bounds (<=)");
-  return o;
-}
-
-struct Sample {
-  double rate = 0;
-  bool pass = false;
-  std::int64_t run_id = 0;
-  std::map<std::string, double> metrics;
-};
-
-}  // namespace
+namespace {}  // namespace
 
 int cmd_capacity(const Args& args) {
   po::options_description opts(
@@ -106,9 +67,6 @@ int cmd_capacity(const Args& args) {
 
   auto make_tree = [&](double rate) {
     auto tree = scenario.load(vm);
-    for (const auto& o : objectives) {
-      if (o.per_request) tree->set("slo." + o.key, YAML::Node(std::to_string(o.bound)));
-    }
     if (rate > 0) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.9g", rate);
@@ -116,10 +74,13 @@ int cmd_capacity(const Args& args) {
     }
     return tree;
   };
-  // The scenario's own rate.
-  double rate = 0;
+  CapacityOptions copt;
+  copt.attainment = attainment;
+  copt.tolerance = tolerance;
+  copt.max_runs = max_runs;
+  // The scenario's own rate, unless given.
   if (vm.count("start-rate")) {
-    rate = vm["start-rate"].as<double>();
+    copt.start_rate = vm["start-rate"].as<double>();
   } else {
     auto tree = make_tree(0);
     RunOptions probe;
@@ -138,67 +99,17 @@ int cmd_capacity(const Args& args) {
     }
     if (!node || !node.IsScalar())
       throw UsageError("scenario has no '" + rate_key + "'; give --rate-key or --start-rate");
-    rate = std::stod(node.Scalar());
+    copt.start_rate = std::stod(node.Scalar());
   }
-  if (!(rate > 0)) throw UsageError("the start rate must be > 0");
+  if (!(copt.start_rate > 0)) throw UsageError("the start rate must be > 0");
+  RunOptions ropt;
+  ropt.quiet = true;
+  const CapacityResult result =
+      find_capacity(make_tree, objectives, copt, ropt, [](const CapacitySample& s) {
+        std::fprintf(stderr, "[capacity] rate %.4g req/s: %s (run %lld)\n", s.rate,
+                     s.pass ? "meets" : "misses", static_cast<long long>(s.run_id));
+      });
 
-  std::vector<Sample> samples;
-  auto evaluate = [&](double r) -> const Sample& {
-    auto tree = make_tree(r);
-    RunOptions opt;
-    opt.quiet = true;
-    const RunOutcome out = run_scenario(*tree, opt);
-    Sample s;
-    s.rate = r;
-    s.run_id = out.run_id;
-    s.metrics = std::map<std::string, double>(out.summary.begin(), out.summary.end());
-    s.pass = true;
-    bool any_per_request = false;
-    for (const auto& o : objectives) {
-      if (o.per_request) {
-        any_per_request = true;
-        continue;
-      }
-      auto it = s.metrics.find(o.key);
-      if (it == s.metrics.end()) {
-        std::string known;
-        for (const auto& [k, v] : s.metrics) known += " " + k;
-        throw UsageError("--slo: unknown summary metric '" + o.key + "'; metrics are:" + known);
-      }
-      s.pass = s.pass && (o.at_most ? it->second <= o.bound : it->second >= o.bound);
-    }
-    if (any_per_request) s.pass = s.pass && s.metrics["slo_attainment"] >= attainment;
-    std::fprintf(stderr, "[capacity] rate %.4g req/s: %s (run %lld)\n", r,
-                 s.pass ? "meets" : "misses", static_cast<long long>(s.run_id));
-    samples.push_back(s);
-    return samples.back();
-  };
-
-  double lo = 0, hi = 0;  // lo passes, hi fails
-  bool pass = evaluate(rate).pass;
-  while (static_cast<int>(samples.size()) < max_runs) {
-    if (pass) {
-      lo = rate;
-      rate *= 2;
-    } else {
-      hi = rate;
-      rate /= 2;
-    }
-    if (lo > 0 && hi > 0) break;
-    pass = evaluate(rate).pass;
-  }
-  while (lo > 0 && hi > 0 && (hi - lo) / hi > tolerance &&
-         static_cast<int>(samples.size()) < max_runs) {
-    const double mid = 0.5 * (lo + hi);
-    if (evaluate(mid).pass) {
-      lo = mid;
-    } else {
-      hi = mid;
-    }
-  }
-
-  std::sort(samples.begin(), samples.end(),
-            [](const Sample& a, const Sample& b) { return a.rate < b.rate; });
   std::printf("%12s %6s %8s", "rate_req_s", "meets", "run_id");
   std::vector<std::string> shown;
   for (const auto& o : objectives) shown.push_back(o.per_request ? "slo_attainment" : o.key);
@@ -207,7 +118,7 @@ int cmd_capacity(const Args& args) {
   }
   for (const auto& k : shown) std::printf(" %16s", k.c_str());
   std::printf("\n");
-  for (const auto& s : samples) {
+  for (const auto& s : result.samples) {
     std::printf("%12.4g %6s %8lld", s.rate, s.pass ? "yes" : "no",
                 static_cast<long long>(s.run_id));
     for (const auto& k : shown) {
@@ -216,13 +127,16 @@ int cmd_capacity(const Args& args) {
     }
     std::printf("\n");
   }
-  if (lo > 0) {
+  if (result.capacity > 0) {
+    std::printf("capacity: %.4g req/s (highest sampled rate meeting every objective)\n",
+                result.capacity);
     std::printf(
-        "capacity: %.4g req/s (highest sampled rate meeting every objective; bracket [%.4g, "
-        "%.4g])\n",
-        lo, lo, hi > 0 ? hi : lo);
+        "goodput:  %.4g req/s (attainment crosses %.3g there, interpolated); %d devices: "
+        "%.4g req/s per device\n",
+        result.goodput, attainment, result.devices, result.goodput_per_device());
   } else {
-    std::printf("capacity: 0 req/s (no sampled rate down to %.4g meets the objectives)\n", hi);
+    std::printf("capacity: 0 req/s (no sampled rate down to %.4g meets the objectives)\n",
+                result.samples.empty() ? 0.0 : result.samples.front().rate);
   }
   return 0;
 }

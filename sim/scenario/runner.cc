@@ -160,6 +160,7 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
       "sample_every_s", 0.0,
       "period of the instance_samples table, s of simulated time (0 = no samples)",
       InRange(0.0, 1e6));
+  for (const PoolPlan& p : plan.pools) out.devices += p.instances * p.spec.devices();
   tree.check_all_consumed();
   if (options.build_only) return out;
 

@@ -1,0 +1,69 @@
+// sim/scenario/search.h — capacity (goodput) search: the highest arrival rate at which a scenario
+// meets its objectives. Reused by `servesim capacity` and `servesim place`.
+//
+// An objective is a summary metric bound (`tbt_p99_s<=0.05`, `throughput_tok_s>=1000`) or a
+// per-request objective (`ttft_s<=1`, `tpot_s<=0.1`), which sets the scenario's slo section and
+// requires slo_attainment >= the attainment target (TTFT and TPOT met jointly per request, as
+// DistServe counts it). The search (as Sarathi-Serve's): probe the start rate, double while it
+// passes (halve while it fails) to bracket the capacity, then bisect until the bracket is
+// narrower than `tolerance` of the rate. Pass/fail is assumed monotone in the rate.
+//
+// Results: `capacity` is the highest sampled rate that passed; `goodput` is DistServe's reading
+// for per-request objectives — where the attainment-vs-rate curve crosses the target, linearly
+// interpolated between the highest passing and the lowest failing sample (= capacity otherwise);
+// per-device figures divide by the devices of the scenario's initial instances.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/config/config.h"
+#include "sim/scenario/runner.h"
+
+namespace servesim {
+
+struct Objective {
+  std::string key;
+  bool at_most = true;  // <= (else >=)
+  double bound = 0;
+  bool per_request = false;  // ttft_s / tpot_s
+};
+// Parses "KEY<=VALUE" / "KEY>=VALUE"; throws UsageError naming the text.
+Objective parse_objective(const std::string& text);
+
+struct CapacitySample {
+  double rate = 0;
+  bool pass = false;
+  std::int64_t run_id = 0;
+  std::map<std::string, double> metrics;
+};
+
+struct CapacityOptions {
+  double attainment = 0.9;
+  double tolerance = 0.025;
+  int max_runs = 24;
+  double start_rate = 1;
+};
+
+struct CapacityResult {
+  double capacity = 0;                  // req/s; 0 when no sampled rate passed
+  double goodput = 0;                   // interpolated (see the header)
+  int devices = 0;                      // of the initial instances
+  std::vector<CapacitySample> samples;  // by rate
+  double capacity_per_device() const { return devices > 0 ? capacity / devices : 0; }
+  double goodput_per_device() const { return devices > 0 ? goodput / devices : 0; }
+};
+
+// Builds the scenario at `rate` (objectives' slo keys already applied by the search).
+using ScenarioAtRate = std::function<std::shared_ptr<ConfigTree>(double rate)>;
+
+CapacityResult find_capacity(const ScenarioAtRate& make_tree,
+                             const std::vector<Objective>& objectives,
+                             const CapacityOptions& options, const RunOptions& run_options,
+                             const std::function<void(const CapacitySample&)>& on_sample = {});
+
+}  // namespace servesim
