@@ -8,6 +8,12 @@ const std::vector<Command>& commands() {
       {"run", "run a scenario and write its results database", cmd_run},
       {"capacity", "find the highest arrival rate that meets service-level objectives",
        cmd_capacity},
+      {"place",
+       "search prefill/decode parallelism for the highest goodput per device (DistServe), vs "
+       "colocated",
+       cmd_place},
+      {"merge", "copy the runs of result databases into one (new run ids; sources recorded)",
+       cmd_merge},
       {"list",
        "list what is registered: batchers, routers, cost models, workloads, hardware, models",
        cmd_list},

@@ -17,6 +17,8 @@ int cmd_estimate(const Args& args);
 int cmd_validate_cost(const Args& args);
 int cmd_calibrate(const Args& args);
 int cmd_capacity(const Args& args);
+int cmd_place(const Args& args);
+int cmd_merge(const Args& args);
 
 struct Command {
   const char* name;

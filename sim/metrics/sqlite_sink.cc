@@ -72,6 +72,11 @@ CREATE TABLE IF NOT EXISTS requests (
   kv_transfer_s       REAL,
   bridge_wait_s       REAL
 );
+CREATE TABLE IF NOT EXISTS run_sources (
+  run_id        INTEGER NOT NULL PRIMARY KEY,
+  source        TEXT    NOT NULL,
+  source_run_id INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS transfers (
   run_id       INTEGER NOT NULL,
   request_id   INTEGER NOT NULL,
