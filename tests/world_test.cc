@@ -607,3 +607,97 @@ TEST(Pipeline, PrefillBatchesEnterEveryStageTime) {
 
 }  // namespace
 }  // namespace servesim
+
+namespace servesim {
+namespace {
+
+std::string disaggregated_load(const std::string& extra_cluster) {
+  return "seed: 4\nworkload:\n  num_requests: 250\n  arrival: {impl: poisson, rate_per_s: 25}\n"
+         "  prompt_tokens: {impl: uniform, min: 16, max: 900}\n  output_tokens: {impl: uniform, "
+         "min: 2, max: 200}\n"
+         "cluster:\n  max_model_len: 1200\n" +
+         extra_cluster +
+         "  pools:\n"
+         "    - {name: p, role: prefill, instances: 2, tensor_parallel: 2, kv_cache: {num_blocks: "
+         "300},"
+         " batcher: {impl: distserve}}\n"
+         "    - {name: d, role: decode, instances: 2, kv_cache: {num_blocks: 200, preemption_mode: "
+         "swap},"
+         " batcher: {impl: distserve}, nodes: [1, 1]}\n"
+         "output: {consistency_every: 1}\n";
+}
+
+// DistServe property 4: a request decodes only after its prefill ended and its KV arrived. With
+// two output tokens the second comes from the first decode step on the decode instance.
+TEST(Handoff, DecodeStartsOnlyAfterPrefillEndPlusTransfer) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  run_yaml(disaggregated_load("  topology: {nic_gbps: 1}\n"), db);  // slow NIC: copies take ms
+  EXPECT_EQ(query(db, "SELECT count(*) FROM requests WHERE status = 'finished'"), "250\n");
+  EXPECT_EQ(
+      query(db, "SELECT count(*) FROM requests WHERE output_tokens > 1 AND kv_transfer_s IS NULL"),
+      "0\n");
+  EXPECT_EQ(query(db,
+                  "SELECT count(*) FROM requests WHERE output_tokens = 2 AND "
+                  "finish_s - first_token_s < bridge_wait_s + kv_transfer_s"),
+            "0\n");
+  EXPECT_EQ(query(db,
+                  "SELECT count(*) FROM transfers t JOIN requests r USING (run_id, request_id) "
+                  "WHERE t.start_s < r.first_token_s OR t.end_s > r.finish_s"),
+            "0\n");
+  EXPECT_GT(std::stod(query(db, "SELECT value FROM summary WHERE metric = 'kv_transfer_p99_s'")),
+            1e-3);
+  // Cross-node copies ride the NICs only: the 4 prefill devices' uplinks and the 2 decode
+  // devices' downlinks.
+  EXPECT_EQ(query(db, "SELECT count(*), sum(kind = 'nic') FROM links"), "6\t6\n");
+}
+
+TEST(Handoff, SeveralPoolsAreDeterministic) {
+  TempDir dir;
+  run_yaml(disaggregated_load(""), dir.file("a.db"));
+  run_yaml(disaggregated_load(""), dir.file("b.db"));
+  for (const char* sql :
+       {"SELECT * FROM requests ORDER BY request_id", "SELECT * FROM transfers",
+        "SELECT * FROM iterations ORDER BY instance_id, iteration", "SELECT * FROM links"}) {
+    EXPECT_EQ(query(dir.file("a.db"), sql), query(dir.file("b.db"), sql)) << sql;
+  }
+}
+
+TEST(Topology, BadTopologyConfigurationsNameTheKey) {
+  auto error = [](const std::string& yaml) {
+    try {
+      auto tree =
+          testing::parse_yaml("workload: {arrival: {impl: poisson, rate_per_s: 1}}\n" + yaml);
+      RunOptions opt;
+      opt.build_only = true;
+      run_scenario(*tree, opt);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no error>");
+  };
+  EXPECT_NE(error("cluster: {topology: {nic: per_rack}}").find("cluster.topology.nic"),
+            std::string::npos);
+  EXPECT_NE(error("cluster: {topology: {nic_gbps: -1}}").find("cluster.topology.nic_gbps"),
+            std::string::npos);
+  EXPECT_NE(error("cluster: {topology: {bogus: 1}}").find("cluster.topology.bogus: unknown key"),
+            std::string::npos);
+  EXPECT_NE(error("cluster: {transfer: {enabled: maybe}}").find("cluster.transfer.enabled"),
+            std::string::npos);
+  EXPECT_NE(error("cluster: {instances: 2, nodes: [0]}")
+                .find("cluster.nodes: needs one node per initial instance"),
+            std::string::npos);
+  EXPECT_NE(
+      error("cluster: {instances: 1, nodes: [3]}").find("cluster.nodes: node 3 does not exist"),
+      std::string::npos);
+  EXPECT_NE(
+      error("cluster: {pools: [{name: a, tensor_parallel: 8, nodes: [0]}, {name: b, nodes: [0]}]}")
+          .find("cluster.pools.1.nodes: node 0 has 0 free devices"),
+      std::string::npos);
+  EXPECT_NE(error("cluster: {pools: [{name: a, router: {impl: round_robin}}]}")
+                .find("cluster.pools.0.router"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace servesim
