@@ -125,9 +125,11 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
     for (std::size_t i = 0; i < plan.pools.size(); ++i) {
       const PoolPlan& p = plan.pools[i];
       if (p.spec.role != InstanceRole::kDecode) continue;
-      decode_pools.push_back(Handoff::DecodePool{
-          static_cast<int>(i), make_router(*p.router, RouterContext{}, "most_free_kv"),
-          p.accept_waiting_fraction});
+      decode_pools.push_back(
+          Handoff::DecodePool{static_cast<int>(i),
+                              make_router(*p.router, RouterContext{}, "most_free_kv"),
+                              p.accept_waiting_fraction,
+                              {}});
     }
     handoff =
         std::make_unique<Handoff>(cluster, std::move(decode_pools),

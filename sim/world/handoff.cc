@@ -8,7 +8,25 @@
 namespace servesim {
 
 Handoff::Handoff(Cluster& cluster, std::vector<DecodePool> decode_pools, Options options)
-    : cluster_(cluster), decode_pools_(std::move(decode_pools)), options_(options) {}
+    : cluster_(cluster), decode_pools_(std::move(decode_pools)), options_(options) {
+  for (DecodePool& pool : decode_pools_) pool.active = cluster_.active_members(pool.pool);
+}
+
+const std::vector<KvShardFlow>& Handoff::shard_flows(int src_pool, int dst_pool) {
+  const auto key = std::make_pair(src_pool, dst_pool);
+  auto it = shard_flows_.find(key);
+  if (it == shard_flows_.end()) {
+    const PoolSpec& s = cluster_.pools()[static_cast<std::size_t>(src_pool)].spec;
+    const PoolSpec& d = cluster_.pools()[static_cast<std::size_t>(dst_pool)].spec;
+    const ModelSpec& model = Catalog::builtin().model(s.model);
+    it = shard_flows_
+             .emplace(key,
+                      kv_shard_flows(model, options_.kv_dtype_bytes, 1, s.tensor_parallel,
+                                     s.pipeline_parallel, d.tensor_parallel, d.pipeline_parallel))
+             .first;
+  }
+  return it->second;
+}
 
 void Handoff::on_prefill_done(Instance& instance, RequestSlot slot) {
   bridge_.push_back(Pending{instance.id(), slot});
@@ -20,7 +38,11 @@ void Handoff::on_request_left(Instance& instance, const RequestState&, LeaveReas
 }
 
 void Handoff::on_instance_state(Instance& instance, InstanceState) {
-  if (instance.role() == InstanceRole::kDecode && !bridge_.empty()) move_what_fits();
+  if (instance.role() != InstanceRole::kDecode) return;
+  for (DecodePool& pool : decode_pools_) {
+    if (pool.pool == instance.pool()) pool.active = cluster_.active_members(pool.pool);
+  }
+  if (!bridge_.empty()) move_what_fits();
 }
 
 void Handoff::on_instance_idle(Instance& instance) {
@@ -48,14 +70,14 @@ void Handoff::move_what_fits() {
       const RequestState& r = cluster_.requests()[p.slot];
       Instance* target = nullptr;
       for (DecodePool& pool : decode_pools_) {
-        std::vector<const Instance*> candidates;
-        for (Instance* d : cluster_.active_members(pool.pool)) {
+        candidates_.clear();
+        for (Instance* d : pool.active) {
           const std::int64_t blocks =
               d->kv().blocks_for_tokens(r.req.prompt_tokens + r.generated_tokens - 1);
-          if (accepts(*d, pool, blocks)) candidates.push_back(d);
+          if (accepts(*d, pool, blocks)) candidates_.push_back(d);
         }
-        if (candidates.empty()) continue;
-        target = &cluster_.instance(pool.router->route(r, candidates));
+        if (candidates_.empty()) continue;
+        target = &cluster_.instance(pool.router->route(r, candidates_));
         break;
       }
       if (!target) break;
@@ -72,16 +94,10 @@ void Handoff::start_move(const Pending& p, Instance& target) {
   target.reserve_incoming(p.slot, target.kv().blocks_for_tokens(tokens));
   r.handoff_start_ns = cluster_.sim().now();
   Moving m{p.from, target.id(), 0, 0};
-  const Pool& src_pool =
-      cluster_.pools()[static_cast<std::size_t>(cluster_.instance(p.from).pool())];
-  const Pool& dst_pool = cluster_.pools()[static_cast<std::size_t>(target.pool())];
-  std::vector<KvShardFlow> flows;
-  if (options_.transfer) {
-    flows = kv_shard_flows(cluster_.instance(p.from).model(), options_.kv_dtype_bytes, tokens,
-                           src_pool.spec.tensor_parallel, src_pool.spec.pipeline_parallel,
-                           dst_pool.spec.tensor_parallel, dst_pool.spec.pipeline_parallel);
-  }
-  for (const KvShardFlow& f : flows) m.bytes += f.bytes;
+  const std::vector<KvShardFlow> none;
+  const std::vector<KvShardFlow>& flows =
+      options_.transfer ? shard_flows(cluster_.instance(p.from).pool(), target.pool()) : none;
+  for (const KvShardFlow& f : flows) m.bytes += f.bytes * static_cast<double>(tokens);
   if (flows.empty()) {  // zero-time hand-off
     moving_now_.emplace(p.slot, m);
     finish_move(p.slot);
@@ -99,7 +115,7 @@ void Handoff::start_move(const Pending& p, Instance& target) {
   for (const KvShardFlow& f : flows) {
     const DeviceId a = src[static_cast<std::size_t>(f.src)],
                    b = dst[static_cast<std::size_t>(f.dst)];
-    double bytes = f.bytes;
+    double bytes = f.bytes * static_cast<double>(tokens);
     if (options_.layerwise) {
       double bottleneck = 0;
       for (LinkId l : cluster_.topology().route(a, b)) {

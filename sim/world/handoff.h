@@ -29,6 +29,7 @@
 
 #include "policies/routing/router.h"
 #include "sim/world/cluster.h"
+#include "sim/world/kv_shards.h"
 
 namespace servesim {
 
@@ -38,6 +39,7 @@ class Handoff final : public ClusterListener {
     int pool = 0;
     std::unique_ptr<Router> router;
     double accept_waiting_fraction = 0.05;
+    std::vector<Instance*> active;  // kept up to date from instance state changes
   };
   struct Options {
     bool transfer = true;
@@ -69,8 +71,13 @@ class Handoff final : public ClusterListener {
   void start_move(const Pending& p, Instance& target);
   void finish_move(RequestSlot slot);
 
+  // Per-token shard flows between two pools' layouts (kv_shards.h), computed once per pair.
+  const std::vector<KvShardFlow>& shard_flows(int src_pool, int dst_pool);
+
   Cluster& cluster_;
   std::vector<DecodePool> decode_pools_;
+  std::map<std::pair<int, int>, std::vector<KvShardFlow>> shard_flows_;
+  std::vector<const Instance*> candidates_;  // scratch
   Options options_;
   std::deque<Pending> bridge_;
   std::map<RequestSlot, Moving> moving_now_;

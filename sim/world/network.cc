@@ -1,4 +1,8 @@
 // sim/world/network.cc — see network.h.
+//
+// Max-min rates only change inside the connected component (flows linked by shared links) of the
+// flow that started or ended, so only that component is recomputed: the cost of an event is
+// O(flows in the component × links on their routes), not O(all active flows).
 #include "sim/world/network.h"
 
 #include <algorithm>
@@ -16,110 +20,162 @@ double Network::rate(FlowId id) const {
   return it == flows_.end() ? 0.0 : it->second.rate;
 }
 
-void Network::advance(TimeNs now) {
-  if (stats_.size() < topology_.num_links()) {
-    stats_.resize(topology_.num_links());
-    link_flows_.resize(topology_.num_links(), 0);
+void Network::grow_links() {
+  if (links_.size() < topology_.num_links()) links_.resize(topology_.num_links());
+}
+
+void Network::add_to_links(FlowId id, const Flow& f) {
+  const TimeNs now = sim_.now();
+  for (LinkId l : f.route) {
+    LinkState& s = links_[static_cast<std::size_t>(l)];
+    if (s.flows.empty()) s.busy_since_ns = now;
+    s.flows.push_back(id);
   }
-  const TimeNs dt = now - last_ns_;
-  if (dt > 0) {
-    for (auto& [id, f] : flows_)
-      f.remaining_bytes = std::max(0.0, f.remaining_bytes - f.rate * static_cast<double>(dt));
-    for (std::size_t l = 0; l < link_flows_.size(); ++l) {
-      if (link_flows_[l] > 0) stats_[l].busy_ns += dt;
-    }
+}
+
+void Network::remove_from_links(FlowId id, const Flow& f) {
+  const TimeNs now = sim_.now();
+  for (LinkId l : f.route) {
+    LinkState& s = links_[static_cast<std::size_t>(l)];
+    s.flows.erase(std::find(s.flows.begin(), s.flows.end(), id));
+    if (s.flows.empty()) s.stats.busy_ns += now - s.busy_since_ns;
   }
-  last_ns_ = now;
 }
 
 Network::FlowId Network::start(DeviceId src, DeviceId dst, double bytes,
                                std::function<void()> done) {
   if (!(bytes >= 0)) throw std::logic_error("Network::start: negative bytes");
-  advance(sim_.now());
+  grow_links();
   const FlowId id = next_id_++;
   Flow f;
   f.route = topology_.route(src, dst);
   f.remaining_bytes = f.route.empty() ? 0.0 : bytes;
   f.total_bytes = f.remaining_bytes;
   f.latency_ns = topology_.route_latency_ns(f.route);
+  f.updated_ns = sim_.now();
   f.done = std::move(done);
-  if (stats_.size() < topology_.num_links()) {
-    stats_.resize(topology_.num_links());
-    link_flows_.resize(topology_.num_links(), 0);
-  }
-  for (LinkId l : f.route) ++link_flows_[static_cast<std::size_t>(l)];
-  flows_.emplace(id, std::move(f));
-  reallocate();
+  Flow& stored = flows_.emplace(id, std::move(f)).first->second;
+  add_to_links(id, stored);
+  reallocate(component_of({id}));
   return id;
 }
 
 bool Network::cancel(FlowId id) {
   auto it = flows_.find(id);
   if (it == flows_.end()) return false;
-  advance(sim_.now());
   sim_.cancel(it->second.event);
-  for (LinkId l : it->second.route) --link_flows_[static_cast<std::size_t>(l)];
-  flows_.erase(it);
-  reallocate();
+  end_flow(it);
   return true;
 }
 
-void Network::reallocate() {
+void Network::complete(FlowId id) {
+  auto it = flows_.find(id);
+  if (it == flows_.end()) return;
+  std::function<void()> done = std::move(it->second.done);
+  for (LinkId l : it->second.route)
+    links_[static_cast<std::size_t>(l)].stats.bytes += it->second.total_bytes;
+  end_flow(it);
+  if (done) done();
+}
+
+void Network::end_flow(std::unordered_map<FlowId, Flow>::iterator it) {
+  const FlowId id = it->first;
+  std::vector<FlowId> neighbours;
+  for (LinkId l : it->second.route) {
+    for (FlowId other : links_[static_cast<std::size_t>(l)].flows) {
+      if (other != id) neighbours.push_back(other);
+    }
+  }
+  remove_from_links(id, it->second);
+  flows_.erase(it);
+  if (!neighbours.empty()) reallocate(component_of(neighbours));
+}
+
+std::vector<Network::FlowId> Network::component_of(const std::vector<FlowId>& seeds) {
+  ++mark_;
+  std::vector<FlowId> out;
+  for (FlowId s : seeds) {
+    Flow& f = flows_.at(s);
+    if (f.mark == mark_) continue;
+    f.mark = mark_;
+    out.push_back(s);
+  }
+  if (!contention_) return out;  // rates do not depend on other flows
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const Flow& f = flows_.at(out[i]);
+    for (LinkId l : f.route) {
+      for (FlowId other : links_[static_cast<std::size_t>(l)].flows) {
+        Flow& g = flows_.at(other);
+        if (g.mark == mark_) continue;
+        g.mark = mark_;
+        out.push_back(other);
+      }
+    }
+  }
+  return out;
+}
+
+void Network::reallocate(const std::vector<FlowId>& component) {
   const TimeNs now = sim_.now();
-  // New rates.
-  std::map<FlowId, double> rate;
+  // Bring the component's flows up to now at their old rates.
+  std::vector<Flow*> flows;
+  flows.reserve(component.size());
+  for (FlowId id : component) {
+    Flow& f = flows_.at(id);
+    f.remaining_bytes =
+        std::max(0.0, f.remaining_bytes - f.rate * static_cast<double>(now - f.updated_ns));
+    f.updated_ns = now;
+    f.rate = -1;  // not yet assigned
+    flows.push_back(&f);
+  }
   if (!contention_) {
-    for (auto& [id, f] : flows_) {
+    for (Flow* f : flows) {
       double r = std::numeric_limits<double>::infinity();
-      for (LinkId l : f.route) r = std::min(r, topology_.link(l).bytes_per_ns);
-      rate[id] = r;
+      for (LinkId l : f->route) r = std::min(r, topology_.link(l).bytes_per_ns);
+      f->rate = r;
     }
   } else {
-    // Progressive filling over the links the active flows cross.
-    std::vector<double> capacity(topology_.num_links(), 0.0);
-    std::vector<int> unfrozen(topology_.num_links(), 0);
+    // Progressive filling over the component's links (in id order, for stable ties).
     std::vector<LinkId> used;
-    for (auto& [id, f] : flows_) {
-      for (LinkId l : f.route) {
-        if (unfrozen[static_cast<std::size_t>(l)]++ == 0) {
-          used.push_back(l);
-          capacity[static_cast<std::size_t>(l)] = topology_.link(l).bytes_per_ns;
-        }
-      }
-      if (f.route.empty()) rate[id] = std::numeric_limits<double>::infinity();
+    for (Flow* f : flows) {
+      if (f->route.empty()) f->rate = std::numeric_limits<double>::infinity();
+      for (LinkId l : f->route) used.push_back(l);
     }
     std::sort(used.begin(), used.end());
-    std::size_t left = flows_.size() - rate.size();
+    used.erase(std::unique(used.begin(), used.end()), used.end());
+    for (LinkId l : used) {
+      LinkState& s = links_[static_cast<std::size_t>(l)];
+      s.capacity = topology_.link(l).bytes_per_ns;
+      s.unfrozen = static_cast<int>(s.flows.size());
+    }
+    std::size_t left = 0;
+    for (Flow* f : flows) left += f->rate < 0 ? 1 : 0;
     while (left > 0) {
       LinkId bottleneck = -1;
       double share = std::numeric_limits<double>::infinity();
       for (LinkId l : used) {
-        const auto li = static_cast<std::size_t>(l);
-        if (unfrozen[li] == 0) continue;
-        const double s = capacity[li] / unfrozen[li];
-        if (s < share) {
-          share = s;
+        const LinkState& s = links_[static_cast<std::size_t>(l)];
+        if (s.unfrozen > 0 && s.capacity / s.unfrozen < share) {
+          share = s.capacity / s.unfrozen;
           bottleneck = l;
         }
       }
-      for (auto& [id, f] : flows_) {
-        if (rate.count(id)) continue;
-        bool crosses = false;
-        for (LinkId l : f.route) crosses = crosses || l == bottleneck;
-        if (!crosses) continue;
-        rate[id] = share;
+      for (FlowId id : links_[static_cast<std::size_t>(bottleneck)].flows) {
+        Flow& f = flows_.at(id);
+        if (f.rate >= 0) continue;
+        f.rate = share;
         --left;
         for (LinkId l : f.route) {
-          capacity[static_cast<std::size_t>(l)] =
-              std::max(0.0, capacity[static_cast<std::size_t>(l)] - share);
-          --unfrozen[static_cast<std::size_t>(l)];
+          LinkState& s = links_[static_cast<std::size_t>(l)];
+          s.capacity = std::max(0.0, s.capacity - share);
+          --s.unfrozen;
         }
       }
     }
   }
   // Move completion events whose time changed.
-  for (auto& [id, f] : flows_) {
-    f.rate = rate[id];
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    Flow& f = *flows[i];
     if (f.remaining_bytes <= 0 && f.event.valid())
       continue;  // in its latency tail: its end is fixed
     const double data_ns = f.remaining_bytes <= 0 ? 0.0 : std::ceil(f.remaining_bytes / f.rate);
@@ -127,27 +183,19 @@ void Network::reallocate() {
     if (finish == f.finish_ns && f.event.valid()) continue;
     if (f.event.valid()) sim_.cancel(f.event);
     f.finish_ns = finish;
-    const FlowId fid = id;
+    const FlowId fid = component[i];
     f.event = sim_.schedule_at(finish, Phase::kCompletion, [this, fid] { complete(fid); });
   }
 }
 
-void Network::complete(FlowId id) {
-  auto it = flows_.find(id);
-  if (it == flows_.end()) return;
-  advance(sim_.now());
-  Flow f = std::move(it->second);
-  flows_.erase(it);
-  for (LinkId l : f.route) {
-    --link_flows_[static_cast<std::size_t>(l)];
-    stats_[static_cast<std::size_t>(l)].bytes += f.total_bytes;
-  }
-  reallocate();
-  if (f.done) f.done();
-}
-
 const std::vector<Network::LinkStats>& Network::link_stats() {
-  advance(sim_.now());
+  grow_links();
+  const TimeNs now = sim_.now();
+  stats_.assign(links_.size(), LinkStats{});
+  for (std::size_t l = 0; l < links_.size(); ++l) {
+    stats_[l] = links_[l].stats;
+    if (!links_[l].flows.empty()) stats_[l].busy_ns += now - links_[l].busy_since_ns;
+  }
   return stats_;
 }
 

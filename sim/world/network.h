@@ -8,15 +8,16 @@
 // flow keeps its share until its completion. With `contention: false` every flow gets its
 // route's bottleneck bandwidth alone (bytes / bandwidth + latency).
 //
-// Cost: O(active flows × links on their routes) per start or end; no per-byte or per-block
-// events. Used by the prefill→decode hand-off and by anything else that copies KV (migration).
+// Cost: a start or end recomputes only the flows connected to it through shared links,
+// O(those flows × links on their routes); no per-byte or per-block events. Used by the
+// prefill→decode hand-off and by anything else that copies KV (migration).
 //
 // Accounting: per link, the bytes carried and the time at least one flow was on it (busy).
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/core/simulation.h"
@@ -54,22 +55,37 @@ class Network {
     double total_bytes = 0;
     double rate = 0;  // bytes per ns
     TimeNs latency_ns = 0;
+    TimeNs updated_ns = 0;  // remaining_bytes is as of then
     TimeNs finish_ns = -1;
     EventId event;
+    std::uint64_t mark = 0;  // component search
     std::function<void()> done;
   };
-  void advance(TimeNs now);  // drain bytes at the current rates up to now
-  void reallocate();         // new rates, completion events moved where they changed
+  struct LinkState {
+    std::vector<FlowId> flows;  // active flows on the link, in start order
+    TimeNs busy_since_ns = 0;
+    LinkStats stats;
+    double capacity = 0;  // scratch for progressive filling
+    int unfrozen = 0;
+  };
+  void grow_links();
+  void add_to_links(FlowId id, const Flow& f);
+  void remove_from_links(FlowId id, const Flow& f);
+  void end_flow(std::unordered_map<FlowId, Flow>::iterator it);
+  // The flows connected to `seeds` through shared links (seeds first, then breadth first).
+  std::vector<FlowId> component_of(const std::vector<FlowId>& seeds);
+  // New rates for a component; completion events moved where they changed.
+  void reallocate(const std::vector<FlowId>& component);
   void complete(FlowId id);
 
   Simulation& sim_;
   Topology& topology_;
   bool contention_;
-  std::map<FlowId, Flow> flows_;  // ordered: deterministic iteration
+  std::unordered_map<FlowId, Flow> flows_;
   FlowId next_id_ = 1;
-  TimeNs last_ns_ = 0;
+  std::uint64_t mark_ = 0;
+  std::vector<LinkState> links_;
   std::vector<LinkStats> stats_;
-  std::vector<int> link_flows_;  // active flows per link
 };
 
 }  // namespace servesim
