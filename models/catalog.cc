@@ -37,14 +37,15 @@ HardwareSpec read_hardware(ConfigNode c, const std::string& file) {
       c.required<double>("step_overhead_us", "per-iteration framework overhead, us", NonNegative());
   h.tdp_w = c.required<double>("tdp_w", "board power, W", Positive());
   h.idle_w = c.get<double>("idle_w", 0.15 * h.tdp_w,
-                           "idle board power with a context loaded, W (default 15% of TDP)", NonNegative());
-  h.usd_per_hour = c.get<double>("usd_per_hour", 0.0, "rental price per device-hour, USD (0 = unknown)",
-                                 NonNegative());
-  h.intra_node_latency_us = c.get<double>("intra_node_latency_us", 2.0,
-                                          "start-up latency of a transfer over the scale-up fabric, us",
-                                          NonNegative());
-  h.nic_latency_us = c.get<double>("nic_latency_us", 5.0, "start-up latency of a transfer over the NIC, us",
-                                   NonNegative());
+                           "idle board power with a context loaded, W (default 15% of TDP)",
+                           NonNegative());
+  h.usd_per_hour = c.get<double>("usd_per_hour", 0.0,
+                                 "rental price per device-hour, USD (0 = unknown)", NonNegative());
+  h.intra_node_latency_us =
+      c.get<double>("intra_node_latency_us", 2.0,
+                    "start-up latency of a transfer over the scale-up fabric, us", NonNegative());
+  h.nic_latency_us = c.get<double>(
+      "nic_latency_us", 5.0, "start-up latency of a transfer over the NIC, us", NonNegative());
   return h;
 }
 

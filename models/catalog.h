@@ -28,10 +28,10 @@ struct HardwareSpec {
   double kernel_launch_us = 0;
   double step_overhead_us = 0;
   double tdp_w = 0;
-  double idle_w = 0;                   // board power while idle with a CUDA context loaded
-  double usd_per_hour = 0;             // rental price per device-hour (0 = unknown)
-  double intra_node_latency_us = 0;    // one transfer's start-up latency over the fabric
-  double nic_latency_us = 0;           // one transfer's start-up latency over the NIC
+  double idle_w = 0;                 // board power while idle with a CUDA context loaded
+  double usd_per_hour = 0;           // rental price per device-hour (0 = unknown)
+  double intra_node_latency_us = 0;  // one transfer's start-up latency over the fabric
+  double nic_latency_us = 0;         // one transfer's start-up latency over the NIC
   std::string source_file;
 
   double memory_bytes() const { return memory_gib * 1073741824.0; }

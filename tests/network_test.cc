@@ -1,9 +1,9 @@
 // tests/network_test.cc — the topology (placement, routes) and the network's flows: exact time
 // on an idle link, fair sharing, max-min rates on a hand-computed example, a rate change
 // mid-way, cancellation, and the link accounting.
-#include <gtest/gtest.h>
-
 #include "sim/world/network.h"
+
+#include <gtest/gtest.h>
 
 namespace servesim {
 namespace {
@@ -50,7 +50,8 @@ TEST(Topology, PacksInstancesOntoNodesAndRoutesOverTheFabricFirst) {
 }
 
 struct Rig {
-  explicit Rig(bool contention = true, TopologyOptions o = {}) : topo(o), net(sim, topo, contention) {
+  explicit Rig(bool contention = true, TopologyOptions o = {})
+      : topo(o), net(sim, topo, contention) {
     const HardwareSpec hw = test_device();
     spec = hw;
     for (int i = 0; i < 4; ++i) devs.push_back(topo.place(spec, 1)[0]);  // n0: d0 d1, n1: d2 d3

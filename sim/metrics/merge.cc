@@ -64,7 +64,6 @@ std::string quoted(const std::string& s) {
   return out + "'";
 }
 
-
 // Copies the rows `select` yields into `insert` (same columns), putting `run_id` into column
 // `run_id_column` (-1: none).
 void copy_rows(sqlite3* from, sqlite3* to, const std::string& select, const std::string& insert,

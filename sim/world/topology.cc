@@ -74,8 +74,9 @@ std::vector<DeviceId> Topology::place(const HardwareSpec& hw, int devices, int n
   const int per_node = hw.devices_per_node;
   std::vector<DeviceId> out;
   auto take = [&](Node& n, int count) {
-    const int first = per_node - n.free_devices;
-    for (int i = 0; i < count; ++i) out.push_back(n.devices[static_cast<std::size_t>(first + i)]);
+    const auto first = static_cast<std::size_t>(per_node - n.free_devices);
+    for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i)
+      out.push_back(n.devices[first + i]);
     n.free_devices -= count;
   };
   if (node >= 0) {
