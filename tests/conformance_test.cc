@@ -144,7 +144,7 @@ TEST_P(QueueOrderUnit, HoldsEveryRequestExactlyOnce) {
   for (std::uint32_t i = 0; i < states.size(); ++i) {
     states[i].request_id = i;
     states[i].req.priority = static_cast<std::int32_t>(i % 3);
-    order->push(i, states[i], i == 7 ? WaitReason::kPreempted : WaitReason::kArrival);
+    order->push(queued_view(i, states[i]), i == 7 ? WaitReason::kPreempted : WaitReason::kArrival);
   }
   EXPECT_EQ(order->size(), 10u);
   EXPECT_TRUE(order->remove(4));

@@ -13,11 +13,11 @@ namespace {
 class FcfsOrder final : public QueueOrder {
  public:
   FcfsOrder(ConfigNode&, const QueueOrderContext&) {}
-  void push(RequestSlot slot, const RequestState&, Reason why) override {
+  void push(const QueuedRequest& r, Reason why) override {
     if (why == Reason::kPreempted) {
-      queue_.push_front(slot);
+      queue_.push_front(r.slot);
     } else {
-      queue_.push_back(slot);
+      queue_.push_back(r.slot);
     }
   }
   bool empty() const override { return queue_.empty(); }

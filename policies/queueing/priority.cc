@@ -16,11 +16,12 @@ namespace {
 class PriorityOrder final : public QueueOrder {
  public:
   PriorityOrder(ConfigNode&, const QueueOrderContext&) {}
-  void push(RequestSlot slot, const RequestState& r, Reason why) override {
+  void push(const QueuedRequest& r, Reason why) override {
+    const RequestSlot slot = r.slot;
     // Positions: the back counts up from 0, the front counts down from −1, so a request pushed
     // to the front sorts before every request already there with the same priority.
     const std::int64_t position = why == Reason::kPreempted ? --front_ : back_++;
-    const Key key{-static_cast<std::int64_t>(r.req.priority), position};
+    const Key key{-static_cast<std::int64_t>(r.priority), position};
     queue_.emplace(key, slot);
     keys_.emplace(slot, key);
   }

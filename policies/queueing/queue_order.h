@@ -21,7 +21,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 
 #include "sim/core/registry.h"
 #include "sim/world/request_state.h"
@@ -30,9 +32,28 @@ namespace servesim {
 
 class KvCache;
 
+// What a queue order may know about a request: no output length (schedulers must not read it;
+// the type makes that impossible), only the limit the request was sent with.
+struct QueuedRequest {
+  RequestSlot slot = kNoSlot;
+  std::uint64_t request_id = 0;  // arrival order
+  std::uint32_t client_id = 0;
+  std::int32_t priority = 0;
+  TimeNs arrival_ns = 0;
+  std::int32_t prompt_tokens = 0;
+  std::int32_t generated_tokens = 0;   // emitted so far (> 0 after a recompute preemption)
+  std::int32_t max_output_tokens = 0;  // the request's limit (the trace's, else the model's)
+  std::int32_t cached_tokens = 0;      // prefix-cache hits of its last admission
+  std::int32_t prefix_block_tokens = 0;
+  std::span<const std::uint64_t> prefix_hashes;  // valid during the call only
+};
+QueuedRequest queued_view(RequestSlot slot, const RequestState& r);
+
 struct QueueOrderContext {
   InstanceId instance = -1;
   const KvCache* kv = nullptr;  // the instance's cache (prefix-aware orders match against it)
+  // The request's full-block KV hashes for this instance's block size (computed on demand).
+  std::function<std::span<const std::uint64_t>(RequestSlot)> block_hashes;
 };
 
 // What a completed decode step did, for orders that charge per generated token.
@@ -49,7 +70,10 @@ class QueueOrder {
   using Reason = WaitReason;
 
   virtual ~QueueOrder() = default;
-  virtual void push(RequestSlot slot, const RequestState& r, Reason why) = 0;
+  // A request arriving from outside may be refused before it waits: returns the reject reason
+  // (a static string, e.g. "rate_limited"), or nullptr to let it in.
+  virtual const char* refuse(const QueuedRequest& /*r*/, TimeNs /*now*/) { return nullptr; }
+  virtual void push(const QueuedRequest& r, Reason why) = 0;
   virtual bool empty() const = 0;
   virtual std::size_t size() const = 0;
   // The request to admit next. REQUIRES: !empty().
@@ -59,9 +83,17 @@ class QueueOrder {
   // Removes `slot` wherever it is; false when it is not queued here.
   virtual bool remove(RequestSlot slot) = 0;
 
-  virtual void on_admit(const RequestState& /*r*/, std::int64_t /*prefill_tokens*/) {}
-  // Called only when wants_decode_steps() (asked once, at construction) is true.
-  virtual bool wants_decode_steps() const { return false; }
+  // The head was admitted: `prefill_tokens` to compute (after prefix-cache hits).
+  virtual void on_admit(const QueuedRequest& /*r*/, std::int64_t /*prefill_tokens*/) {}
+  // Decode membership and steps, for orders that charge service per generated token. Called
+  // only when wants_decode_events() (asked once, at construction) is true: a request joined or
+  // left decode group `group` when the group had completed `group_step` steps; a group
+  // completed a step. All O(1) per call: an order keeps aggregates, never iterates members.
+  virtual bool wants_decode_events() const { return false; }
+  virtual void on_decode_join(const QueuedRequest& /*r*/, int /*group*/,
+                              std::int64_t /*group_step*/) {}
+  virtual void on_decode_leave(const QueuedRequest& /*r*/, int /*group*/,
+                               std::int64_t /*group_step*/, bool /*finished*/) {}
   virtual void on_decode_step(const DecodeStepInfo& /*step*/) {}
 };
 

@@ -1,6 +1,7 @@
 // sim/world/cluster.cc — see cluster.h.
 #include "sim/world/cluster.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -160,6 +161,10 @@ void Cluster::on_arrival() {
   RequestState& r = requests_[slot];
   r.req = std::move(pending_);
   r.request_id = next_request_id_++;
+  if (r.req.max_output_tokens <= 0) {
+    r.req.max_output_tokens =
+        static_cast<std::int32_t>(std::max<std::int64_t>(1, max_model_len_ - r.req.prompt_tokens));
+  }
   signals_.arrival(r);
   if (static_cast<std::int64_t>(r.req.prompt_tokens) + r.req.output_tokens > max_model_len_) {
     reject(r, slot, "exceeds_max_model_len");

@@ -58,8 +58,12 @@ Instance::Instance(InstanceId id, int pool, const InstanceWorld& world,
       kv_(options.kv_blocks, options.block_size_tokens, options.prefix_caching),
       cost_model_(std::move(cost_model)),
       batcher_(std::move(batcher)),
-      queue_(make_queue_order(QueueOrderContext{id, &kv_})),
-      queue_wants_steps_(queue_->wants_decode_steps()),
+      queue_(make_queue_order(QueueOrderContext{id, &kv_,
+                                                [this](RequestSlot s) {
+                                                  return std::span<const std::uint64_t>(
+                                                      prompt_block_hashes(requests_[s]));
+                                                }})),
+      queue_wants_events_(queue_->wants_decode_events()),
       victim_order_(batcher_->victim_order()) {
   const int groups = std::max(1, batcher_->decode_groups());
   groups_.reserve(static_cast<std::size_t>(groups));
@@ -109,7 +113,13 @@ void Instance::enqueue(RequestSlot slot, WaitReason why) {
   r.instance_id = id_;
   if (r.first_instance_id < 0) r.first_instance_id = id_;
   r.phase = RequestPhase::kWaiting;
-  queue_->push(slot, r, why);
+  if (why == WaitReason::kArrival) {
+    if (const char* reason = queue_->refuse(queued_view(slot, r), sim_.now())) {
+      reject(slot, reason);
+      return;
+    }
+  }
+  queue_->push(queued_view(slot, r), why);
   ++waiting_;
   queued_prefill_tokens_ += prefill_tokens_needed(slot);
   wake();
@@ -144,6 +154,10 @@ void Instance::reject_head(const char* reason) {
   queue_->pop_head();
   --waiting_;
   queued_prefill_tokens_ -= prefill_tokens_needed(slot);
+  reject(slot, reason);
+}
+
+void Instance::reject(RequestSlot slot, const char* reason) {
   RequestState& r = requests_[slot];
   r.phase = RequestPhase::kRejected;
   r.reject_reason = reason;
@@ -185,7 +199,7 @@ std::int32_t Instance::admit_head(std::int32_t max_chunk_tokens, std::int64_t re
   r.prefill_start_ns = sim_.now();
   running_insert(r, slot);
   ongoing_prefills_.push_back(slot);
-  queue_->on_admit(r, n - cached);
+  queue_->on_admit(queued_view(slot, r), n - cached);
   signals_.admit(r);
   const std::int32_t chunk = std::min(n - cached, max_chunk_tokens);
   continue_prefill(slot, chunk);
@@ -308,6 +322,15 @@ void Instance::join_decode(RequestSlot slot, RequestState& r) {
     throw std::logic_error("instance " + std::to_string(id_) + ": every decode group is in flight");
   r.phase = RequestPhase::kDecode;
   groups_[g].join(slot, r, rank_of(r), kv_);
+  if (queue_wants_events_)
+    queue_->on_decode_join(queued_view(slot, r), static_cast<int>(g), groups_[g].steps());
+}
+
+void Instance::leave_decode(RequestSlot slot, RequestState& r, bool finished) {
+  DecodeGroup& g = groups_[static_cast<std::size_t>(r.decode_group)];
+  g.leave(slot, r);
+  if (queue_wants_events_)
+    queue_->on_decode_leave(queued_view(slot, r), g.index(), g.steps(), finished);
 }
 
 void Instance::release_kv(RequestState& r) {
@@ -327,7 +350,7 @@ void Instance::preempt(RequestSlot slot) {
   ++r.preemptions;
   const bool decoding = r.phase == RequestPhase::kDecode;
   if (decoding) {
-    groups_[static_cast<std::size_t>(r.decode_group)].leave(slot, r);
+    leave_decode(slot, r, /*finished=*/false);
     if (options_.preemption_mode == PreemptionMode::kSwap &&
         swap_used_ + r.kv_blocks <= options_.swap_blocks) {
       const std::int64_t blocks = r.kv_blocks;
@@ -362,7 +385,7 @@ void Instance::preempt(RequestSlot slot) {
   release_kv(r);
   running_erase(r);
   r.phase = RequestPhase::kWaiting;
-  queue_->push(slot, r, QueueOrder::Reason::kPreempted);
+  queue_->push(queued_view(slot, r), QueueOrder::Reason::kPreempted);
   ++waiting_;
   queued_prefill_tokens_ += prefill_tokens_needed(slot);
   signals_.preempt(r);
@@ -410,7 +433,7 @@ KvLease Instance::detach(RequestSlot slot) {
     case RequestPhase::kDecode:
       if (in_flight(slot))
         throw std::logic_error("detach: " + request_text(r) + " has a decode step in flight");
-      groups_[static_cast<std::size_t>(r.decode_group)].leave(slot, r);
+      leave_decode(slot, r, /*finished=*/false);
       running_erase(r);
       break;
     case RequestPhase::kHandoff:
@@ -620,13 +643,13 @@ void Instance::on_complete(std::size_t b) {
     DecodeGroup& g = groups_[static_cast<std::size_t>(gi)];
     const std::int64_t before = g.steps();
     const std::int64_t tokens = g.complete_step(now, signals_, finished_scratch_);
-    if (queue_wants_steps_ && g.steps() != before) {
+    if (queue_wants_events_ && g.steps() != before) {
       queue_->on_decode_step(DecodeStepInfo{g.index(), g.steps(), tokens});
     }
   }
   for (const RequestSlot slot : finished_scratch_) {
     RequestState& r = requests_[slot];
-    groups_[static_cast<std::size_t>(r.decode_group)].leave(slot, r);
+    leave_decode(slot, r, /*finished=*/true);
     r.last_token_ns = now;
     finish(slot);
   }

@@ -230,6 +230,8 @@ class Instance final : private DecodeGroup::Host {
   bool chunk_in_flight(RequestSlot slot) const;
   void emit_prefill_token(RequestSlot slot);
   void join_decode(RequestSlot slot, RequestState& r);
+  void leave_decode(RequestSlot slot, RequestState& r, bool finished);
+  void reject(RequestSlot slot, const char* reason);
   void preempt(RequestSlot slot);
   void release_kv(RequestState& r);
   void finish(RequestSlot slot);
@@ -250,7 +252,7 @@ class Instance final : private DecodeGroup::Host {
   std::unique_ptr<CostModel> cost_model_;
   std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<QueueOrder> queue_;
-  bool queue_wants_steps_;  // queue_->wants_decode_steps(), asked once
+  bool queue_wants_events_;  // queue_->wants_decode_events(), asked once
   VictimOrder victim_order_;
   // The first group lives inside the instance (its fields are touched every iteration).
   boost::container::small_vector<DecodeGroup, 1> groups_;
