@@ -48,7 +48,7 @@ std::vector<std::pair<std::string, std::string>> scenarios() {
       "poisson, rate_per_s: 40}\n"
       "  prompt_tokens: {impl: uniform, min: 16, max: 600}\n  output_tokens: {impl: uniform, min: "
       "1, max: 250}\n";
-  std::string arrivals, prompts, outputs, groups, shared;
+  std::string arrivals, prompts, outputs, groups, shared, clients;
   for (int i = 0; i < 80; ++i) {
     const std::string sep = i ? ", " : "";
     arrivals += sep + std::to_string(i * 0.015);
@@ -56,11 +56,12 @@ std::vector<std::pair<std::string, std::string>> scenarios() {
     outputs += sep + std::to_string(10 + 17 * (i % 7));
     groups += sep + std::to_string(1 + i % 3);
     shared += sep + "256";
+    clients += sep + std::to_string(i % 2);
   }
   const std::string prefix = "workload: {impl: inline, arrival_s: [" + arrivals +
                              "], prompt_tokens: [" + prompts + "], output_tokens: [" + outputs +
                              "], prefix_group: [" + groups + "], shared_prefix_tokens: [" + shared +
-                             "]}\n";
+                             "], client_id: [" + clients + "]}\n";
   return {
       {"pressure",
        synthetic + "cluster: {instances: 2, max_model_len: 1024, kv_cache: {num_blocks: 110}}\n"},
@@ -82,7 +83,8 @@ std::string run_twice_and_compare(const std::string& yaml, const TempDir& dir) {
   EXPECT_NO_THROW(testing::run_yaml(full, b));
   for (const char* sql : {"SELECT * FROM requests ORDER BY request_id",
                           "SELECT * FROM iterations ORDER BY instance_id, iteration",
-                          "SELECT scope, metric, value FROM summary ORDER BY scope, metric"}) {
+                          "SELECT scope, metric, value FROM summary ORDER BY scope, metric",
+                          "SELECT * FROM client_service ORDER BY client_id, window_start_s"}) {
     EXPECT_EQ(query(a, sql), query(b, sql)) << "not deterministic: " << sql;
   }
   EXPECT_EQ(query(a, "SELECT count(*) FROM requests"), std::to_string(out.requests) + "\n")

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "sim/metrics/sqlite_sink.h"
 #include "tests/test_util.h"
 
 namespace servesim {
@@ -97,7 +98,8 @@ TEST(Schema, ADatabaseOfAnotherVersionIsRefusedNotMixed) {
   const auto r = run_cli("run scenarios/quickstart.yaml -o '" + db +
                          "' --quiet --set workload.num_requests=10");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("has schema version 1; this servesim writes version 3"),
+  EXPECT_NE(r.output.find("has schema version 1; this servesim writes version " +
+                          std::to_string(kResultsSchemaVersion)),
             std::string::npos)
       << r.output;
   EXPECT_EQ(query(db, "SELECT count(*) FROM sqlite_master"), "1\n")

@@ -501,7 +501,7 @@ TEST(Pools, ConfigurationErrorsNameTheKey) {
                 .find("no pool named 'nope'; pools are: default"),
             std::string::npos);
   EXPECT_NE(config_error("policies: {queue_order: {impl: lifo}}")
-                .find("valid values are: fcfs, priority"),
+                .find("valid values are: dlpm, fcfs, lcf, lpm, priority, rpm, vtc"),
             std::string::npos);
   EXPECT_EQ(config_error("cluster: {pools: [{name: a, hardware: a100-80g}, {name: b, hardware: "
                          "h100-sxm, batcher: {impl: sarathi}}]}"),

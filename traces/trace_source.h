@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/core/registry.h"
 #include "traces/request.h"
@@ -39,6 +41,9 @@ class TraceSource {
   static constexpr const char* kKind = "workload";
   virtual ~TraceSource() = default;
   virtual bool next(Request& out) = 0;
+  // The client ids this source will produce, when it knows them before reading (generators);
+  // nullopt when it cannot tell without reading everything (trace files).
+  virtual std::optional<std::vector<std::uint32_t>> known_clients() const { return std::nullopt; }
 };
 
 // Creates the workload described by `cfg` ("impl" picks the registered source), wrapped in the

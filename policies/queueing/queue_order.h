@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "sim/core/registry.h"
 #include "sim/world/request_state.h"
@@ -54,6 +55,9 @@ struct QueueOrderContext {
   const KvCache* kv = nullptr;  // the instance's cache (prefix-aware orders match against it)
   // The request's full-block KV hashes for this instance's block size (computed on demand).
   std::function<std::span<const std::uint64_t>(RequestSlot)> block_hashes;
+  // The workload's client ids when known in advance (null otherwise): per-client settings
+  // naming another client are a configuration error.
+  const std::vector<std::uint32_t>* known_clients = nullptr;
 };
 
 // What a completed decode step did, for orders that charge per generated token.
@@ -95,6 +99,8 @@ class QueueOrder {
   virtual void on_decode_leave(const QueuedRequest& /*r*/, int /*group*/,
                                std::int64_t /*group_step*/, bool /*finished*/) {}
   virtual void on_decode_step(const DecodeStepInfo& /*step*/) {}
+  // A request admitted here left the instance (finished, or moved away after its admission).
+  virtual void on_leave(const QueuedRequest& /*r*/) {}
 };
 
 std::unique_ptr<QueueOrder> make_queue_order(ConfigNode cfg, const QueueOrderContext& ctx);

@@ -14,11 +14,8 @@
 // starved; `lcf` does not lift. A recompute-preempted request goes back to the front of its
 // client's queue and its re-admission is not charged again (VTC itself never preempts).
 //
-// Per-token charges without per-token work: the order keeps, per (client, decode group), the
-// number of decoding requests n, Σp and Σq (tokens generated at the last settlement) and the
-// group step at which they were settled; k steps later the charge is w_q·n·k (linear) or
-// k·(n·a + b·Σp) + c·(2k·Σq + n·k²) (profile, with h's coefficients a, b, c). Settling happens when
-// a request joins or leaves decoding, and reading a counter adds the pending part: O(1) per event,
+// Per-token charges without per-token work: DecodeServiceMeter (service_meter.h) keeps per
+// (client, decode group) aggregates and settles them lazily: O(1) per decode join/leave/step,
 // O(clients × groups) per head() — never O(running requests).
 //
 // `double_charge: true` reproduces the artifact's quirk: a decode step on which some request
@@ -30,43 +27,63 @@
 #include <map>
 #include <set>
 #include <unordered_map>
-#include <vector>
 
 #include "policies/queueing/queue_order.h"
+#include "policies/queueing/service_meter.h"
 
 namespace servesim {
 
-// h(p, q) of the VTC artifact's `profile` cost function.
-inline constexpr double kHp = 0.21001891, kHq = 0.10075395, kHpq = 0.0039868, kHqq = 0.00324733,
-                        kH0 = 1.14601454;
-
 class VtcOrder final : public QueueOrder {
  public:
-  // A client's counter now (settled + pending decode charges): for tests and reports.
-  double counter_of(std::uint32_t id) { return counter(client(id)); }
-  VtcOrder(ConfigNode& cfg, const QueueOrderContext&, bool lift_default) {
-    w_p_ = cfg.get<double>("input_weight", 1.0, "w_p: charge per prompt token (linear cost)",
-                           NonNegative());
-    w_q_ = cfg.get<double>("output_weight", 2.0, "w_q: charge per generated token (linear cost)",
-                           NonNegative());
-    profile_ =
-        cfg.choice("cost", "linear", {"linear", "profile"},
-                   "linear: w_p·input + w_q·output; profile: the artifact's fitted h(p, q)") ==
-        "profile";
+  VtcOrder(ConfigNode& cfg, const QueueOrderContext& ctx, bool lift_default)
+      : cost_(read_cost(cfg)), meter_(cost_) {
     lift_ = cfg.get<bool>(
         "lift", lift_default,
         "lift a client's counter to the smallest backlogged one when it becomes backlogged");
     double_charge_ =
         cfg.get<bool>("double_charge", false,
                       "charge twice the decode steps on which a request finishes (artifact quirk)");
+    weights_ = read_fair_weights(cfg, ctx);
+  }
+  // A client's counter now (settled + pending decode charges): for tests and reports.
+  double counter_of(std::uint32_t id) { return counter(client(id)); }
+
+  // The cost keys every service-charging order shares (input_weight, output_weight, cost).
+  static ServiceCost read_cost(ConfigNode& cfg) {
+    ServiceCost c;
+    c.w_p = cfg.get<double>("input_weight", 1.0, "w_p: charge per prompt token (linear cost)",
+                            NonNegative());
+    c.w_q = cfg.get<double>("output_weight", 2.0, "w_q: charge per generated token (linear cost)",
+                            NonNegative());
+    c.profile =
+        cfg.choice("cost", "linear", {"linear", "profile"},
+                   "linear: w_p·input + w_q·output; profile: the artifact's fitted h(p, q)") ==
+        "profile";
+    return c;
+  }
+  // `fair_weights: [{client: 0, weight: 2}, ...]`: f_u, 1 for clients not listed. A client the
+  // workload is known not to have is an error.
+  static std::map<std::uint32_t, double> read_fair_weights(ConfigNode& cfg,
+                                                           const QueueOrderContext& ctx) {
+    std::map<std::uint32_t, double> weights;
     for (ConfigNode w : cfg.child_list("fair_weights")) {
       const auto client = w.required<std::int64_t>("client", "client id", InRange(0, 4294967295.0));
+      if (ctx.known_clients != nullptr &&
+          !std::binary_search(ctx.known_clients->begin(), ctx.known_clients->end(),
+                              static_cast<std::uint32_t>(client))) {
+        std::string ids;
+        for (std::uint32_t id : *ctx.known_clients)
+          ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+        w.fail("client", "unknown client " + std::to_string(client) +
+                             " (the workload's clients: " + ids + ")");
+      }
       const double weight =
           w.required<double>("weight", "fair weight f_u (service share)", Positive());
-      if (!weights_.emplace(static_cast<std::uint32_t>(client), weight).second) {
+      if (!weights.emplace(static_cast<std::uint32_t>(client), weight).second) {
         w.fail("client", "client " + std::to_string(client) + " is listed twice");
       }
     }
+    return weights;
   }
 
   void push(const QueuedRequest& r, Reason why) override {
@@ -83,16 +100,13 @@ class VtcOrder final : public QueueOrder {
       // Lifted to at least the smallest counter among the other backlogged clients.
       double floor = 0;
       bool any = false;
-      for (const auto& [id, other] : clients_) {
+      for (auto& [id, other] : clients_) {
         if (id == r.client_id || other.queue.empty()) continue;
         const double v = counter(other);
         if (!any || v < floor) floor = v;
         any = true;
       }
-      if (any) {
-        settle_all(c);
-        c.base = std::max(c.base, floor);
-      }
+      if (any) c.base += std::max(0.0, floor - counter(c));
     }
   }
   bool empty() const override { return size_ == 0; }
@@ -122,59 +136,30 @@ class VtcOrder final : public QueueOrder {
     const bool again = it != admitted_before_.end() && it->second;
     if (it != admitted_before_.end()) admitted_before_.erase(it);
     if (again || r.generated_tokens > 0) return;  // a re-prefill is not charged twice
-    Client& c = client(r.client_id);
-    const double p = r.prompt_tokens;
-    c.base += (profile_ ? kHp * p + kH0 : w_p_ * p) / weight(r.client_id);
+    client(r.client_id).base += cost_.admission(r.prompt_tokens) / weight(r.client_id);
   }
 
   bool wants_decode_events() const override { return true; }
   void on_decode_join(const QueuedRequest& r, int group, std::int64_t step) override {
-    note_step(group, step);
-    Client& c = client(r.client_id);
-    Agg& a = settle(c, group);
-    ++a.n;
-    a.sum_p += r.prompt_tokens;
-    a.sum_q += r.generated_tokens;
-    members_[r.slot] = Member{static_cast<double>(r.generated_tokens), step};
+    client(r.client_id);
+    meter_.join(r.client_id, r.slot, group, step, r.prompt_tokens, r.generated_tokens);
   }
   void on_decode_leave(const QueuedRequest& r, int group, std::int64_t step,
                        bool finished) override {
-    note_step(group, step);
-    Client& c = client(r.client_id);
-    Agg& a = settle(c, group);
-    const auto it = members_.find(r.slot);
-    const Member m = it->second;
-    members_.erase(it);
-    --a.n;
-    a.sum_p -= r.prompt_tokens;
-    a.sum_q -= m.q_join + static_cast<double>(step - m.step_join);
+    const double q = meter_.leave(r.client_id, r.slot, group, step, r.prompt_tokens);
     if (finished && double_charge_ && charged_twice_.insert({group, step}).second) {
       // The artifact's quirk: the whole batch of this step is charged once more.
-      for (auto& [id, other] : clients_) {
-        auto g = other.groups.find(group);
-        if (g == other.groups.end()) continue;
-        const double n = g->second.n + (&other == &c ? 1 : 0);  // the finishing one was in it
-        other.base += (profile_ ? kHq * n : w_q_ * n) / weight(id);
-      }
+      meter_.charge_last_step_again(group, r.client_id, r.prompt_tokens, q);
     }
   }
-  void on_decode_step(const DecodeStepInfo& s) override { note_step(s.group, s.step); }
+  void on_decode_step(const DecodeStepInfo& s) override { meter_.step(s.group, s.step); }
 
  private:
-  struct Agg {
-    double n = 0, sum_p = 0, sum_q = 0;
-    std::int64_t settled_step = 0;
-  };
   struct Client {
     std::uint32_t id = 0;
     std::size_t order = 0;  // first seen
-    double base = 0;        // settled counter
+    double base = 0;        // admission charges and lifts, already divided by the fair weight
     std::deque<RequestSlot> queue;
-    std::map<int, Agg> groups;
-  };
-  struct Member {
-    double q_join = 0;
-    std::int64_t step_join = 0;
   };
 
   double weight(std::uint32_t id) const {
@@ -189,43 +174,7 @@ class VtcOrder final : public QueueOrder {
     }
     return it->second;
   }
-  void note_step(int group, std::int64_t step) {
-    if (static_cast<std::size_t>(group) >= group_steps_.size())
-      group_steps_.resize(static_cast<std::size_t>(group) + 1, 0);
-    group_steps_[static_cast<std::size_t>(group)] =
-        std::max(group_steps_[static_cast<std::size_t>(group)], step);
-  }
-  std::int64_t group_step(int group) const {
-    return static_cast<std::size_t>(group) < group_steps_.size()
-               ? group_steps_[static_cast<std::size_t>(group)]
-               : 0;
-  }
-  // Service of `a` over the steps since it was last settled.
-  double pending(const Agg& a, int group, double weight) const {
-    const double k = static_cast<double>(group_step(group) - a.settled_step);
-    if (k <= 0 || a.n <= 0) return 0;
-    // Σ over members of the next k tokens' charges (tokens q+1 .. q+k of each).
-    const double charge =
-        profile_ ? k * (a.n * kHq + kHpq * a.sum_p) + kHqq * (2 * k * a.sum_q + a.n * k * k)
-                 : w_q_ * a.n * k;
-    return charge / weight;
-  }
-  Agg& settle(Client& c, int group) {
-    Agg& a = c.groups[group];
-    const double k = static_cast<double>(group_step(group) - a.settled_step);
-    c.base += pending(a, group, weight(c.id));
-    a.sum_q += a.n * k;
-    a.settled_step = group_step(group);
-    return a;
-  }
-  void settle_all(Client& c) {
-    for (auto& [g, a] : c.groups) settle(c, g);
-  }
-  double counter(const Client& c) const {
-    double v = c.base;
-    for (const auto& [g, a] : c.groups) v += pending(a, g, weight(c.id));
-    return v;
-  }
+  double counter(const Client& c) const { return c.base + meter_.total(c.id) / weight(c.id); }
   Client& chosen() {
     Client* best = nullptr;
     double best_v = 0;
@@ -240,14 +189,13 @@ class VtcOrder final : public QueueOrder {
     return *best;
   }
 
-  double w_p_ = 1, w_q_ = 2;
-  bool profile_ = false, lift_ = true, double_charge_ = false;
+  ServiceCost cost_;
+  DecodeServiceMeter meter_;
+  bool lift_ = true, double_charge_ = false;
   std::map<std::uint32_t, double> weights_;
   std::map<std::uint32_t, Client> clients_;  // ordered: deterministic scans
   std::size_t size_ = 0;
   std::unordered_map<RequestSlot, bool> admitted_before_;  // waiting slot → was preempted
-  std::unordered_map<RequestSlot, Member> members_;
-  std::vector<std::int64_t> group_steps_;
   std::set<std::pair<int, std::int64_t>> charged_twice_;
 };
 

@@ -10,12 +10,13 @@ namespace servesim {
 
 MetricsRecorder::MetricsRecorder(SqliteSink* sink, bool record_iterations, SloSpec slo,
                                  std::vector<std::string> pool_names,
-                                 std::function<int(InstanceId)> pool_of)
+                                 std::function<int(InstanceId)> pool_of, FairnessOptions fairness)
     : sink_(sink),
       record_iterations_(record_iterations),
       slo_(slo),
       pool_names_(std::move(pool_names)),
-      pool_of_(std::move(pool_of)) {
+      pool_of_(std::move(pool_of)),
+      fairness_(fairness) {
   if (pool_names_.size() > 1) {
     pools_.resize(pool_names_.size());
     pool_tbt_ns_.resize(pool_names_.size());
@@ -52,6 +53,7 @@ void MetricsRecorder::on_arrival(const RequestState& r) {
   run_.arrive(r.req.arrival_ns);
   client(r.req.client_id).arrive(r.req.arrival_ns);
   note_client(r.req.client_id);
+  fairness_.arrival(r.req.client_id, r.req.arrival_ns, r.req.prompt_tokens, r.req.output_tokens);
 }
 
 void MetricsRecorder::on_reject(const RequestState& r) {
@@ -90,6 +92,8 @@ void MetricsRecorder::on_finish(const RequestState& r) {
     c->last_finish_ns = std::max(c->last_finish_ns, r.finish_ns);
     c->slo_met += met ? 1 : 0;
   }
+  fairness_.served(r.req.client_id, r.first_token_ns, r.finish_ns, r.req.prompt_tokens,
+                   r.req.output_tokens);
   samples_.ttft.push_back(m.ttft_s);
   samples_.e2e.push_back(m.e2e_s);
   samples_.sched_delay.push_back(m.sched_delay_s);
@@ -212,15 +216,29 @@ SummaryRows MetricsRecorder::summary() {
         select(samples_.e2e, pool_sample_, tag), select(samples_.sched_delay, pool_sample_, tag)};
     emit("pool:" + pool_names_[p], pools_[p], std::move(s), &pool_tbt_ns_[p], true);
   }
+  const FairnessMeter::Result fair = fairness_.result();
   if (multi_client_) {
     for (const auto& [id, counters] : clients_) {
       Samples s{select(samples_.ttft, client_of_, id), select(samples_.tpot, tpot_client_of_, id),
                 select(samples_.e2e, client_of_, id), select(samples_.sched_delay, client_of_, id)};
-      emit("client:" + std::to_string(id), counters, std::move(s), nullptr, false);
+      const std::string scope = "client:" + std::to_string(id);
+      emit(scope, counters, std::move(s), nullptr, false);
+      const auto service = fair.service.find(id);
+      scoped_.push_back(
+          ScopedRow{scope, "service", service == fair.service.end() ? 0.0 : service->second});
+      const auto share = fair.share.find(id);
+      scoped_.push_back(
+          ScopedRow{scope, "service_share", share == fair.share.end() ? 0.0 : share->second});
     }
   }
+  if (sink_) sink_->add_client_service(fairness_.windows());
   SummaryRows out;
   rows(run_, samples_, &tbt_ns_, true, out);
+  if (multi_client_) {
+    out.emplace_back("service_diff_acc_max", fair.service_diff_acc_max);
+    out.emplace_back("service_diff_window_max", fair.service_diff_window_max);
+    out.emplace_back("jain_index", fair.jain_index);
+  }
   // Disaggregated runs: the KV hand-off's bridge wait and copy time per request.
   if (!kv_transfer_s_.empty()) {
     const std::vector<double> ps = {50, 99};

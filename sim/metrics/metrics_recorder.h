@@ -11,6 +11,10 @@
 // preemptions to the pool of the instance where they happen. Client scopes have no TBT or
 // iteration metrics (a decode step's gap is shared by many clients).
 //
+// Fairness (fairness.h): per-client service over time goes to the `client_service` table; with
+// more than one client the run scope gets service_diff_acc_max, service_diff_window_max and
+// jain_index, and each client scope its service and service_share.
+//
 // Memory: one double per finished request and metric, as before; the client and pool of each
 // sample are kept only once a second client or pool exists.
 #pragma once
@@ -22,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/metrics/fairness.h"
 #include "sim/metrics/percentile.h"
 #include "sim/metrics/request_metrics.h"
 #include "sim/world/observer.h"
@@ -42,7 +47,8 @@ class MetricsRecorder final : public Observer {
   // `sink` may be null (no database; summary only). `pool_names[i]` names pool i; `pool_of`
   // maps an instance id to its pool.
   MetricsRecorder(SqliteSink* sink, bool record_iterations, SloSpec slo,
-                  std::vector<std::string> pool_names, std::function<int(InstanceId)> pool_of);
+                  std::vector<std::string> pool_names, std::function<int(InstanceId)> pool_of,
+                  FairnessOptions fairness = {});
 
   void on_arrival(const RequestState& r) override;
   void on_reject(const RequestState& r) override;
@@ -105,6 +111,7 @@ class MetricsRecorder final : public Observer {
   std::vector<double> kv_transfer_s_, bridge_wait_s_;  // disaggregated runs
   std::vector<WeightedSamples> pool_tbt_ns_;
   std::vector<ScopedRow> scoped_;
+  FairnessMeter fairness_;
 };
 
 }  // namespace servesim

@@ -121,6 +121,15 @@ CREATE TABLE IF NOT EXISTS instance_samples (
   total_kv_blocks       INTEGER NOT NULL,
   queued_prefill_tokens INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS client_service (
+  run_id         INTEGER NOT NULL,
+  client_id      INTEGER NOT NULL,
+  window_start_s REAL    NOT NULL,
+  input_tokens   REAL    NOT NULL,
+  output_tokens  REAL    NOT NULL,
+  service        REAL    NOT NULL,
+  demand         REAL    NOT NULL
+);
 CREATE TABLE IF NOT EXISTS summary (
   run_id INTEGER NOT NULL,
   scope  TEXT    NOT NULL,
@@ -415,6 +424,22 @@ void SqliteSink::add_samples(TimeNs now, std::span<const InstanceLoad> loads) {
     bind_int(st, 10, l.kv_free_blocks);
     bind_int(st, 11, l.kv_total_blocks);
     bind_int(st, 12, l.queued_prefill_tokens);
+    step_reset(st);
+  }
+}
+
+void SqliteSink::add_client_service(const std::vector<FairnessMeter::WindowRow>& rows) {
+  const Statement statement =
+      prepare_once("INSERT INTO client_service VALUES (?1,?2,?3,?4,?5,?6,?7)");
+  sqlite3_stmt* st = statement.get();
+  for (const FairnessMeter::WindowRow& row : rows) {
+    bind_int(st, 1, run_id_);
+    bind_int(st, 2, row.client);
+    bind_real(st, 3, row.window_start_s);
+    bind_real(st, 4, row.input_tokens);
+    bind_real(st, 5, row.output_tokens);
+    bind_real(st, 6, row.service);
+    bind_real(st, 7, row.demand);
     step_reset(st);
   }
 }

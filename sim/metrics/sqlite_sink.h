@@ -1,4 +1,4 @@
-// sim/metrics/sqlite_sink.h — writes one run into a results database (schema version 3; tables
+// sim/metrics/sqlite_sink.h — writes one run into a results database (schema version 4; tables
 // and columns in the README, "Results database"). The whole run is one transaction: rows become
 // visible at end_run(); a run that fails is rolled back and leaves no request, iteration or
 // summary rows (earlier runs in the same file are untouched), only a `runs` row with
@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/metrics/fairness.h"
 #include "sim/metrics/request_metrics.h"
 #include "sim/world/observer.h"
 
@@ -54,7 +55,7 @@ struct InstanceRow {
   int node = 0;            // topology node of its first device
 };
 
-inline constexpr int kResultsSchemaVersion = 3;
+inline constexpr int kResultsSchemaVersion = 4;
 
 class SqliteSink {
  public:
@@ -75,6 +76,7 @@ class SqliteSink {
   void add_link(const std::string& name, const std::string& kind, double gbps, double bytes,
                 double busy_s);
   void add_summary(const std::string& scope, const std::string& metric, double value);
+  void add_client_service(const std::vector<FairnessMeter::WindowRow>& rows);
   // Completes the `runs` row and commits.
   void end_run(double wall_s);
   // Rolls the run back (no-op when no run is open).

@@ -259,14 +259,18 @@ void build_pools(Cluster& cluster, const ClusterPlan& plan) {
     auto recipe = std::make_shared<const PoolPlan>(pool);
     const BatcherContext bctx{recipe->memory.kv_blocks, plan.max_model_len,
                               recipe->spec.pipeline_parallel, recipe->spec.role};
-    InstanceFactory factory = [recipe, bctx](InstanceId id, int pool_index,
-                                             const InstanceWorld& world) {
+    InstanceFactory factory = [recipe, bctx, clients = plan.known_clients](
+                                  InstanceId id, int pool_index, const InstanceWorld& world) {
       auto cost = make_cost_model(*recipe->cost_model, recipe->deployment);
       auto batcher = make_batcher(*recipe->batcher, bctx);
       ConfigNode order_cfg = *recipe->queue_order;
       return std::make_unique<Instance>(
           id, pool_index, world, recipe->instance, std::move(cost), std::move(batcher),
-          [order_cfg](const QueueOrderContext& ctx) { return make_queue_order(order_cfg, ctx); });
+          [order_cfg, clients](const QueueOrderContext& ctx) {
+            QueueOrderContext with_clients = ctx;
+            with_clients.known_clients = clients.get();
+            return make_queue_order(order_cfg, with_clients);
+          });
     };
     // A pool that starts empty still builds one instance, and drops it, so that a mistake in its
     // configuration is reported now and not when a controller first spawns it.

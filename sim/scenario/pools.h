@@ -59,6 +59,9 @@ struct ClusterPlan {
   bool contention = true;
   TransferOptions transfer;
   bool disaggregated() const;  // has prefill and decode pools
+  // The workload's client ids when its source knows them in advance (generators); empty when
+  // it does not (trace files). Queue orders check their per-client settings against it.
+  std::shared_ptr<const std::vector<std::uint32_t>> known_clients;
 };
 
 ClusterPlan read_cluster(ConfigNode cluster, ConfigNode policies, const std::string& data_dir);

@@ -108,12 +108,15 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   ConfigNode cluster_cfg =
       root.child("cluster");  // (first: the resolved scenario keeps file order)
   ConfigNode policies = root.child("policies");
-  const ClusterPlan plan = read_cluster(cluster_cfg, policies, data_dir);
+  ClusterPlan plan = read_cluster(cluster_cfg, policies, data_dir);
   TraceContext trace_ctx;
   trace_ctx.seed = out.seed;
   trace_ctx.data_dir = data_dir;
   trace_ctx.max_context_tokens = plan.max_model_len;  // for the `truncate` workload transform
   auto source = make_trace_source(root.child("workload"), trace_ctx);
+  if (auto clients = source->known_clients()) {
+    plan.known_clients = std::make_shared<const std::vector<std::uint32_t>>(std::move(*clients));
+  }
   auto router = make_router(policies.child("router"), RouterContext{});
   Cluster& cluster = sim.add_component(
       std::make_unique<Cluster>(sim, std::move(source), std::move(router), plan.max_model_len,
@@ -162,6 +165,16 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
       "sample_every_s", 0.0,
       "period of the instance_samples table, s of simulated time (0 = no samples)",
       InRange(0.0, 1e6));
+  FairnessOptions fairness;
+  fairness.window_s =
+      output.get<double>("fairness_window_s", 60.0,
+                         "window of the client_service table and the windowed service "
+                         "difference, s",
+                         InRange(1e-3, 1e7));
+  fairness.input_weight = output.get<double>(
+      "service_input_weight", 1.0, "w_p of the service metric (per prompt token)", NonNegative());
+  fairness.output_weight = output.get<double>(
+      "service_output_weight", 2.0, "w_q of the service metric (per output token)", NonNegative());
   for (const PoolPlan& p : plan.pools) out.devices += p.instances * p.spec.devices();
   tree.check_all_consumed();
   if (options.build_only) return out;
@@ -177,8 +190,9 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   try {
     std::vector<std::string> pool_names;
     for (const Pool& p : cluster.pools()) pool_names.push_back(p.spec.name);
-    MetricsRecorder recorder(sink.get(), iterations, slo, pool_names,
-                             [&cluster](InstanceId id) { return cluster.instance(id).pool(); });
+    MetricsRecorder recorder(
+        sink.get(), iterations, slo, pool_names,
+        [&cluster](InstanceId id) { return cluster.instance(id).pool(); }, fairness);
     cluster.signals().subscribe(&recorder);
     std::vector<EnergyMeter::PoolPower> power;
     for (const PoolPlan& p : plan.pools) {

@@ -423,6 +423,7 @@ KvLease Instance::detach(RequestSlot slot) {
   KvLease lease;
   lease.instance = id_;
   lease.slot = slot;
+  const bool was_admitted = r.phase != RequestPhase::kWaiting;
   switch (r.phase) {
     case RequestPhase::kWaiting:
       if (!queue_->remove(slot))
@@ -453,6 +454,7 @@ KvLease Instance::detach(RequestSlot slot) {
   r.kv_blocks = 0;
   r.hashed_blocks_held = 0;
   r.phase = RequestPhase::kInTransit;
+  if (was_admitted) queue_->on_leave(queued_view(slot, r));
   host_.on_request_left(*this, r, LeaveReason::kDetached);
   return lease;
 }
@@ -721,6 +723,7 @@ void Instance::finish(RequestSlot slot) {
   release_kv(r);
   running_erase(r);
   signals_.finish(r);
+  queue_->on_leave(queued_view(slot, r));
   host_.on_request_left(*this, r, LeaveReason::kFinished);
   requests_.release(slot);
 }

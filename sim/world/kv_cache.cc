@@ -41,6 +41,7 @@ std::size_t KvCache::insert(std::uint64_t key) {
 }
 
 void KvCache::erase_at(std::size_t i) {
+  ++epoch_;
   // Backward-shift deletion keeps every probe sequence unbroken without tombstones.
   std::size_t hole = i;
   for (std::size_t j = (i + 1) & mask_; slots_[j].used; j = (j + 1) & mask_) {
@@ -206,7 +207,10 @@ void KvCache::acquire(std::span<const std::uint64_t> hashes, std::int32_t presen
 void KvCache::mark_computed(std::span<const std::uint64_t> hashes) {
   for (std::uint64_t h : hashes) {
     const std::size_t i = find(h);
-    if (i != kNpos) slots_[i].computed = true;
+    if (i != kNpos && !slots_[i].computed) {
+      slots_[i].computed = true;
+      ++epoch_;
+    }
   }
 }
 

@@ -74,6 +74,9 @@ class KvCache {
   std::int64_t hashed_references() const { return references_; }
   std::int64_t cached_blocks() const { return static_cast<std::int64_t>(size_); }
   std::int64_t evictions() const { return evictions_; }
+  // Changes whenever the set of computed cache entries does (one became computed, or an entry
+  // was erased): a prefix match computed at one epoch holds until the epoch moves.
+  std::uint64_t epoch() const { return epoch_; }
 
  private:
   struct Slot {
@@ -117,6 +120,7 @@ class KvCache {
   std::int64_t live_hashed_ = 0;
   std::int64_t references_ = 0;
   std::int64_t evictions_ = 0;
+  std::uint64_t epoch_ = 0;
   int block_size_;
   bool prefix_caching_;
   std::vector<Slot> slots_;  // power-of-two size; load factor <= 1/2

@@ -55,6 +55,15 @@ class InlineSource final : public TraceSource {
     }
   }
 
+  std::optional<std::vector<std::uint32_t>> known_clients() const override {
+    std::vector<std::uint32_t> ids;
+    for (std::int64_t c : client_) ids.push_back(static_cast<std::uint32_t>(c));
+    if (ids.empty()) ids.push_back(0);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+  }
+
   bool next(Request& out) override {
     if (i_ >= arrival_s_.size()) return false;
     out = Request{};

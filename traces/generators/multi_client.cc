@@ -20,6 +20,7 @@
 // generator does not see completions. Turn k's prompt is the system prompt (if any), every
 // earlier user message and answer, then the new user message of prompt_tokens tokens; its
 // output is output_tokens tokens. Memory grows with the number of open conversations only.
+#include <algorithm>
 #include <limits>
 #include <queue>
 
@@ -148,6 +149,14 @@ class MultiClientSource final : public TraceSource {
         push(clients_[i]->arrivals->next_arrival_ns(0, clients_[i]->arrival_rng),
              static_cast<int>(i), i);
     }
+  }
+
+  std::optional<std::vector<std::uint32_t>> known_clients() const override {
+    std::vector<std::uint32_t> ids;
+    for (const auto& c : clients_) ids.push_back(c->id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
   }
 
   bool next(Request& out) override {

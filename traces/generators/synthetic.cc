@@ -36,6 +36,12 @@ class SyntheticSource final : public TraceSource {
     if (priorities_.empty()) cfg.fail("priorities", "needs at least one value");
   }
 
+  std::optional<std::vector<std::uint32_t>> known_clients() const override {
+    std::vector<std::uint32_t> ids;
+    for (std::int64_t c = 0; c < clients_; ++c) ids.push_back(static_cast<std::uint32_t>(c));
+    return ids;
+  }
+
   bool next(Request& out) override {
     if (emitted_ >= num_requests_) return false;
     const TimeNs t = arrivals_->next_arrival_ns(last_ns_, arrival_rng_);

@@ -20,6 +20,10 @@ class TraceTransform : public TraceSource {
   using Context = TraceContext;
   static constexpr const char* kKind = "transform";
   void attach(std::unique_ptr<TraceSource> inner) { inner_ = std::move(inner); }
+  // A transform keeps or drops requests; it never invents clients.
+  std::optional<std::vector<std::uint32_t>> known_clients() const override {
+    return inner_->known_clients();
+  }
 
  protected:
   std::unique_ptr<TraceSource> inner_;

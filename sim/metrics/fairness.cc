@@ -1,0 +1,164 @@
+// sim/metrics/fairness.cc — per-client service over time and the fairness metrics (fairness.h).
+#include "sim/metrics/fairness.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace servesim {
+
+FairnessMeter::FairnessMeter(FairnessOptions o)
+    : o_(o), bucket_ns_(std::max<TimeNs>(1, s_to_ns(o.window_s / kBucketsPerWindow))) {}
+
+std::vector<FairnessMeter::Bucket>& FairnessMeter::buckets(std::uint32_t client,
+                                                           std::size_t at_least) {
+  std::vector<Bucket>& b = clients_[client];
+  if (b.size() < at_least) b.resize(at_least);
+  return b;
+}
+
+void FairnessMeter::arrival(std::uint32_t client, TimeNs arrival_ns, std::int64_t prompt_tokens,
+                            std::int64_t output_tokens) {
+  const auto i = static_cast<std::size_t>(arrival_ns / bucket_ns_);
+  buckets(client, i + 1)[i].demand += o_.input_weight * static_cast<double>(prompt_tokens) +
+                                      o_.output_weight * static_cast<double>(output_tokens);
+  last_arrival_ns_ = std::max(last_arrival_ns_, arrival_ns);
+}
+
+void FairnessMeter::served(std::uint32_t client, TimeNs first_token_ns, TimeNs finish_ns,
+                           std::int64_t prompt_tokens, std::int64_t output_tokens) {
+  const auto in = static_cast<double>(prompt_tokens), out = static_cast<double>(output_tokens);
+  if (finish_ns <= first_token_ns) {  // one token: all of it at once
+    const auto i = static_cast<std::size_t>(finish_ns / bucket_ns_);
+    Bucket& b = buckets(client, i + 1)[i];
+    b.input += in;
+    b.output += out;
+    return;
+  }
+  const auto first = static_cast<std::size_t>(first_token_ns / bucket_ns_);
+  const auto last = static_cast<std::size_t>((finish_ns - 1) / bucket_ns_);
+  std::vector<Bucket>& b = buckets(client, last + 1);
+  const auto span = static_cast<double>(finish_ns - first_token_ns);
+  for (std::size_t i = first; i <= last; ++i) {
+    const TimeNs lo = std::max(first_token_ns, static_cast<TimeNs>(i) * bucket_ns_);
+    const TimeNs hi = std::min(finish_ns, static_cast<TimeNs>(i + 1) * bucket_ns_);
+    const double f = static_cast<double>(hi - lo) / span;
+    b[i].input += in * f;
+    b[i].output += out * f;
+  }
+}
+
+std::vector<FairnessMeter::WindowRow> FairnessMeter::windows() const {
+  std::size_t n = 0;
+  for (const auto& [id, b] : clients_) n = std::max(n, b.size());
+  const std::size_t windows = (n + kBucketsPerWindow - 1) / kBucketsPerWindow;
+  std::vector<WindowRow> rows;
+  for (const auto& [id, b] : clients_) {
+    for (std::size_t w = 0; w < windows; ++w) {
+      WindowRow row;
+      row.client = id;
+      row.window_start_s = static_cast<double>(w) * o_.window_s;
+      for (std::size_t i = w * kBucketsPerWindow;
+           i < std::min(b.size(), (w + 1) * kBucketsPerWindow); ++i) {
+        row.input_tokens += b[i].input;
+        row.output_tokens += b[i].output;
+        row.demand += b[i].demand;
+      }
+      row.service = o_.input_weight * row.input_tokens + o_.output_weight * row.output_tokens;
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+namespace {
+
+// Max-min fair shares of `total` among demands `d` (water filling): min(d_u, L) with
+// Σ min(d_u, L) = total (or every demand met when total ≥ Σd).
+std::vector<double> water_fill(const std::vector<double>& d, double total) {
+  std::vector<std::size_t> order(d.size());
+  for (std::size_t i = 0; i < d.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&d](std::size_t a, std::size_t b) { return d[a] < d[b]; });
+  std::vector<double> share(d.size(), 0);
+  double left = total;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const double level = left / static_cast<double>(order.size() - k);
+    const double give = std::min(d[order[k]], level);
+    share[order[k]] = give;
+    left -= give;
+  }
+  return share;
+}
+
+}  // namespace
+
+FairnessMeter::Result FairnessMeter::result() const {
+  Result r;
+  r.horizon_s = ns_to_s(last_arrival_ns_);
+  if (clients_.empty()) return r;
+  // Buckets that end by the horizon (accumulated difference) and windows that start before it.
+  const auto full_buckets = static_cast<std::size_t>(last_arrival_ns_ / bucket_ns_);
+  const std::size_t windows = full_buckets / kBucketsPerWindow + 1;
+  const std::size_t n = clients_.size();
+  std::vector<double> acc(n, 0);
+  std::vector<double> win_service(n, 0), win_demand(n, 0);
+  double window_diff = 0;
+  const double window_s = o_.window_s;
+  for (std::size_t i = 0; i < windows * kBucketsPerWindow; ++i) {
+    std::size_t c = 0;
+    for (const auto& [id, b] : clients_) {
+      const Bucket bucket = i < b.size() ? b[i] : Bucket{};
+      if (i < full_buckets) acc[c] += service(bucket);
+      win_service[c] += service(bucket);
+      win_demand[c] += bucket.demand;
+      ++c;
+    }
+    if (i < full_buckets) {
+      const auto [lo, hi] = std::minmax_element(acc.begin(), acc.end());
+      r.service_diff_acc_max = std::max(r.service_diff_acc_max, *hi - *lo);
+    }
+    if ((i + 1) % kBucketsPerWindow == 0) {
+      const double top = *std::max_element(win_service.begin(), win_service.end()) / window_s;
+      for (std::size_t j = 0; j < n; ++j) {
+        const double y = win_service[j] / window_s, d = win_demand[j] / window_s;
+        window_diff = std::max(window_diff, std::min(top - y, d - y));
+      }
+      std::fill(win_service.begin(), win_service.end(), 0.0);
+      std::fill(win_demand.begin(), win_demand.end(), 0.0);
+    }
+  }
+  r.service_diff_window_max = window_diff;
+
+  // Service and demand by the horizon (the partial bucket counted pro rata).
+  const double frac =
+      static_cast<double>(last_arrival_ns_ - static_cast<TimeNs>(full_buckets) * bucket_ns_) /
+      static_cast<double>(bucket_ns_);
+  std::vector<double> got, demand;
+  double total = 0;
+  for (const auto& [id, b] : clients_) {
+    double s = 0, d = 0;
+    for (std::size_t i = 0; i < b.size() && i <= full_buckets; ++i) {
+      s += service(b[i]) * (i == full_buckets ? frac : 1.0);
+      d += b[i].demand;  // every arrival is at or before the horizon
+    }
+    r.service[id] = s;
+    got.push_back(s);
+    demand.push_back(d);
+    total += s;
+  }
+  for (const auto& [id, s] : r.service) r.share[id] = total > 0 ? s / total : 0;
+  const std::vector<double> fair = water_fill(demand, total);
+  double sum = 0, sum_sq = 0;
+  std::size_t counted = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (fair[j] <= 0) continue;
+    const double x = got[j] / fair[j];
+    sum += x;
+    sum_sq += x * x;
+    ++counted;
+  }
+  r.jain_index = sum_sq > 0 ? sum * sum / (static_cast<double>(counted) * sum_sq) : 1.0;
+  return r;
+}
+
+}  // namespace servesim
