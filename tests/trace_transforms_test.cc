@@ -113,3 +113,42 @@ TEST(TraceTransforms, TruncateKeepsTheHashesOfWholeBlocks) {
 
 }  // namespace
 }  // namespace servesim
+
+namespace servesim {
+namespace {
+
+TEST(TraceTransforms, AssignClientsKeepsSharedBeginningsTogether) {
+  // Groups 1..3 share their first 256 tokens; requests without a group draw a random client.
+  const std::string yaml =
+      "impl: inline\narrival_s: [0, 1, 2, 3, 4, 5, 6, 7]\n"
+      "prompt_tokens: [400, 400, 400, 400, 400, 400, 400, 400]\n"
+      "output_tokens: [1, 1, 1, 1, 1, 1, 1, 1]\n"
+      "prefix_group: [1, 2, 3, 1, 2, 3, 1, 0]\nshared_prefix_tokens: [256, 256, 256, 256, 256, "
+      "256, 256, 0]\n"
+      "transforms: [{impl: assign_clients, clients: 5}]\n";
+  const auto r = read_all(yaml);
+  ASSERT_EQ(r.size(), 8u);
+  for (const Request& q : r) EXPECT_LT(q.client_id, 5u);
+  EXPECT_EQ(r[0].client_id, r[3].client_id);
+  EXPECT_EQ(r[0].client_id, r[6].client_id);
+  EXPECT_EQ(r[1].client_id, r[4].client_id);
+  EXPECT_EQ(r[2].client_id, r[5].client_id);
+  // Random: uniform over the ids, reproducible.
+  const std::string random =
+      "impl: synthetic\nnum_requests: 4000\narrival: {rate_per_s: 100}\n"
+      "transforms: [{impl: assign_clients, clients: 4, by: random}]\n";
+  const auto a = read_all(random), b = read_all(random);
+  std::vector<int> count(4, 0);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ASSERT_LT(a[i].client_id, 4u);
+    ++count[a[i].client_id];
+    EXPECT_EQ(a[i].client_id, b[i].client_id);
+  }
+  for (int c : count) EXPECT_NEAR(c, 1000, 150);
+  EXPECT_THROW(read_all("impl: synthetic\nnum_requests: 4\narrival: {rate_per_s: 1}\n"
+                        "transforms: [{impl: assign_clients, clients: 0}]\n"),
+               ConfigError);
+}
+
+}  // namespace
+}  // namespace servesim
