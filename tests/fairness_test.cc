@@ -163,6 +163,7 @@ TEST(FairnessMeter, MetricsMatchAHandComputedExample) {
   // Window [0, 10): y = (20, 15)/s, d = (20, 25)/s: client 1 is 5/s short of the top and asked
   // for 10/s more than it got → 5.
   EXPECT_NEAR(r.service_diff_window_max, 5, 1e-9);
+  EXPECT_NEAR(r.service_diff_window_mean, 2.5, 1e-9);  // window [10, 20): nobody is short
   EXPECT_NEAR(r.service.at(0), 200, 1e-9);
   EXPECT_NEAR(r.service.at(1), 150, 1e-9);
   EXPECT_NEAR(r.share.at(0), 200.0 / 350, 1e-12);

@@ -152,3 +152,25 @@ TEST(TraceTransforms, AssignClientsKeepsSharedBeginningsTogether) {
 
 }  // namespace
 }  // namespace servesim
+
+namespace servesim {
+namespace {
+
+TEST(TraceTransforms, MaxOutputSetsTheLimitSchedulersSee) {
+  const std::string base =
+      "impl: inline\narrival_s: [0, 1]\nprompt_tokens: [10, 10]\noutput_tokens: [50, 500]\n";
+  auto r = read_all(base + "transforms: [{impl: max_output, exact: true}]\n");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].max_output_tokens, 50);
+  EXPECT_EQ(r[1].max_output_tokens, 500);
+  r = read_all(base + "transforms: [{impl: max_output, tokens: 100}]\n");
+  EXPECT_EQ(r[0].max_output_tokens, 100);
+  EXPECT_EQ(r[0].output_tokens, 50);
+  EXPECT_EQ(r[1].output_tokens, 100) << "an answer stops at the limit";
+  EXPECT_THROW(read_all(base + "transforms: [{impl: max_output}]\n"), ConfigError);
+  EXPECT_THROW(read_all(base + "transforms: [{impl: max_output, tokens: 5, exact: true}]\n"),
+               ConfigError);
+}
+
+}  // namespace
+}  // namespace servesim

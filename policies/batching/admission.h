@@ -7,8 +7,9 @@
 //                                                        → reject "exceeds_kv_capacity";
 //  * blocks it takes would leave fewer than the watermark free now → wait (head-of-line:
 //    nothing behind it is admitted in this iteration).
-// A request takes the blocks of its prompt (+ generated tokens), or — Orca — of a reservation
-// computed for *that* request (reserve_tokens()).
+// A request takes the blocks of its prompt (+ generated tokens), or of a reservation computed for
+// *that* request (reserve_tokens(): Orca's max_model_len, the request's own max_output_tokens, or
+// the oracle output), after which it never needs a block to decode.
 //
 // BatcherBase: the parameters every batcher here reads the same way (max_num_seqs, watermark,
 // victim) and the accessors of the Batcher interface that follow from them.
@@ -28,6 +29,7 @@ struct AdmissionRules {
     kPrompt,       // the blocks of the tokens to prefill (paged KV: vLLM, Sarathi)
     kMaxModelLen,  // max_model_len tokens' worth (Orca without paging)
     kOutput,       // prompt + output tokens (Orca with an output-length oracle)
+    kMaxOutput,    // prompt + the request's max_output_tokens (the limit it was sent with)
   };
   std::int64_t prompt_limit = 0;
   std::int64_t watermark_blocks = 0;
@@ -43,6 +45,8 @@ struct AdmissionRules {
         return max_model_len;
       case Reserve::kOutput:
         return static_cast<std::int64_t>(r.req.prompt_tokens) + r.req.output_tokens;
+      case Reserve::kMaxOutput:
+        return static_cast<std::int64_t>(r.req.prompt_tokens) + r.req.max_output_tokens;
     }
     return 0;
   }

@@ -2,8 +2,9 @@
 // iteration runs all running decodes plus whole prompts of newly admitted requests (mixed
 // batches, no chunking), in queue order up to max_batch_size sequences and
 // max_num_batched_tokens tokens. Without paged memory, Orca reserves each request's maximum KV
-// up front: `reserve: max_model_len` (default; prompt + output may reach max_model_len) or
-// `reserve: output` (an oracle that knows the output length). A reserved request never needs a
+// up front: `reserve: max_model_len` (default; prompt + output may reach max_model_len),
+// `reserve: max_output` (prompt + the limit the request was sent with) or `reserve: output` (an
+// oracle that knows the output length). A reserved request never needs a
 // block while decoding, so nothing is ever preempted (or swapped).
 #include <algorithm>
 
@@ -22,13 +23,13 @@ class OrcaBatcher final : public BatcherBase {
                      cfg.get<std::int64_t>("max_num_batched_tokens",
                                            std::max<std::int64_t>(ctx.max_model_len, 2048),
                                            "token budget of one iteration", AtLeast(1)));
-    rules_.reserve =
-        cfg.choice(
-            "reserve", "max_model_len", {"max_model_len", "output"},
-            "KV reserved per request: up to max_model_len, or exactly prompt + output (oracle)") ==
-                "output"
-            ? AdmissionRules::Reserve::kOutput
-            : AdmissionRules::Reserve::kMaxModelLen;
+    const std::string reserve =
+        cfg.choice("reserve", "max_model_len", {"max_model_len", "max_output", "output"},
+                   "KV reserved per request: up to max_model_len, prompt + the request's "
+                   "max_output_tokens, or exactly prompt + output (oracle)");
+    rules_.reserve = reserve == "output"       ? AdmissionRules::Reserve::kOutput
+                     : reserve == "max_output" ? AdmissionRules::Reserve::kMaxOutput
+                                               : AdmissionRules::Reserve::kMaxModelLen;
     rules_.prompt_limit = std::min(ctx.max_model_len, token_budget_);
   }
 

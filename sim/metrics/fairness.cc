@@ -102,7 +102,7 @@ FairnessMeter::Result FairnessMeter::result() const {
   const std::size_t n = clients_.size();
   std::vector<double> acc(n, 0);
   std::vector<double> win_service(n, 0), win_demand(n, 0);
-  double window_diff = 0;
+  double window_diff = 0, window_diff_sum = 0;
   const double window_s = o_.window_s;
   for (std::size_t i = 0; i < windows * kBucketsPerWindow; ++i) {
     std::size_t c = 0;
@@ -119,15 +119,19 @@ FairnessMeter::Result FairnessMeter::result() const {
     }
     if ((i + 1) % kBucketsPerWindow == 0) {
       const double top = *std::max_element(win_service.begin(), win_service.end()) / window_s;
+      double diff = 0;
       for (std::size_t j = 0; j < n; ++j) {
         const double y = win_service[j] / window_s, d = win_demand[j] / window_s;
-        window_diff = std::max(window_diff, std::min(top - y, d - y));
+        diff = std::max(diff, std::min(top - y, d - y));
       }
+      window_diff = std::max(window_diff, diff);
+      window_diff_sum += diff;
       std::fill(win_service.begin(), win_service.end(), 0.0);
       std::fill(win_demand.begin(), win_demand.end(), 0.0);
     }
   }
   r.service_diff_window_max = window_diff;
+  r.service_diff_window_mean = window_diff_sum / static_cast<double>(windows);
 
   // Service and demand by the horizon (the partial bucket counted pro rata).
   const double frac =

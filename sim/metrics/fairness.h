@@ -16,7 +16,8 @@
 //    difference; every client seen counts);
 //  * service_diff_window_max: max over windows of max_j min(max_k y_k − y_j, d_j − y_j), y the
 //    service rate and d the demand rate in the window (per second; the artifact's windowed
-//    difference, which does not count a client that asked for less as treated unfairly);
+//    difference, which does not count a client that asked for less as treated unfairly), and
+//    service_diff_window_mean, its mean over the windows (the artifact's "Avg Diff");
 //  * jain_index: Jain's index (Σx)²/(n·Σx²) of x_u = S_u / s_u over clients, S_u the service
 //    received by the horizon and s_u the max-min fair share of ΣS given the demands (water
 //    filling): 1 when every client got its fair share;
@@ -58,6 +59,7 @@ class FairnessMeter {
     double horizon_s = 0;
     double service_diff_acc_max = 0;
     double service_diff_window_max = 0;
+    double service_diff_window_mean = 0;  // over the windows that start before the horizon
     double jain_index = 1;
     std::map<std::uint32_t, double> service;  // by the horizon
     std::map<std::uint32_t, double> share;

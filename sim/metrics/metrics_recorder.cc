@@ -237,6 +237,7 @@ SummaryRows MetricsRecorder::summary() {
   if (multi_client_) {
     out.emplace_back("service_diff_acc_max", fair.service_diff_acc_max);
     out.emplace_back("service_diff_window_max", fair.service_diff_window_max);
+    out.emplace_back("service_diff_window_mean", fair.service_diff_window_mean);
     out.emplace_back("jain_index", fair.jain_index);
   }
   // Disaggregated runs: the KV hand-off's bridge wait and copy time per request.

@@ -552,6 +552,13 @@ std::int64_t Instance::kv_blocks_of(RequestSlot slot) const {
   return r.kv_blocks;
 }
 
+std::int32_t Instance::generated_tokens_of(RequestSlot slot) const {
+  const RequestState& r = requests_[slot];
+  if (r.phase != RequestPhase::kDecode) return r.generated_tokens;
+  const DecodeGroup& g = groups_[static_cast<std::size_t>(r.decode_group)];
+  return r.generated_at_join + static_cast<std::int32_t>(g.steps() - r.join_step);
+}
+
 // ------------------------------------------------------------------------------ iteration cycle
 
 void Instance::on_schedule() {

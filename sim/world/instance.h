@@ -161,12 +161,19 @@ class Instance final : private DecodeGroup::Host {
   void attach_decoding(RequestSlot slot);
   // A running or handed-off request's live KV blocks here.
   std::int64_t kv_blocks_of(RequestSlot slot) const;
+  // Tokens a request has emitted so far (RequestState::generated_tokens lags while it decodes).
+  std::int32_t generated_tokens_of(RequestSlot slot) const;
 
   // ---- scheduling API: valid only inside Batcher::schedule()
   TimeNs now() const { return sim_.now(); }
   bool has_waiting() const { return waiting_ > 0; }
   RequestSlot waiting_head() const;  // REQUIRES: has_waiting()
   const RequestState& request(RequestSlot slot) const { return requests_[slot]; }
+  // Calls f(slot, state) for every running request (admitted, not finished, not swapped out).
+  template <class F>
+  void for_each_running(F&& f) const {
+    for (const auto& [rank, slot] : running_) f(slot, requests_[slot]);
+  }
   // Ongoing (admitted, incomplete) prefills in admission order.
   const std::vector<RequestSlot>& ongoing_prefills() const { return ongoing_prefills_; }
   std::int32_t prefill_remaining(RequestSlot slot) const {

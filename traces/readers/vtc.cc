@@ -3,10 +3,11 @@
 //   {"config": {...}, "result": {..., "responses": [{"adapter_dir": "dummy-lora-7b-rank-8-13",
 //    "prompt_len": 13, "output_len": 199, "req_time": 0.0, ...}, ...]}}
 // Each element of the first "responses" array is a request: adapter_dir is the client (names map
-// to ids 0, 1, ... in order of first appearance), req_time the arrival in seconds. The document is
-// streamed in chunks and one response object is held at a time, so memory stays constant even
-// though the whole trace is one line. Errors name the line and the element: FILE:LINE:
-// responses[i].
+// to ids 0, 1, ... in order of first appearance), req_time the arrival in seconds, output_len
+// also the request's max_output_tokens (the artifact's max_new_tokens, with ignore_eos). The
+// document is streamed in chunks and one response object is held at a time, so memory stays
+// constant even though the whole trace is one line. Errors name the line and the element:
+// FILE:LINE: responses[i].
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -239,6 +240,9 @@ class VtcReader final : public TraceSource {
       }
       *dest = static_cast<std::int32_t>(v);
     }
+    // The artifact sent every request with max_new_tokens = output_len and ignore_eos: the
+    // server knew the limit, and the answer always reached it.
+    out.max_output_tokens = out.output_tokens;
     const ParseError e = time->type == JsonType::kNumber
                              ? parse_time_ns(time->value, TimeUnit::kSeconds, out.arrival_ns)
                              : ParseError::kNotNumber;
