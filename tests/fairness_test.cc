@@ -376,3 +376,22 @@ TEST(FairnessConfig, TheCliExitsTwoNamingFileLineAndKey) {
 
 }  // namespace
 }  // namespace servesim
+
+namespace servesim {
+namespace {
+
+// The slora batcher sizes admissions by the requests' limits and never preempts; vLLM's
+// admission on the same load does (the check can fail).
+TEST(SloraBatcher, NeverPreemptsWhenRequestsCarryTheirLimit) {
+  TempDir dir;
+  std::string yaml = overload("{impl: fcfs}");
+  yaml.replace(yaml.find("impl: vllm"), 10, "impl: slora");
+  yaml.replace(yaml.rfind("output_tokens: 256}\n"), 20,
+               "output_tokens: 256}\n  transforms: [{impl: max_output, exact: true}]\n");
+  EXPECT_EQ(run_metric(yaml, "run", "preemptions", dir), 0);
+  EXPECT_GT(run_metric(yaml, "run", "requests_completed", dir), 1000);
+  EXPECT_GT(run_metric(overload("{impl: fcfs}"), "run", "preemptions", dir), 0);
+}
+
+}  // namespace
+}  // namespace servesim

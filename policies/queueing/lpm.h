@@ -122,11 +122,11 @@ class PrefixMatchOrder final : public QueueOrder {
   }
   bool wants_decode_events() const override { return deficits_; }
   void on_decode_join(const QueuedRequest& r, int group, std::int64_t step) override {
-    meter_.join(r.client_id, r.slot, group, step, r.prompt_tokens, r.generated_tokens);
+    meter_.join(dense(r.client_id), r.slot, group, step, r.prompt_tokens, r.generated_tokens);
     head_valid_ = false;
   }
   void on_decode_leave(const QueuedRequest& r, int group, std::int64_t step, bool) override {
-    meter_.leave(r.client_id, r.slot, group, step, r.prompt_tokens);
+    meter_.leave(dense(r.client_id), r.slot, group, step, r.prompt_tokens);
     head_valid_ = false;
   }
   void on_decode_step(const DecodeStepInfo& s) override {
@@ -150,12 +150,20 @@ class PrefixMatchOrder final : public QueueOrder {
     double granted = 0, charged = 0;  // d_u = granted − charged − decode service
   };
 
+  // The meter's dense index of a client (assigned at its first decode).
+  std::uint32_t dense(std::uint32_t id) {
+    return dense_.try_emplace(id, static_cast<std::uint32_t>(dense_.size())).first->second;
+  }
+  std::uint32_t dense_of(std::uint32_t id) const {
+    const auto it = dense_.find(id);
+    return it == dense_.end() ? ~std::uint32_t{0} : it->second;
+  }
   double weight(std::uint32_t id) const {
     const auto it = weights_.find(id);
     return it == weights_.end() ? 1.0 : it->second;
   }
   double deficit(std::uint32_t id, const Client& c) const {
-    return c.granted - c.charged - meter_.total(id);
+    return c.granted - c.charged - meter_.total(dense_of(id));
   }
   bool erase_waiting(RequestSlot slot) {
     const auto it = std::find_if(waiting_.begin(), waiting_.end(),
@@ -258,6 +266,7 @@ class PrefixMatchOrder final : public QueueOrder {
 
   std::deque<Waiting> waiting_;  // FCFS (a preempted request at the front)
   std::map<std::uint32_t, Client> clients_;
+  std::unordered_map<std::uint32_t, std::uint32_t> dense_;
   std::unordered_set<RequestSlot> admitted_, readmit_;
   std::vector<Ranked> ranked_;
   bool dirty_ = true;

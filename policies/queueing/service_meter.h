@@ -12,8 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <unordered_map>
 #include <vector>
 
 #include "sim/world/request_state.h"
@@ -37,6 +35,8 @@ struct ServiceCost {
   }
 };
 
+// Clients are dense indices (0, 1, ... in the caller's numbering), requests their RequestSlot:
+// both index vectors, so every event is O(1) without hashing.
 class DecodeServiceMeter {
  public:
   explicit DecodeServiceMeter(ServiceCost cost) : cost_(cost) {}
@@ -47,24 +47,23 @@ class DecodeServiceMeter {
     if (g >= steps_.size()) steps_.resize(g + 1, 0);
     if (step > steps_[g]) steps_[g] = step;
   }
-  // Request `slot` of `client` (p prompt, q generated tokens) joined decode group `group` at its
-  // step `step`.
+  // Request `slot` of client `client` (p prompt, q generated tokens) joined decode group `group`
+  // at its step `at_step`.
   void join(std::uint32_t client, RequestSlot slot, int group, std::int64_t at_step, double p,
             double q) {
     step(group, at_step);
-    Agg& a = settle(clients_[client], group);
+    Agg& a = settle(client_at(client), group);
     a.n += 1;
     a.sum_p += p;
     a.sum_q += q;
+    if (slot >= members_.size()) members_.resize(static_cast<std::size_t>(slot) + 1);
     members_[slot] = Member{q, at_step};
   }
   // It left; returns the tokens it generated while a member (for the double-charge quirk).
   double leave(std::uint32_t client, RequestSlot slot, int group, std::int64_t at_step, double p) {
     step(group, at_step);
-    Agg& a = settle(clients_[client], group);
-    const auto it = members_.find(slot);
-    const Member m = it->second;
-    members_.erase(it);
+    Agg& a = settle(client_at(client), group);
+    const Member m = members_[slot];
     const double q = m.q_join + static_cast<double>(at_step - m.step_join);
     a.n -= 1;
     a.sum_p -= p;
@@ -75,20 +74,19 @@ class DecodeServiceMeter {
   // request finished); `leaver_*` describe a member that left on that step (already removed).
   void charge_last_step_again(int group, std::uint32_t leaver_client, double leaver_p,
                               double leaver_q) {
-    for (auto& [id, c] : clients_) {
-      const auto g = c.groups.find(group);
-      if (g == c.groups.end()) continue;
+    for (Client& c : clients_) {
+      if (static_cast<std::size_t>(group) >= c.groups.size()) continue;
       Agg& a = settle(c, group);
       c.settled += cost_.tokens(a.n, a.sum_p, a.sum_q - a.n, 1);
     }
-    clients_[leaver_client].settled += cost_.tokens(1, leaver_p, leaver_q - 1, 1);
+    client_at(leaver_client).settled += cost_.tokens(1, leaver_p, leaver_q - 1, 1);
   }
   // Everything client `client`'s decoding requests have been charged since the start.
   double total(std::uint32_t client) const {
-    const auto it = clients_.find(client);
-    if (it == clients_.end()) return 0;
-    double v = it->second.settled;
-    for (const auto& [g, a] : it->second.groups) v += pending(a, g);
+    if (client >= clients_.size()) return 0;
+    const Client& c = clients_[client];
+    double v = c.settled;
+    for (std::size_t g = 0; g < c.groups.size(); ++g) v += pending(c.groups[g], g);
     return v;
   }
 
@@ -99,34 +97,36 @@ class DecodeServiceMeter {
   };
   struct Client {
     double settled = 0;
-    std::map<int, Agg> groups;
+    std::vector<Agg> groups;  // by decode group
   };
   struct Member {
     double q_join = 0;
     std::int64_t step_join = 0;
   };
 
-  std::int64_t group_step(int group) const {
-    const auto g = static_cast<std::size_t>(group);
-    return g < steps_.size() ? steps_[g] : 0;
+  Client& client_at(std::uint32_t client) {
+    if (client >= clients_.size()) clients_.resize(static_cast<std::size_t>(client) + 1);
+    return clients_[client];
   }
-  double pending(const Agg& a, int group) const {
-    const double k = static_cast<double>(group_step(group) - a.settled_step);
-    if (k <= 0 || a.n <= 0) return 0;
-    return cost_.tokens(a.n, a.sum_p, a.sum_q, k);
+  double pending(const Agg& a, std::size_t group) const {
+    if (a.n <= 0) return 0;
+    const double k = static_cast<double>(steps_[group] - a.settled_step);
+    return k > 0 ? cost_.tokens(a.n, a.sum_p, a.sum_q, k) : 0;
   }
   Agg& settle(Client& c, int group) {
-    Agg& a = c.groups[group];
-    const double k = static_cast<double>(group_step(group) - a.settled_step);
-    c.settled += pending(a, group);
-    a.sum_q += a.n * k;
-    a.settled_step = group_step(group);
+    const auto g = static_cast<std::size_t>(group);
+    if (g >= c.groups.size()) c.groups.resize(g + 1);
+    Agg& a = c.groups[g];
+    const std::int64_t now = g < steps_.size() ? steps_[g] : 0;
+    c.settled += pending(a, g);
+    a.sum_q += a.n * static_cast<double>(now - a.settled_step);
+    a.settled_step = now;
     return a;
   }
 
   ServiceCost cost_;
-  std::map<std::uint32_t, Client> clients_;
-  std::unordered_map<RequestSlot, Member> members_;
+  std::vector<Client> clients_;
+  std::vector<Member> members_;  // by request slot
   std::vector<std::int64_t> steps_;
 };
 

@@ -27,6 +27,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <vector>
 
 #include "policies/queueing/queue_order.h"
 #include "policies/queueing/service_meter.h"
@@ -95,19 +96,17 @@ class VtcOrder final : public QueueOrder {
       c.queue.push_back(r.slot);
     }
     ++size_;
-    admitted_before_[r.slot] = why == Reason::kPreempted;
-    if (was_idle && lift_) {
+    if (r.slot >= readmit_.size()) readmit_.resize(static_cast<std::size_t>(r.slot) + 1, 0);
+    readmit_[r.slot] = why == Reason::kPreempted ? 1 : 0;
+    chosen_ = kNone;
+    if (!was_idle) return;
+    if (lift_ && !backlogged_.empty()) {
       // Lifted to at least the smallest counter among the other backlogged clients.
-      double floor = 0;
-      bool any = false;
-      for (auto& [id, other] : clients_) {
-        if (id == r.client_id || other.queue.empty()) continue;
-        const double v = counter(other);
-        if (!any || v < floor) floor = v;
-        any = true;
-      }
-      if (any) c.base += std::max(0.0, floor - counter(c));
+      double floor = counter(clients_[backlogged_[0]]);
+      for (const std::uint32_t i : backlogged_) floor = std::min(floor, counter(clients_[i]));
+      c.base += std::max(0.0, floor - counter(c));
     }
+    backlogged_.insert(std::lower_bound(backlogged_.begin(), backlogged_.end(), c.index), c.index);
   }
   bool empty() const override { return size_ == 0; }
   std::size_t size() const override { return size_; }
@@ -117,14 +116,18 @@ class VtcOrder final : public QueueOrder {
     Client& c = chosen();
     c.queue.pop_front();
     --size_;
+    chosen_ = kNone;
+    if (c.queue.empty()) idle(c);
   }
   bool remove(RequestSlot slot) override {
-    for (auto& [id, c] : clients_) {
+    for (const std::uint32_t i : backlogged_) {
+      Client& c = clients_[i];
       const auto it = std::find(c.queue.begin(), c.queue.end(), slot);
       if (it != c.queue.end()) {
         c.queue.erase(it);
         --size_;
-        admitted_before_.erase(slot);
+        chosen_ = kNone;
+        if (c.queue.empty()) idle(c);
         return true;
       }
     }
@@ -132,70 +135,87 @@ class VtcOrder final : public QueueOrder {
   }
 
   void on_admit(const QueuedRequest& r, std::int64_t) override {
-    const auto it = admitted_before_.find(r.slot);
-    const bool again = it != admitted_before_.end() && it->second;
-    if (it != admitted_before_.end()) admitted_before_.erase(it);
+    chosen_ = kNone;
+    const bool again = r.slot < readmit_.size() && readmit_[r.slot] != 0;
     if (again || r.generated_tokens > 0) return;  // a re-prefill is not charged twice
-    client(r.client_id).base += cost_.admission(r.prompt_tokens) / weight(r.client_id);
+    Client& c = client(r.client_id);
+    c.base += cost_.admission(r.prompt_tokens) / c.weight;
   }
 
   bool wants_decode_events() const override { return true; }
   void on_decode_join(const QueuedRequest& r, int group, std::int64_t step) override {
-    client(r.client_id);
-    meter_.join(r.client_id, r.slot, group, step, r.prompt_tokens, r.generated_tokens);
+    meter_.join(client(r.client_id).index, r.slot, group, step, r.prompt_tokens,
+                r.generated_tokens);
+    chosen_ = kNone;
   }
   void on_decode_leave(const QueuedRequest& r, int group, std::int64_t step,
                        bool finished) override {
-    const double q = meter_.leave(r.client_id, r.slot, group, step, r.prompt_tokens);
+    const std::uint32_t i = client(r.client_id).index;
+    const double q = meter_.leave(i, r.slot, group, step, r.prompt_tokens);
     if (finished && double_charge_ && charged_twice_.insert({group, step}).second) {
       // The artifact's quirk: the whole batch of this step is charged once more.
-      meter_.charge_last_step_again(group, r.client_id, r.prompt_tokens, q);
+      meter_.charge_last_step_again(group, i, r.prompt_tokens, q);
     }
+    chosen_ = kNone;
   }
-  void on_decode_step(const DecodeStepInfo& s) override { meter_.step(s.group, s.step); }
+  void on_decode_step(const DecodeStepInfo& s) override {
+    meter_.step(s.group, s.step);
+    chosen_ = kNone;
+  }
 
  private:
+  static constexpr std::size_t kNone = ~std::size_t{0};
   struct Client {
     std::uint32_t id = 0;
-    std::size_t order = 0;  // first seen
-    double base = 0;        // admission charges and lifts, already divided by the fair weight
+    std::uint32_t index = 0;  // dense, in order of first sight (ties go to the lower)
+    double weight = 1;        // f_u
+    double base = 0;          // admission charges and lifts, already divided by the weight
     std::deque<RequestSlot> queue;
   };
 
-  double weight(std::uint32_t id) const {
-    const auto it = weights_.find(id);
-    return it == weights_.end() ? 1.0 : it->second;
-  }
   Client& client(std::uint32_t id) {
-    auto [it, fresh] = clients_.try_emplace(id);
+    const auto [it, fresh] = index_.try_emplace(id, static_cast<std::uint32_t>(clients_.size()));
     if (fresh) {
-      it->second.id = id;
-      it->second.order = clients_.size();
+      Client c;
+      c.id = id;
+      c.index = it->second;
+      const auto w = weights_.find(id);
+      c.weight = w == weights_.end() ? 1.0 : w->second;
+      clients_.push_back(std::move(c));
     }
-    return it->second;
+    return clients_[it->second];
   }
-  double counter(const Client& c) const { return c.base + meter_.total(c.id) / weight(c.id); }
+  double counter(const Client& c) const { return c.base + meter_.total(c.index) / c.weight; }
+  void idle(const Client& c) {
+    backlogged_.erase(std::lower_bound(backlogged_.begin(), backlogged_.end(), c.index));
+  }
+  // The backlogged client with the smallest counter (ties: the lower index, seen first).
   Client& chosen() {
-    Client* best = nullptr;
-    double best_v = 0;
-    for (auto& [id, c] : clients_) {
-      if (c.queue.empty()) continue;
-      const double v = counter(c);
-      if (!best || v < best_v || (v == best_v && c.order < best->order)) {
-        best = &c;
-        best_v = v;
+    if (chosen_ != kNone) return clients_[chosen_];
+    chosen_ = backlogged_[0];
+    if (backlogged_.size() > 1) {
+      double best_v = counter(clients_[chosen_]);
+      for (std::size_t k = 1; k < backlogged_.size(); ++k) {
+        const double v = counter(clients_[backlogged_[k]]);
+        if (v < best_v) {
+          chosen_ = backlogged_[k];
+          best_v = v;
+        }
       }
     }
-    return *best;
+    return clients_[chosen_];
   }
 
   ServiceCost cost_;
   DecodeServiceMeter meter_;
   bool lift_ = true, double_charge_ = false;
   std::map<std::uint32_t, double> weights_;
-  std::map<std::uint32_t, Client> clients_;  // ordered: deterministic scans
+  std::vector<Client> clients_;  // by dense index
+  std::unordered_map<std::uint32_t, std::uint32_t> index_;
   std::size_t size_ = 0;
-  std::unordered_map<RequestSlot, bool> admitted_before_;  // waiting slot → was preempted
+  std::size_t chosen_ = kNone;             // the head's client while nothing changed
+  std::vector<std::uint32_t> backlogged_;  // clients with waiting requests, ascending index
+  std::vector<std::uint8_t> readmit_;      // by slot: waiting again after a recompute preemption
   std::set<std::pair<int, std::int64_t>> charged_twice_;
 };
 
