@@ -15,10 +15,10 @@ struct Request {
   std::uint32_t client_id = 0;  // tenant / client, for fairness policies (0 when unknown)
   TimeNs arrival_ns = 0;        // arrival time since the start of the run
   std::int32_t prompt_tokens = 0;
-  std::int32_t output_tokens = 0;  // the simulator knows it; schedulers must not read it
+  std::int32_t output_tokens = 0;      // the simulator knows it; schedulers must not read it
   std::int32_t max_output_tokens = 0;  // the limit the request was sent with (0: unknown; the
                                        // cluster then sets max_model_len − prompt_tokens)
-  std::int32_t priority = 0;       // larger = more important (0 = default)
+  std::int32_t priority = 0;           // larger = more important (0 = default)
   // Hashes of consecutive prefix blocks of `prefix_block_tokens` tokens each; equal hash at
   // position i ⇔ equal first (i+1)·prefix_block_tokens tokens. The last one may cover a partial
   // block (Mooncake has ceil(input/512) ids); the KV cache only caches full KV blocks, so a

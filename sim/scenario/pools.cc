@@ -264,13 +264,13 @@ void build_pools(Cluster& cluster, const ClusterPlan& plan) {
       auto cost = make_cost_model(*recipe->cost_model, recipe->deployment);
       auto batcher = make_batcher(*recipe->batcher, bctx);
       ConfigNode order_cfg = *recipe->queue_order;
-      return std::make_unique<Instance>(
-          id, pool_index, world, recipe->instance, std::move(cost), std::move(batcher),
-          [order_cfg, clients](const QueueOrderContext& ctx) {
-            QueueOrderContext with_clients = ctx;
-            with_clients.known_clients = clients.get();
-            return make_queue_order(order_cfg, with_clients);
-          });
+      return std::make_unique<Instance>(id, pool_index, world, recipe->instance, std::move(cost),
+                                        std::move(batcher),
+                                        [order_cfg, clients](const QueueOrderContext& ctx) {
+                                          QueueOrderContext with_clients = ctx;
+                                          with_clients.known_clients = clients.get();
+                                          return make_queue_order(order_cfg, with_clients);
+                                        });
     };
     // A pool that starts empty still builds one instance, and drops it, so that a mistake in its
     // configuration is reported now and not when a controller first spawns it.
