@@ -80,7 +80,7 @@ struct AdmissionRules {
 // `max_running` and the pool keeps `watermark_blocks` free (vLLM's can_swap_in).
 inline void swap_in_while_room(Instance& inst, std::int64_t max_running,
                                std::int64_t watermark_blocks) {
-  while (static_cast<std::int64_t>(inst.num_running()) + 1 <= max_running &&
+  while (static_cast<std::int64_t>(inst.num_seated()) + 1 <= max_running &&
          inst.can_swap_in_head(watermark_blocks)) {
     inst.swap_in_head();
   }

@@ -36,8 +36,7 @@ class OrcaBatcher final : public BatcherBase {
   void schedule(Instance& inst) override {
     inst.schedule_decodes(/*one_free_block_each=*/false);
     std::int64_t used = inst.batch_tokens();
-    while (static_cast<std::int64_t>(inst.num_running()) < max_num_seqs_ &&
-           rules_.head_fits(inst)) {
+    while (static_cast<std::int64_t>(inst.num_seated()) < max_num_seqs_ && rules_.head_fits(inst)) {
       // The reservation of the head that fits (head_fits may have rejected earlier heads).
       const RequestSlot head = inst.waiting_head();
       const std::int64_t n = inst.prefill_tokens_needed(head);

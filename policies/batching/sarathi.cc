@@ -72,7 +72,7 @@ class SarathiBatcher final : public BatcherBase {
       used += c;
     }
     while (used < token_budget_ && inst.num_swapped() == 0 && rules_.head_fits(inst)) {
-      if (static_cast<std::int64_t>(inst.num_running()) >= max_num_seqs_) break;
+      if (static_cast<std::int64_t>(inst.num_seated()) >= max_num_seqs_) break;
       const std::int64_t cap = dynamic_ ? chunk_sizes_.front() : token_budget_;
       used += inst.admit_head(static_cast<std::int32_t>(std::min(cap, token_budget_ - used)));
     }

@@ -35,7 +35,7 @@ class SarathiOriginalBatcher final : public BatcherBase {
     }
     // A new request only while fewer than B − 1 run (it becomes the (B−1)-th decode at most).
     if (inst.num_swapped() == 0 &&
-        static_cast<std::int64_t>(inst.num_running()) < max_num_seqs_ - 1 &&
+        static_cast<std::int64_t>(inst.num_seated()) < max_num_seqs_ - 1 &&
         rules_.head_fits(inst)) {
       inst.admit_head(static_cast<std::int32_t>(chunk_size_));
     }

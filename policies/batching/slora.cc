@@ -40,7 +40,7 @@ class SloraBatcher final : public BatcherBase {
       std::int64_t tokens = 0;
       bool admitted = false;
       while (rules_.head_fits(inst) &&
-             static_cast<std::int64_t>(inst.num_running()) < max_num_seqs_) {
+             static_cast<std::int64_t>(inst.num_seated()) < max_num_seqs_) {
         const RequestSlot head = inst.waiting_head();
         const std::int64_t n = inst.prefill_tokens_needed(head);
         if (tokens + n > token_budget_) break;

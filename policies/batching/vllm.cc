@@ -28,7 +28,7 @@ class VllmBatcher final : public BatcherBase {
 
   void schedule(Instance& inst) override {
     std::int64_t tokens = 0;
-    std::int64_t seqs = static_cast<std::int64_t>(inst.num_running());
+    std::int64_t seqs = static_cast<std::int64_t>(inst.num_seated());
     bool admitted = false;
     while (inst.num_swapped() == 0 && rules_.head_fits(inst)) {
       const std::int64_t n = inst.prefill_tokens_needed(inst.waiting_head());

@@ -87,6 +87,21 @@ CREATE TABLE IF NOT EXISTS transfers (
   start_s      REAL    NOT NULL,
   end_s        REAL    NOT NULL
 );
+CREATE TABLE IF NOT EXISTS migrations (
+  run_id       INTEGER NOT NULL,
+  request_id   INTEGER NOT NULL,
+  src_instance INTEGER NOT NULL,
+  dst_instance INTEGER NOT NULL,
+  mode         TEXT    NOT NULL,
+  start_s      REAL    NOT NULL,
+  end_s        REAL    NOT NULL,
+  stages       INTEGER NOT NULL,
+  blocks       INTEGER NOT NULL,
+  tokens       INTEGER NOT NULL,
+  downtime_s   REAL,
+  outcome      TEXT    NOT NULL,
+  abort_reason TEXT
+);
 CREATE TABLE IF NOT EXISTS links (
   run_id  INTEGER NOT NULL,
   link    TEXT    NOT NULL,
@@ -246,6 +261,7 @@ SqliteSink::~SqliteSink() {
   sqlite3_finalize(insert_request_);
   sqlite3_finalize(insert_requests_);
   sqlite3_finalize(insert_transfer_);
+  sqlite3_finalize(insert_migration_);
   sqlite3_finalize(insert_iteration_);
   sqlite3_finalize(insert_sample_);
   sqlite3_finalize(insert_summary_);
@@ -484,6 +500,36 @@ void SqliteSink::add_transfer(const TransferRecord& t) {
   bind_real(st, 6, t.bytes);
   bind_real(st, 7, ns_to_s(t.start_ns));
   bind_real(st, 8, ns_to_s(t.end_ns));
+  step_reset(st);
+}
+
+void SqliteSink::add_migration(const MigrationRecord& m) {
+  if (!insert_migration_) {
+    insert_migration_ =
+        prepare("INSERT INTO migrations VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+  }
+  sqlite3_stmt* st = insert_migration_;
+  bind_int(st, 1, run_id_);
+  bind_int(st, 2, static_cast<std::int64_t>(m.request_id));
+  bind_int(st, 3, m.src);
+  bind_int(st, 4, m.dst);
+  bind_static_text(st, 5, m.mode);
+  bind_real(st, 6, ns_to_s(m.start_ns));
+  bind_real(st, 7, ns_to_s(m.end_ns));
+  bind_int(st, 8, m.stages);
+  bind_int(st, 9, m.blocks);
+  bind_int(st, 10, m.tokens);
+  if (m.downtime_ns >= 0) {
+    bind_real(st, 11, ns_to_s(m.downtime_ns));
+  } else {
+    bind_null(st, 11);
+  }
+  bind_static_text(st, 12, m.outcome);
+  if (m.reason) {
+    bind_static_text(st, 13, m.reason);
+  } else {
+    bind_null(st, 13);
+  }
   step_reset(st);
 }
 

@@ -55,7 +55,7 @@ struct InstanceRow {
   int node = 0;            // topology node of its first device
 };
 
-inline constexpr int kResultsSchemaVersion = 4;
+inline constexpr int kResultsSchemaVersion = 5;
 
 class SqliteSink {
  public:
@@ -73,6 +73,7 @@ class SqliteSink {
   void add_samples(TimeNs now, std::span<const InstanceLoad> loads);
   void add_instance(const InstanceRow& row);
   void add_transfer(const TransferRecord& t);
+  void add_migration(const MigrationRecord& m);
   void add_link(const std::string& name, const std::string& kind, double gbps, double bytes,
                 double busy_s);
   void add_summary(const std::string& scope, const std::string& metric, double value);
@@ -130,9 +131,10 @@ class SqliteSink {
 
   std::string path_;
   sqlite3* db_ = nullptr;
-  sqlite3_stmt* insert_request_ = nullptr;   // one row
-  sqlite3_stmt* insert_requests_ = nullptr;  // kRequestBatch rows
-  sqlite3_stmt* insert_transfer_ = nullptr;  // prepared at the first transfer
+  sqlite3_stmt* insert_request_ = nullptr;    // one row
+  sqlite3_stmt* insert_requests_ = nullptr;   // kRequestBatch rows
+  sqlite3_stmt* insert_transfer_ = nullptr;   // prepared at the first transfer
+  sqlite3_stmt* insert_migration_ = nullptr;  // prepared at the first migration
   std::vector<RequestRow> request_rows_;
   sqlite3_stmt* insert_iteration_ = nullptr;
   sqlite3_stmt* insert_sample_ = nullptr;

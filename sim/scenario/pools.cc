@@ -94,9 +94,15 @@ PoolPlan read_pool(ConfigNode c, const std::string& data_dir, std::int64_t* max_
                                   " devices of one " + p.spec.hardware + " node");
   }
   p.deployment.data_dir = data_dir;
-  p.spec.startup_ns = s_to_ns(
-      c.get<double>("startup_s", 0.0, "time from spawning an instance at run time to serving, s",
-                    InRange(0.0, 1e6)));
+  // Default start-up: loading the weight shard over the host link (PCIe).
+  const double load_s = m.total_params() * m.dtype_bytes /
+                        (p.deployment.tensor_parallel * p.deployment.pipeline_parallel) /
+                        (p.deployment.hardware->host_link_gbps * 1e9);
+  p.spec.startup_ns = s_to_ns(c.get<double>(
+      "startup_s", load_s,
+      "time from spawning an instance at run time to serving, s (default: its weight shard "
+      "over the host link)",
+      InRange(0.0, 1e6)));
   if (max_model_len) {
     *max_model_len = c.get<std::int64_t>(
         "max_model_len", m.max_context_tokens,

@@ -7,12 +7,14 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <numeric>
 
 #include "policies/control/controller.h"
 #include "policies/routing/router.h"
 #include "sim/metrics/energy.h"
 #include "sim/metrics/invariant_checker.h"
 #include "sim/metrics/progress.h"
+#include "sim/metrics/rescheduling.h"
 #include "sim/metrics/sqlite_sink.h"
 #include "sim/scenario/pools.h"
 #include "sim/world/cluster.h"
@@ -200,6 +202,8 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
                                              p.usd_per_hour, p.spec.tensor_parallel,
                                              p.spec.pipeline_parallel});
     }
+    ReschedulingMeter rescheduling(sink.get());
+    cluster.signals().subscribe(&rescheduling);
     EnergyMeter energy(std::move(power),
                        [&cluster](InstanceId id) { return cluster.instance(id).pool(); });
     cluster.signals().subscribe(&energy);
@@ -220,7 +224,8 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
                     [&cluster, &loads] {
                       loads.clear();
                       for (const auto& inst : cluster.instances()) {
-                        if (inst->state() != InstanceState::kStopped) loads.push_back(inst->load());
+                        if (inst->state() != InstanceState::kStopped)
+                          loads.push_back(inst->load_with_head());
                       }
                       cluster.signals().sample(cluster.sim().now(), loads);
                     });
@@ -251,6 +256,7 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
       }
     }
     out.scoped_summary = recorder.scoped_summary();
+    for (const auto& row : rescheduling.summary()) out.summary.push_back(row);
     {
       // Device-hours, energy and cost: every instance is up from its activation to its stop.
       std::vector<double> up_s;
@@ -263,6 +269,11 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
         if (metric == "requests_completed") completed = value;
         if (metric == "output_tokens") output_tokens = value;
       }
+      // Instances up on average over the run (each from its activation to its stop).
+      const double run_s = ns_to_s(sim.now());
+      out.summary.emplace_back(
+          "avg_instances",
+          run_s > 0 ? std::accumulate(up_s.begin(), up_s.end(), 0.0) / run_s : 0.0);
       for (const ScopedRow& row : energy.rows(up_s, completed, output_tokens)) {
         if (row.scope == "run") {
           out.summary.emplace_back(row.metric, row.value);

@@ -8,24 +8,11 @@
 namespace servesim {
 
 Handoff::Handoff(Cluster& cluster, std::vector<DecodePool> decode_pools, Options options)
-    : cluster_(cluster), decode_pools_(std::move(decode_pools)), options_(options) {
+    : cluster_(cluster),
+      decode_pools_(std::move(decode_pools)),
+      copier_(cluster, options.kv_dtype_bytes),
+      options_(options) {
   for (DecodePool& pool : decode_pools_) pool.active = cluster_.active_members(pool.pool);
-}
-
-const std::vector<KvShardFlow>& Handoff::shard_flows(int src_pool, int dst_pool) {
-  const auto key = std::make_pair(src_pool, dst_pool);
-  auto it = shard_flows_.find(key);
-  if (it == shard_flows_.end()) {
-    const PoolSpec& s = cluster_.pools()[static_cast<std::size_t>(src_pool)].spec;
-    const PoolSpec& d = cluster_.pools()[static_cast<std::size_t>(dst_pool)].spec;
-    const ModelSpec& model = Catalog::builtin().model(s.model);
-    it = shard_flows_
-             .emplace(key,
-                      kv_shard_flows(model, options_.kv_dtype_bytes, 1, s.tensor_parallel,
-                                     s.pipeline_parallel, d.tensor_parallel, d.pipeline_parallel))
-             .first;
-  }
-  return it->second;
 }
 
 void Handoff::on_prefill_done(Instance& instance, RequestSlot slot) {
@@ -54,7 +41,7 @@ bool Handoff::accepts(const Instance& d, const DecodePool& pool, std::int64_t bl
       pool.accept_waiting_fraction * static_cast<double>(d.kv().total_blocks());
   return static_cast<double>(d.reserved_blocks()) < waiting_limit &&
          d.kv().free_blocks() >= blocks &&
-         static_cast<std::int64_t>(d.num_running()) + d.incoming_requests() < d.seq_budget();
+         static_cast<std::int64_t>(d.num_seated()) < d.seq_budget();
 }
 
 void Handoff::move_what_fits() {
@@ -96,7 +83,8 @@ void Handoff::start_move(const Pending& p, Instance& target) {
   Moving m{p.from, target.id(), 0, 0};
   const std::vector<KvShardFlow> none;
   const std::vector<KvShardFlow>& flows =
-      options_.transfer ? shard_flows(cluster_.instance(p.from).pool(), target.pool()) : none;
+      options_.transfer ? copier_.shard_flows(cluster_.instance(p.from).pool(), target.pool())
+                        : none;
   for (const KvShardFlow& f : flows) m.bytes += f.bytes * static_cast<double>(tokens);
   if (flows.empty()) {  // zero-time hand-off
     moving_now_.emplace(p.slot, m);

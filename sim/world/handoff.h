@@ -29,7 +29,7 @@
 
 #include "policies/routing/router.h"
 #include "sim/world/cluster.h"
-#include "sim/world/kv_shards.h"
+#include "sim/world/kv_copy.h"
 
 namespace servesim {
 
@@ -71,12 +71,9 @@ class Handoff final : public ClusterListener {
   void start_move(const Pending& p, Instance& target);
   void finish_move(RequestSlot slot);
 
-  // Per-token shard flows between two pools' layouts (kv_shards.h), computed once per pair.
-  const std::vector<KvShardFlow>& shard_flows(int src_pool, int dst_pool);
-
   Cluster& cluster_;
   std::vector<DecodePool> decode_pools_;
-  std::map<std::pair<int, int>, std::vector<KvShardFlow>> shard_flows_;
+  KvCopier copier_;                          // its per-pool-pair shard layouts
   std::vector<const Instance*> candidates_;  // scratch
   Options options_;
   std::deque<Pending> bridge_;

@@ -103,7 +103,39 @@ InstanceLoad Instance::load() const {
   l.kv_free_blocks = kv_.free_blocks();
   l.watermark_blocks = batcher_->watermark_blocks();
   l.queued_prefill_tokens = queued_prefill_tokens_;
+  l.waiting_demand_blocks = waiting_demand_blocks_;
+  l.killed = waiting_preempted_ + l.swapped;
+  l.high_priority = high_priority_;
+  l.reserved_blocks = reserved_blocks_;
   return l;
+}
+
+InstanceLoad Instance::load_with_head() {
+  InstanceLoad l = load();
+  if (waiting_ > 0) {
+    const RequestState& r = requests_[queue_->head()];
+    l.head_demand_blocks = kv_.blocks_for_tokens(r.req.prompt_tokens + r.generated_tokens);
+  }
+  return l;
+}
+
+void Instance::queue_in(RequestSlot slot, const RequestState& r) {
+  ++waiting_;
+  queued_prefill_tokens_ += prefill_tokens_needed(slot);  // until admitted and prefilled
+  waiting_demand_blocks_ += kv_.blocks_for_tokens(r.req.prompt_tokens + r.generated_tokens);
+  if (r.preemptions > 0) ++waiting_preempted_;
+}
+
+void Instance::queue_out(RequestSlot slot, const RequestState& r, bool admitted) {
+  --waiting_;
+  if (!admitted) queued_prefill_tokens_ -= prefill_tokens_needed(slot);
+  waiting_demand_blocks_ -= kv_.blocks_for_tokens(r.req.prompt_tokens + r.generated_tokens);
+  if (r.preemptions > 0) --waiting_preempted_;
+}
+
+void Instance::left(const RequestState& r, LeaveReason why) {
+  if (r.req.priority > 0) --high_priority_;
+  host_.on_request_left(*this, r, why);
 }
 
 // ------------------------------------------------------------------------------ waiting
@@ -113,6 +145,7 @@ void Instance::enqueue(RequestSlot slot, WaitReason why) {
   r.instance_id = id_;
   if (r.first_instance_id < 0) r.first_instance_id = id_;
   r.phase = RequestPhase::kWaiting;
+  if (r.req.priority > 0) ++high_priority_;
   if (why == WaitReason::kArrival) {
     if (const char* reason = queue_->refuse(queued_view(slot, r), sim_.now())) {
       reject(slot, reason);
@@ -120,8 +153,7 @@ void Instance::enqueue(RequestSlot slot, WaitReason why) {
     }
   }
   queue_->push(queued_view(slot, r), why);
-  ++waiting_;
-  queued_prefill_tokens_ += prefill_tokens_needed(slot);
+  queue_in(slot, r);
   wake();
 }
 
@@ -152,8 +184,7 @@ std::int64_t Instance::admission_blocks(RequestSlot slot) {
 void Instance::reject_head(const char* reason) {
   const RequestSlot slot = queue_->head();
   queue_->pop_head();
-  --waiting_;
-  queued_prefill_tokens_ -= prefill_tokens_needed(slot);
+  queue_out(slot, requests_[slot], false);
   reject(slot, reason);
 }
 
@@ -163,15 +194,15 @@ void Instance::reject(RequestSlot slot, const char* reason) {
   r.reject_reason = reason;
   r.finish_ns = sim_.now();
   signals_.reject(r);
-  host_.on_request_left(*this, r, LeaveReason::kRejected);
+  left(r, LeaveReason::kRejected);
   requests_.release(slot);
 }
 
 std::int32_t Instance::admit_head(std::int32_t max_chunk_tokens, std::int64_t reserve_tokens) {
   const RequestSlot slot = queue_->head();
   queue_->pop_head();
-  --waiting_;
   RequestState& r = requests_[slot];
+  queue_out(slot, r, /*admitted=*/true);
   const std::int32_t n = r.req.prompt_tokens + r.generated_tokens;
   const std::int64_t total = kv_.blocks_for_tokens(std::max<std::int64_t>(n, reserve_tokens));
   std::int32_t cached = 0;
@@ -386,8 +417,7 @@ void Instance::preempt(RequestSlot slot) {
   running_erase(r);
   r.phase = RequestPhase::kWaiting;
   queue_->push(queued_view(slot, r), QueueOrder::Reason::kPreempted);
-  ++waiting_;
-  queued_prefill_tokens_ += prefill_tokens_needed(slot);
+  queue_in(slot, r);
   signals_.preempt(r);
 }
 
@@ -428,8 +458,7 @@ KvLease Instance::detach(RequestSlot slot) {
     case RequestPhase::kWaiting:
       if (!queue_->remove(slot))
         throw std::logic_error("detach: " + request_text(r) + " is not queued here");
-      --waiting_;
-      queued_prefill_tokens_ -= prefill_tokens_needed(slot);
+      queue_out(slot, r, false);
       break;
     case RequestPhase::kDecode:
       if (in_flight(slot))
@@ -455,7 +484,7 @@ KvLease Instance::detach(RequestSlot slot) {
   r.hashed_blocks_held = 0;
   r.phase = RequestPhase::kInTransit;
   if (was_admitted) queue_->on_leave(queued_view(slot, r));
-  host_.on_request_left(*this, r, LeaveReason::kDetached);
+  left(r, LeaveReason::kDetached);
   return lease;
 }
 
@@ -492,7 +521,13 @@ bool Instance::reserve_incoming(RequestSlot slot, std::int64_t blocks) {
 bool Instance::reserve_blocks(RequestSlot slot, std::int64_t blocks) {
   if (kv_.free_blocks() < blocks) return false;
   kv_.allocate(blocks);
-  incoming_.emplace_back(slot, blocks);
+  auto it = std::find_if(incoming_.begin(), incoming_.end(),
+                         [slot](const auto& e) { return e.first == slot; });
+  if (it == incoming_.end()) {
+    incoming_.emplace_back(slot, blocks);
+  } else {
+    it->second += blocks;  // a migration's later stage grows its reservation
+  }
   reserved_blocks_ += blocks;
   return true;
 }
@@ -525,6 +560,7 @@ void Instance::attach_decoding(RequestSlot slot) {
   }
   r.instance_id = id_;
   if (r.first_instance_id < 0) r.first_instance_id = id_;
+  if (r.req.priority > 0) ++high_priority_;
   if (in_flight_ > 0) {  // joins at the next batch (kept reserved until then)
     arrived_.push_back(slot);
     return;
@@ -731,7 +767,7 @@ void Instance::finish(RequestSlot slot) {
   running_erase(r);
   signals_.finish(r);
   queue_->on_leave(queued_view(slot, r));
-  host_.on_request_left(*this, r, LeaveReason::kFinished);
+  left(r, LeaveReason::kFinished);
   requests_.release(slot);
 }
 
@@ -774,6 +810,10 @@ void Instance::check_consistency() const {
     throw std::logic_error(me + ": " + std::to_string(waiting_) +
                            " requests wait but the queue order holds " +
                            std::to_string(queue_->size()));
+  }
+  if (waiting_demand_blocks_ < 0 || waiting_preempted_ < 0 || high_priority_ < 0 ||
+      (waiting_ == 0 && (waiting_demand_blocks_ != 0 || waiting_preempted_ != 0))) {
+    throw std::logic_error(me + ": waiting demand or preempted counts do not balance");
   }
   for (RequestSlot slot : swapped_) swapped += requests_[slot].swapped_blocks;
   if (swapped != swap_used_) throw std::logic_error(me + ": swap space books do not balance");

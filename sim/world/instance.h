@@ -121,8 +121,14 @@ class Instance final : private DecodeGroup::Host {
   // A request starts waiting here (routed, or moved in while waiting); an idle instance wakes.
   void enqueue(RequestSlot slot, WaitReason why = WaitReason::kArrival);
   InstanceLoad load() const;
+  // load() plus head_demand_blocks (asks the queue order for its head: not const).
+  InstanceLoad load_with_head();
   std::size_t num_waiting() const { return waiting_; }
   std::size_t num_running() const { return running_.size(); }
+  // Seats of the batch taken: running requests plus those on their way in with KV reserved
+  // here (hand-offs, migrations), which join the decode groups when they land. Batchers count
+  // these against max_num_seqs, so an arrival can never push a step over its budget.
+  std::size_t num_seated() const { return running_.size() + incoming_.size(); }
   std::size_t num_swapped() const { return swapped_.size(); }
   std::size_t num_assigned() const { return num_waiting() + running_.size() + swapped_.size(); }
   // Holds nothing and has nothing in flight: no requests, leases or reservations.
@@ -148,8 +154,9 @@ class Instance final : private DecodeGroup::Host {
   bool in_flight(RequestSlot slot) const;
   // Frees a lease of this instance.
   void release(KvLease&& lease);
-  // Allocates `blocks` for `slot`, owned by the reservation. False (nothing allocated) when
-  // fewer blocks are free.
+  // Allocates `blocks` for `slot`, owned by the reservation (added to the slot's reservation
+  // when it has one: a staged migration reserves stage by stage). False (nothing allocated)
+  // when fewer blocks are free.
   bool reserve_incoming(RequestSlot slot, std::int64_t blocks);
   void cancel_incoming(RequestSlot slot);
   std::int64_t reserved_blocks() const { return reserved_blocks_; }
@@ -229,6 +236,12 @@ class Instance final : private DecodeGroup::Host {
   RequestSlot preempt_victim(int group) override;
 
   void check_not_forming(const char* what) const;
+  // A request enters or leaves the queue order (waiting count, demand, preempted count);
+  // `admitted`: it leaves to be prefilled (its tokens stay in queued_prefill_tokens_).
+  void queue_in(RequestSlot slot, const RequestState& r);
+  void queue_out(RequestSlot slot, const RequestState& r, bool admitted);
+  // A request leaves the instance: books, then the host.
+  void left(const RequestState& r, LeaveReason why);
   bool reserve_blocks(RequestSlot slot, std::int64_t blocks);
   void join_reserved(RequestSlot slot);
   void wake();
@@ -277,6 +290,9 @@ class Instance final : private DecodeGroup::Host {
   std::int64_t reserved_blocks_ = 0;
   std::int64_t leased_private_blocks_ = 0, leased_hashed_refs_ = 0, leases_ = 0;
   std::int64_t queued_prefill_tokens_ = 0;
+  std::int64_t waiting_demand_blocks_ = 0;  // Σ blocks the waiting requests' prompts need
+  std::int64_t waiting_preempted_ = 0;      // waiting requests that were preempted
+  std::int64_t high_priority_ = 0;          // requests here with priority > 0 (any phase)
 
   bool schedule_pending_ = false;
   bool forming_batch_ = false;

@@ -33,6 +33,12 @@ struct InstanceLoad {
   std::int64_t kv_free_blocks = 0;
   std::int64_t watermark_blocks = 0;
   std::int64_t queued_prefill_tokens = 0;  // tokens still to prefill: waiting + ongoing prefills
+  // Llumnix's inputs (ALGORITHMS.md §5.2), all maintained incrementally:
+  std::int64_t waiting_demand_blocks = 0;  // Σ ceil((prompt + generated) / block) over waiting
+  std::int64_t head_demand_blocks = 0;     // the same for the queue's head (load_with_head only)
+  std::int64_t killed = 0;                 // preempted and still waiting, plus swapped out
+  std::int64_t high_priority = 0;          // requests here with priority > 0
+  std::int64_t reserved_blocks = 0;        // set aside for requests on their way in
 };
 
 }  // namespace servesim

@@ -39,6 +39,20 @@ struct TransferRecord {
   TimeNs start_ns = 0, end_ns = 0;
 };
 
+// A live migration of a running request (Llumnix, ALGORITHMS.md §5.4), done or aborted.
+struct MigrationRecord {
+  std::uint64_t request_id = 0;
+  InstanceId src = -1, dst = -1;
+  TimeNs start_ns = 0, end_ns = 0;
+  std::int32_t stages = 0;       // stages started (the final one included)
+  std::int64_t blocks = 0;       // KV blocks copied (all stages)
+  std::int64_t tokens = 0;       // the request's context when it started (prompt + generated)
+  TimeNs downtime_ns = -1;       // the final stage: request stopped → running on dst (−1: none)
+  const char* mode = "live";     // live | blocking | recompute (static strings)
+  const char* outcome = "done";  // done | aborted
+  const char* reason = nullptr;  // why it aborted (static string), else null
+};
+
 class Observer {
  public:
   virtual ~Observer() = default;
@@ -54,6 +68,7 @@ class Observer {
   // token (TBT samples).
   virtual void on_tbt(InstanceId /*instance*/, TimeNs /*gap_ns*/, std::int64_t /*count*/) {}
   virtual void on_transfer(const TransferRecord& /*t*/) {}
+  virtual void on_migration(const MigrationRecord& /*m*/) {}
   // Every instance's load at `now` (output.sample_every_s), live instances in id order.
   virtual void on_sample(TimeNs /*now*/, std::span<const InstanceLoad> /*loads*/) {}
   // An instance changed state at `now` (also once at the start of the run, from kStarting).
@@ -90,6 +105,9 @@ class SignalBus {
   }
   void transfer(const TransferRecord& t) {
     for (auto* o : observers_) o->on_transfer(t);
+  }
+  void migration(const MigrationRecord& m) {
+    for (auto* o : observers_) o->on_migration(m);
   }
   void sample(TimeNs now, std::span<const InstanceLoad> loads) {
     for (auto* o : observers_) o->on_sample(now, loads);

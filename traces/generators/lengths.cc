@@ -113,6 +113,13 @@ class ZipfLength final : public LengthDistribution {
     max_ = cfg.required<std::int64_t>("max", "largest token count", InRange(1, kMaxTokens));
     s_ = cfg.get<double>("exponent", 1.0, "Zipf exponent s: P(rank k) ∝ k^-s", InRange(0.01, 20));
     if (max_ < min_) cfg.fail("max", "must be >= min (" + std::to_string(min_) + ")");
+    rescale_mean_ = cfg.get<double>(
+        "rescale_mean", 0.0,
+        "multiply each draw by rescale_mean / the Zipf mean and round up, as Llumnix's benchmark "
+        "generator does (0 = off)",
+        InRange(0, static_cast<double>(kMaxTokens)));
+    rescale_max_ = cfg.get<std::int64_t>(
+        "rescale_max", kMaxTokens, "cap after rescaling (Llumnix: 6144)", InRange(1, kMaxTokens));
     n_ = static_cast<double>(max_ - min_ + 1);
     h_x1_ = big_h(1.5) - 1.0;
     h_n_ = big_h(n_ + 0.5);
@@ -142,11 +149,15 @@ class ZipfLength final : public LengthDistribution {
       double k = std::floor(x + 0.5);
       if (k < 1) k = 1;
       if (k > n_) k = n_;
-      if (k - x <= squeeze_ || u >= big_h(k + 0.5) - h(k))
-        return static_cast<std::int32_t>(min_ - 1 + static_cast<std::int64_t>(k));
+      if (k - x <= squeeze_ || u >= big_h(k + 0.5) - h(k)) {
+        const auto v = static_cast<double>(min_ - 1 + static_cast<std::int64_t>(k));
+        if (rescale_mean_ <= 0) return static_cast<std::int32_t>(v);
+        return static_cast<std::int32_t>(std::min<double>(static_cast<double>(rescale_max_),
+                                                          std::ceil(v * rescale_mean_ / mean_)));
+      }
     }
   }
-  double mean() const override { return mean_; }
+  double mean() const override { return rescale_mean_ > 0 ? rescale_mean_ : mean_; }
 
  private:
   // h(x) = x^-s and its antiderivative H(x) = (x^(1-s) − 1)/(1 − s) (log x when s = 1), written
@@ -170,6 +181,8 @@ class ZipfLength final : public LengthDistribution {
   }
   std::int64_t min_ = 1, max_ = 1;
   double s_ = 1, n_ = 1, h_x1_ = 0, h_n_ = 0, squeeze_ = 0, mean_ = 1;
+  double rescale_mean_ = 0;
+  std::int64_t rescale_max_ = 0;
 };
 
 // An explicit distribution: values[i] tokens with probability weights[i] / Σ weights.

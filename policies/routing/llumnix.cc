@@ -1,0 +1,90 @@
+// policies/routing/llumnix.cc — `llumnix`: Llumnix's dispatch (ALGORITHMS.md §5.3), in one of
+// three modes:
+//   load     (default) the instance with the largest dispatch freeness (policies/control/
+//            freeness.h): free KV blocks net of the watermark, of every waiting request's demand
+//            and of the headroom of high-priority requests, per request; ties: lowest id;
+//   balanced the instance this router has sent the fewest requests; ties: lowest id;
+//   queue    the fewest waiting requests; ties at random (the router's own seeded stream).
+// Llumnix's global scheduler reads instance loads refreshed every polling interval (0.05 s);
+// this router reads them live (an idealisation: no herding between refreshes).
+// Cost: O(candidates) per request.
+#include <vector>
+
+#include "policies/control/freeness.h"
+#include "policies/routing/router.h"
+#include "sim/core/rng.h"
+
+namespace servesim {
+namespace {
+
+class LlumnixRouter final : public Router {
+ public:
+  enum class Mode : std::uint8_t { kLoad, kBalanced, kQueue };
+  LlumnixRouter(ConfigNode& cfg, const RouterContext&)
+      : rng_(static_cast<std::uint64_t>(cfg.get<std::int64_t>(
+                 "seed", 0, "seed of the random tie-break of the queue mode", NonNegative())),
+             "llumnix_router") {
+    const std::string mode =
+        cfg.choice("mode", "load", {"load", "balanced", "queue"},
+                   "load (max freeness) | balanced (fewest dispatched) | queue (fewest waiting)");
+    mode_ = mode == "load" ? Mode::kLoad : mode == "balanced" ? Mode::kBalanced : Mode::kQueue;
+    headroom_blocks_ = cfg.get<double>(
+        "priority_headroom_blocks", 0.0,
+        "KV blocks of virtual usage added per high-priority (priority > 0) request", NonNegative());
+  }
+
+  InstanceId route(const RequestState&, std::span<const Instance* const> candidates) override {
+    const Instance* best = candidates[0];
+    switch (mode_) {
+      case Mode::kLoad: {
+        double best_f = llumnix::dispatch_freeness(best->load(), headroom_blocks_);
+        for (const Instance* a : candidates.subspan(1)) {
+          const double f = llumnix::dispatch_freeness(a->load(), headroom_blocks_);
+          if (f > best_f) best = a, best_f = f;
+        }
+        break;
+      }
+      case Mode::kBalanced:
+        for (const Instance* a : candidates.subspan(1)) {
+          if (dispatched(a->id()) < dispatched(best->id())) best = a;
+        }
+        break;
+      case Mode::kQueue: {
+        std::size_t ties = 1;
+        for (const Instance* a : candidates.subspan(1)) {
+          if (a->num_waiting() < best->num_waiting()) {
+            best = a;
+            ties = 1;
+          } else if (a->num_waiting() == best->num_waiting() &&
+                     rng_.next_u64() % ++ties == 0) {  // reservoir: uniform among the ties
+            best = a;
+          }
+        }
+        break;
+      }
+    }
+    const auto id = static_cast<std::size_t>(best->id());
+    if (id >= dispatched_.size()) dispatched_.resize(id + 1, 0);
+    ++dispatched_[id];
+    return best->id();
+  }
+
+ private:
+  std::int64_t dispatched(InstanceId id) const {
+    const auto i = static_cast<std::size_t>(id);
+    return i < dispatched_.size() ? dispatched_[i] : 0;
+  }
+
+  Mode mode_ = Mode::kLoad;
+  double headroom_blocks_ = 0;
+  Rng rng_;
+  std::vector<std::int64_t> dispatched_;  // by instance id
+};
+
+}  // namespace
+
+SERVESIM_REGISTER(Router, LlumnixRouter, "llumnix",
+                  "Llumnix dispatch: max freeness (load), fewest dispatched (balanced) or fewest "
+                  "waiting (queue)")
+
+}  // namespace servesim
