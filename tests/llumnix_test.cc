@@ -260,6 +260,22 @@ TEST(LlumnixMigration, MaxStagesAndDestinationMemoryAbortCleanly) {
   EXPECT_EQ(query(b, "SELECT status, migrations FROM requests"), "finished\t0\nfinished\t0\n");
 }
 
+TEST(LlumnixMigration, ADestinationThatStartsDrainingAbortsTheMigration) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  // At 60 ms, during stage 1 (50 → 71 ms), the pool shrinks to one instance: the destination
+  // (the newest) drains, the migration aborts and the request stays on the source.
+  std::string yaml = one_request("mode: live, last_stage_max_blocks: 1", 40);
+  yaml.replace(yaml.find("    - {impl: llumnix_migration"), 0,
+               "    - {impl: scale_schedule, pool: default, at_s: [0.06], instances: [1]}\n");
+  testing::run_yaml(yaml, db);
+  EXPECT_EQ(query(db, "SELECT start_s, stages, outcome, abort_reason FROM migrations"),
+            "0.05\t1\taborted\tdst_draining\n");
+  EXPECT_EQ(query(db, "SELECT migrations, status, instance_id FROM requests"), "0\tfinished\t0\n");
+  EXPECT_EQ(query(db, "SELECT instance_id, stopped_s FROM instances ORDER BY 1"),
+            "0\tNULL\n1\t0.06\n");
+}
+
 // ---------------------------------------------------------------- properties (§5.7 (4))
 
 TEST(LlumnixProperty, MigrationLowersTailPrefillLatencyFragmentationAndPreemptions) {

@@ -149,10 +149,14 @@ class LlumnixMigration final : public Controller {
 
   void on_instance_state(Instance& instance, InstanceState) override {
     if (instance.state() == InstanceState::kActive) return;
-    for (auto it = active_.begin(); it != active_.end();) {
-      auto next = std::next(it);
-      if (it->second.dst == instance.id() && !it->second.final) abort(it, "dst_draining");
-      it = next;
+    // (Aborting may re-enter through the instance stopping: collect first, look up each.)
+    std::vector<std::uint64_t> doomed;
+    for (const auto& [request_id, m] : active_) {
+      if (m.dst == instance.id() && !m.final) doomed.push_back(request_id);
+    }
+    for (const std::uint64_t request_id : doomed) {
+      auto it = active_.find(request_id);
+      if (it != active_.end()) abort(it, "dst_draining");
     }
   }
 
@@ -393,17 +397,28 @@ class LlumnixMigration final : public Controller {
     done(it, "done", nullptr, cluster_.sim().now() - m.stop_ns);
   }
 
+  // Ends a migration: it leaves the books first (what follows may call back into this
+  // controller: freeing the reservation can stop a draining instance), then frees what it held.
   void abort(Active::iterator it, const char* reason) {
-    Migration& m = it->second;
+    const std::uint64_t request_id = it->first;
+    Migration m = std::move(it->second);
+    active_.erase(it);
     if (m.copying) copier_.cancel(m.copy);
     if (m.reserved > 0) cluster_.instance(m.dst).cancel_incoming(m.slot);
-    done(it, "aborted", reason, -1);
+    done(request_id, m, "aborted", reason, -1);
   }
 
   void done(Active::iterator it, const char* outcome, const char* reason, TimeNs downtime_ns) {
-    const Migration& m = it->second;
+    const std::uint64_t request_id = it->first;
+    const Migration m = std::move(it->second);
+    active_.erase(it);
+    done(request_id, m, outcome, reason, downtime_ns);
+  }
+
+  void done(std::uint64_t request_id, const Migration& m, const char* outcome, const char* reason,
+            TimeNs downtime_ns) {
     MigrationRecord rec;
-    rec.request_id = it->first;
+    rec.request_id = request_id;
     rec.src = m.src;
     rec.dst = m.dst;
     rec.start_ns = m.start_ns;
@@ -417,7 +432,6 @@ class LlumnixMigration final : public Controller {
     rec.reason = reason;
     add_busy(m.src, -1);
     add_busy(m.dst, -1);
-    active_.erase(it);
     cluster_.signals().migration(rec);
   }
 
