@@ -65,7 +65,8 @@ class Batcher {
   // pp-stage pipeline asks for pp and fills one slot per schedule() call, stepping a decode
   // group that is not in flight (Instance::group_in_flight). Every other batcher: 1.
   virtual int pipeline_slots() const { return 1; }
-  // KV blocks admission keeps free (for load views such as Llumnix's freeness).
+  // KV blocks admission keeps free (for load views such as Llumnix's freeness); constant: the
+  // instance reads it once.
   virtual std::int64_t watermark_blocks() const { return 0; }
 };
 

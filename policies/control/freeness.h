@@ -44,13 +44,22 @@ inline double migrate_freeness(const InstanceLoad& l, bool defrag, double headro
   return avail / static_cast<double>(l.running);
 }
 
-// Freeness that drives dispatch and scaling.
-inline double dispatch_freeness(const InstanceLoad& l, double headroom_blocks = 0) {
-  if (l.state == InstanceState::kDraining) return -kInf;
-  const std::int64_t n = l.running + l.waiting;
+// Freeness that drives dispatch and scaling, from the loose inputs (a router asks it for every
+// candidate of every request: Instance keeps each input at hand).
+inline double dispatch_freeness(InstanceState state, std::int64_t free_blocks,
+                                std::int64_t watermark_blocks, std::int64_t waiting_demand_blocks,
+                                std::int64_t running, std::int64_t waiting,
+                                std::int64_t high_priority, double headroom_blocks) {
+  if (state == InstanceState::kDraining) return -kInf;
+  const std::int64_t n = running + waiting;
   if (n == 0) return kInf;
-  return (avail_blocks(l, headroom_blocks) - static_cast<double>(l.waiting_demand_blocks)) /
+  return (static_cast<double>(free_blocks - watermark_blocks - waiting_demand_blocks) -
+          headroom_blocks * static_cast<double>(high_priority)) /
          static_cast<double>(n);
+}
+inline double dispatch_freeness(const InstanceLoad& l, double headroom_blocks = 0) {
+  return dispatch_freeness(l.state, l.kv_free_blocks, l.watermark_blocks, l.waiting_demand_blocks,
+                           l.running, l.waiting, l.high_priority, headroom_blocks);
 }
 
 // The scaling policy's pooled freeness (`avg_load`): every instance's blocks and requests added

@@ -37,9 +37,9 @@ class LlumnixRouter final : public Router {
     const Instance* best = candidates[0];
     switch (mode_) {
       case Mode::kLoad: {
-        double best_f = llumnix::dispatch_freeness(best->load(), headroom_blocks_);
+        double best_f = freeness(*best);
         for (const Instance* a : candidates.subspan(1)) {
-          const double f = llumnix::dispatch_freeness(a->load(), headroom_blocks_);
+          const double f = freeness(*a);
           if (f > best_f) best = a, best_f = f;
         }
         break;
@@ -70,6 +70,12 @@ class LlumnixRouter final : public Router {
   }
 
  private:
+  double freeness(const Instance& a) const {
+    return llumnix::dispatch_freeness(
+        a.state(), a.kv().free_blocks(), a.watermark_blocks(), a.waiting_demand_blocks(),
+        static_cast<std::int64_t>(a.num_running()), static_cast<std::int64_t>(a.num_waiting()),
+        a.high_priority_requests(), headroom_blocks_);
+  }
   std::int64_t dispatched(InstanceId id) const {
     const auto i = static_cast<std::size_t>(id);
     return i < dispatched_.size() ? dispatched_[i] : 0;

@@ -75,6 +75,7 @@ Instance::Instance(InstanceId id, int pool, const InstanceWorld& world,
                            " pipeline slots but only " + std::to_string(groups) + " decode groups");
   }
   batches_.resize(static_cast<std::size_t>(slots_));
+  watermark_blocks_ = batcher_->watermark_blocks();
 }
 
 std::int64_t Instance::seq_budget() const { return batcher_->seq_budget(); }
@@ -101,7 +102,7 @@ InstanceLoad Instance::load() const {
   l.handoff = static_cast<std::int64_t>(handoff_.size());
   l.kv_total_blocks = kv_.total_blocks();
   l.kv_free_blocks = kv_.free_blocks();
-  l.watermark_blocks = batcher_->watermark_blocks();
+  l.watermark_blocks = watermark_blocks_;
   l.queued_prefill_tokens = queued_prefill_tokens_;
   l.waiting_demand_blocks = waiting_demand_blocks_;
   l.killed = waiting_preempted_ + l.swapped;

@@ -121,6 +121,10 @@ class Instance final : private DecodeGroup::Host {
   // A request starts waiting here (routed, or moved in while waiting); an idle instance wakes.
   void enqueue(RequestSlot slot, WaitReason why = WaitReason::kArrival);
   InstanceLoad load() const;
+  // Single fields of load(), for policies that ask them per request and candidate.
+  std::int64_t watermark_blocks() const { return watermark_blocks_; }
+  std::int64_t waiting_demand_blocks() const { return waiting_demand_blocks_; }
+  std::int64_t high_priority_requests() const { return high_priority_; }
   // load() plus head_demand_blocks (asks the queue order for its head: not const).
   InstanceLoad load_with_head();
   std::size_t num_waiting() const { return waiting_; }
@@ -293,6 +297,7 @@ class Instance final : private DecodeGroup::Host {
   std::int64_t waiting_demand_blocks_ = 0;  // Σ blocks the waiting requests' prompts need
   std::int64_t waiting_preempted_ = 0;      // waiting requests that were preempted
   std::int64_t high_priority_ = 0;          // requests here with priority > 0 (any phase)
+  std::int64_t watermark_blocks_ = 0;       // the batcher's (constant)
 
   bool schedule_pending_ = false;
   bool forming_batch_ = false;
