@@ -73,7 +73,7 @@ int g_checked_routes = 0;
 class CheckedLlumnixRouter final : public Router {
  public:
   CheckedLlumnixRouter(ConfigNode& cfg, const RouterContext& ctx) {
-    auto tree = testing::parse_yaml("{impl: llumnix, mode: load}");
+    auto tree = testing::parse_yaml("{impl: llumnix, mode: load, refresh_s: 0}");
     inner_ = make_router(tree->root(), ctx);
     (void)cfg;
   }
@@ -126,6 +126,25 @@ TEST(LlumnixDispatch, LoadModeAlwaysPicksTheMaxFreenessInstance) {
   g_checked_routes = 0;
   testing::run_yaml(bursty("{impl: test_checked_llumnix}", "[]", 4, 200), dir.file("r.db"));
   EXPECT_EQ(g_checked_routes, 200);
+}
+
+// Llumnix dispatches on loads refreshed every 50 ms: a burst inside one refresh herds onto one
+// instance; read live, it spreads.
+TEST(LlumnixDispatch, StaleLoadsHerdABurstOntoOneInstance) {
+  TempDir dir;
+  auto instances_used = [&](const std::string& refresh) {
+    const std::string db = dir.file("h" + refresh + ".db");
+    testing::run_yaml(
+        "workload: {impl: inline, arrival_s: [0, 0.01, 0.02, 0.03, 0.06, 0.07],"
+        " prompt_tokens: [100, 100, 100, 100, 100, 100], output_tokens: [50, 50, 50, 50, 50, 50]}\n"
+        "cluster:\n  instances: 4\n" +
+            std::string(testing::kFixedCostYaml) +
+            "policies: {router: {impl: llumnix, refresh_s: " + refresh + "}}\n",
+        db);
+    return query(db, "SELECT group_concat(first_instance_id, ' ') FROM requests");
+  };
+  EXPECT_EQ(instances_used("0.05"), "0 0 0 0 1 1\n");
+  EXPECT_EQ(instances_used("0"), "0 1 2 3 0 1\n");
 }
 
 double metric(const std::string& db, const std::string& name) {

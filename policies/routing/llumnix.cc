@@ -5,9 +5,12 @@
 //            and of the headroom of high-priority requests, per request; ties: lowest id;
 //   balanced the instance this router has sent the fewest requests; ties: lowest id;
 //   queue    the fewest waiting requests; ties at random (the router's own seeded stream).
-// Llumnix's global scheduler reads instance loads refreshed every polling interval (0.05 s);
-// this router reads them live (an idealisation: no herding between refreshes).
-// Cost: O(candidates) per request.
+// Staleness: Llumnix's global scheduler dispatches on instance loads refreshed every polling
+// interval (0.05 s) and does not update them between refreshes, so a burst inside one interval
+// goes to one instance (herding). `refresh_s` (default 0.05) reproduces that: freeness is read
+// from every candidate at most once per refresh_s of simulated time (an instance new since the
+// last refresh is read live); refresh_s: 0 reads it live at every request (an idealised
+// dispatcher). Cost: O(candidates) per request.
 #include <vector>
 
 #include "policies/control/freeness.h"
@@ -28,18 +31,26 @@ class LlumnixRouter final : public Router {
         cfg.choice("mode", "load", {"load", "balanced", "queue"},
                    "load (max freeness) | balanced (fewest dispatched) | queue (fewest waiting)");
     mode_ = mode == "load" ? Mode::kLoad : mode == "balanced" ? Mode::kBalanced : Mode::kQueue;
+    refresh_ns_ = s_to_ns(cfg.get<double>(
+        "refresh_s", 0.05,
+        "load mode: instance freeness is refreshed this often, s (Llumnix: 0.05; 0 = live)",
+        InRange(0, 3600)));
     headroom_blocks_ = cfg.get<double>(
         "priority_headroom_blocks", 0.0,
         "KV blocks of virtual usage added per high-priority (priority > 0) request", NonNegative());
   }
 
-  InstanceId route(const RequestState&, std::span<const Instance* const> candidates) override {
+  InstanceId route(const RequestState& r, std::span<const Instance* const> candidates) override {
     const Instance* best = candidates[0];
     switch (mode_) {
       case Mode::kLoad: {
-        double best_f = freeness(*best);
+        if (refresh_ns_ > 0 && r.req.arrival_ns >= next_refresh_ns_) {
+          next_refresh_ns_ = r.req.arrival_ns + refresh_ns_;
+          ++epoch_;
+        }
+        double best_f = seen(*best);
         for (const Instance* a : candidates.subspan(1)) {
-          const double f = freeness(*a);
+          const double f = seen(*a);
           if (f > best_f) best = a, best_f = f;
         }
         break;
@@ -70,6 +81,14 @@ class LlumnixRouter final : public Router {
   }
 
  private:
+  // The freeness the dispatcher believes: live, or as of the last refresh.
+  double seen(const Instance& a) {
+    if (refresh_ns_ == 0) return freeness(a);
+    const auto i = static_cast<std::size_t>(a.id());
+    if (i >= cached_.size()) cached_.resize(i + 1, Cached{0, 0});
+    if (cached_[i].epoch != epoch_) cached_[i] = Cached{freeness(a), epoch_};
+    return cached_[i].freeness;
+  }
   double freeness(const Instance& a) const {
     return llumnix::dispatch_freeness(
         a.state(), a.kv().free_blocks(), a.watermark_blocks(), a.waiting_demand_blocks(),
@@ -81,7 +100,15 @@ class LlumnixRouter final : public Router {
     return i < dispatched_.size() ? dispatched_[i] : 0;
   }
 
+  struct Cached {
+    double freeness;
+    std::uint64_t epoch;  // the refresh it was read at
+  };
   Mode mode_ = Mode::kLoad;
+  TimeNs refresh_ns_ = 0;
+  TimeNs next_refresh_ns_ = 0;
+  std::uint64_t epoch_ = 0;
+  std::vector<Cached> cached_;  // by instance id
   double headroom_blocks_ = 0;
   Rng rng_;
   std::vector<std::int64_t> dispatched_;  // by instance id
