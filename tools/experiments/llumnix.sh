@@ -8,8 +8,9 @@
 #     gain comes from;
 #  2. downtime against sequence length (scenarios/llumnix/downtime.yaml): live migration, a
 #     one-shot blocking copy and recompute;
-#  3. priorities: 10% high-priority requests, with and without headroom;
-#  4. auto-scaling on bursty (on/off) load: a static 16-instance cluster against llumnix_scaling.
+#  3. priorities (scenarios/llumnix/priority.yaml): 10% high-priority requests, headroom swept;
+#  4. auto-scaling on on/off load (scenarios/llumnix/autoscaling.yaml): a static 16-instance
+#     cluster against llumnix_scaling with Llumnix's thresholds and with 20 / 80.
 # Usage: tools/experiments/llumnix.sh     (about 30 s on 2 cores; the ShareGPT rows need
 # ../shared/data or SERVESIM_DATA_DIR and are skipped without it)
 set -euo pipefail
@@ -74,10 +75,8 @@ echo
 echo "## 3. Priorities: 10% high-priority requests (priority queue order, low-priority victims), L/M, Gamma CV 4, 20 req/s"
 printf "| headroom (blocks per high-priority request) | high: E2E mean (s) | high: TPOT mean (ms) | high: TTFT mean (s) | normal: E2E mean (s) | normal: TPOT mean (ms) | TTFT P99 all (s) | preemptions |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 for h in 0 100 400; do
-  run "prio-$h" $serving --set workload.arrival.rate_per_s=20 --set "workload.priorities=[0,0,0,0,0,0,0,0,0,1]" \
-    --set 'policies.queue_order={impl: priority}' --set policies.batcher.victim=lowest_priority \
-    --set "policies.router.priority_headroom_blocks=$h" \
-    --set "policies.controllers=[{impl: llumnix_migration, priority_headroom_blocks: $h}]"
+  run "prio-$h" scenarios/llumnix/priority.yaml --set "policies.router.priority_headroom_blocks=$h" \
+    --set "policies.controllers.0.priority_headroom_blocks=$h"
   p() { sqlite3 "$dir/prio-$h.db" "SELECT $1 FROM requests WHERE priority = $2"; }
   echo "| $h | $(fmt "$(p 'avg(e2e_s)' 1)" 2) | $(fmt "$(p 'avg(tpot_s) * 1000' 1)" 1) | $(fmt "$(p 'avg(ttft_s)' 1)" 3) | $(fmt "$(p 'avg(e2e_s)' 0)" 2) | $(fmt "$(p 'avg(tpot_s) * 1000' 0)" 1) | $(fmt "$(metric "prio-$h" ttft_p99_s)" 2) | $(fmt "$(metric "prio-$h" preemptions)") |"
 done
@@ -85,10 +84,10 @@ done
 echo
 echo "## 4. Auto-scaling: on/off load (25 req/s for ~60 s, 4 req/s for ~120 s), 10,000 requests"
 printf "| cluster | avg instances | cost (USD) | TTFT mean (s) | TTFT P99 (s) | E2E P99 (s) | TPOT P99 (ms) | preemptions | migrations |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-onoff='workload.arrival={impl: mmpp, rate_on_per_s: 25, rate_off_per_s: 4, mean_on_s: 60, mean_off_s: 120}'
-run as-static $serving --set "$onoff" --set "$migrate"
-run as-scale $serving --set "$onoff" --set 'policies.controllers=[{impl: llumnix_migration}, {impl: llumnix_scaling, min_instances: 1, max_instances: 16}]'
-run as-scale2 $serving --set "$onoff" --set 'policies.controllers=[{impl: llumnix_migration}, {impl: llumnix_scaling, min_instances: 1, max_instances: 16, scale_up_threshold: 20, scale_down_threshold: 80}]'
+auto=scenarios/llumnix/autoscaling.yaml
+run as-static $auto --set "$migrate"
+run as-scale $auto
+run as-scale2 $auto --set policies.controllers.1.scale_up_threshold=20 --set policies.controllers.1.scale_down_threshold=80
 for c in static scale scale2; do
   case $c in
     static) label="static, 16 instances (Llumnix dispatch + migration)" ;;
