@@ -326,18 +326,10 @@ TEST(FairnessProperty, HitRateOrdersLpmDlpmVtcAndRisesWithQuantum) {
 // ---------------------------------------------------------------- configuration errors
 
 std::string config_error(const std::string& policies) {
-  try {
-    auto tree = testing::parse_yaml(
-        "workload: {impl: multi_client, clients: [{id: 0, weight: 1}, {id: 3, weight: 1}],"
-        " arrival: {impl: poisson, rate_per_s: 1}}\npolicies: " +
-        policies + "\n");
-    RunOptions opt;
-    opt.build_only = true;
-    run_scenario(*tree, opt);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "<no error>";
+  return testing::config_error(
+      "workload: {impl: multi_client, clients: [{id: 0, weight: 1}, {id: 3, weight: 1}],"
+      " arrival: {impl: poisson, rate_per_s: 1}}\npolicies: " +
+      policies + "\n");
 }
 
 TEST(FairnessConfig, BadWeightsQuantaAndClientsNameTheKey) {

@@ -372,17 +372,9 @@ TEST(LlumnixScaling, ScalesUpUnderLoadAfterTheStartupDelay) {
 // ---------------------------------------------------------------- configuration errors
 
 std::string config_error(const std::string& controllers) {
-  try {
-    auto tree = testing::parse_yaml(
-        "workload: {arrival: {impl: poisson, rate_per_s: 1}}\npolicies: {controllers: " +
-        controllers + "}\n");
-    RunOptions opt;
-    opt.build_only = true;
-    run_scenario(*tree, opt);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "<no error>";
+  return testing::config_error(
+      "workload: {arrival: {impl: poisson, rate_per_s: 1}}\npolicies: {controllers: " +
+      controllers + "}\n");
 }
 
 TEST(LlumnixConfig, BadKeysNameTheKey) {

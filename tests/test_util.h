@@ -119,6 +119,20 @@ inline constexpr const char* kFixedCostYaml =
     "pipeline_overhead: false,\n"
     "               decode_a_ms: 5, decode_b_ms: 0, decode_c_ms: 0, decode_large_batch: 100000}\n";
 
+// The configuration error that building the scenario `yaml` (nothing is run or written)
+// raises, or "<no error>".
+inline std::string config_error(const std::string& yaml) {
+  try {
+    auto tree = parse_yaml(yaml);
+    RunOptions opt;
+    opt.build_only = true;
+    run_scenario(*tree, opt);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
 // Runs a scenario given as YAML text into `db`, quietly, with extra observers.
 inline RunOutcome run_yaml(const std::string& yaml, const std::string& db,
                            std::vector<Observer*> observers = {}) {

@@ -457,15 +457,7 @@ TEST(Handoff, DecodeMemoryIsNeverExceededAndEveryRequestFinishes) {
 // ------------------------------------------------------------------ pools configuration
 
 std::string config_error(const std::string& yaml) {
-  try {
-    auto tree = testing::parse_yaml("workload: {arrival: {impl: poisson, rate_per_s: 1}}\n" + yaml);
-    RunOptions opt;
-    opt.build_only = true;
-    run_scenario(*tree, opt);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "<no error>";
+  return testing::config_error("workload: {arrival: {impl: poisson, rate_per_s: 1}}\n" + yaml);
 }
 
 TEST(Pools, ConfigurationErrorsNameTheKey) {
@@ -664,18 +656,7 @@ TEST(Handoff, SeveralPoolsAreDeterministic) {
 }
 
 TEST(Topology, BadTopologyConfigurationsNameTheKey) {
-  auto error = [](const std::string& yaml) {
-    try {
-      auto tree =
-          testing::parse_yaml("workload: {arrival: {impl: poisson, rate_per_s: 1}}\n" + yaml);
-      RunOptions opt;
-      opt.build_only = true;
-      run_scenario(*tree, opt);
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("<no error>");
-  };
+  auto error = [](const std::string& yaml) { return config_error(yaml); };
   EXPECT_NE(error("cluster: {topology: {nic: per_rack}}").find("cluster.topology.nic"),
             std::string::npos);
   EXPECT_NE(error("cluster: {topology: {nic_gbps: -1}}").find("cluster.topology.nic_gbps"),

@@ -28,9 +28,11 @@ void ReschedulingMeter::on_sample(TimeNs, std::span<const InstanceLoad> loads) {
   ++samples_;
   std::int64_t free = 0, avail = 0, total = 0, blocked_demand = -1;
   for (const InstanceLoad& l : loads) {
-    free += l.kv_free_blocks;
-    avail += std::max<std::int64_t>(0, l.kv_free_blocks - l.watermark_blocks);
-    total += l.kv_total_blocks;
+    if (l.state == InstanceState::kActive) {  // memory a request could be placed in
+      free += l.kv_free_blocks;
+      avail += std::max<std::int64_t>(0, l.kv_free_blocks - l.watermark_blocks);
+      total += l.kv_total_blocks;
+    }
     if (l.waiting > 0 && l.head_demand_blocks > l.kv_free_blocks - l.watermark_blocks) {
       if (blocked_demand < 0 || l.head_demand_blocks < blocked_demand)
         blocked_demand = l.head_demand_blocks;  // the easiest blocked request to place

@@ -6,7 +6,7 @@
 //
 // Fragmentation (our definition, §5.6): a sample is fragmented when some instance's head-of-line
 // request is blocked for memory there (its demand exceeds free − watermark) while the free
-// blocks of all sampled instances together (net of watermarks) would hold it. Reported: the
+// blocks of all active instances together (net of watermarks) would hold it. Reported: the
 // share of samples that are fragmented, and the mean over all samples of the free blocks
 // stranded then (0 in samples that are not), also as a fraction of all KV blocks.
 #pragma once
