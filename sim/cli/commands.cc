@@ -12,6 +12,8 @@ const std::vector<Command>& commands() {
        "search prefill/decode parallelism for the highest goodput per device (DistServe), vs "
        "colocated",
        cmd_place},
+      {"sweep", "run the variants of a scenario (grid/zip/seeds) in parallel processes, merged",
+       cmd_sweep},
       {"merge", "copy the runs of result databases into one (new run ids; sources recorded)",
        cmd_merge},
       {"list",

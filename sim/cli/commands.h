@@ -19,6 +19,7 @@ int cmd_calibrate(const Args& args);
 int cmd_capacity(const Args& args);
 int cmd_place(const Args& args);
 int cmd_merge(const Args& args);
+int cmd_sweep(const Args& args);
 
 struct Command {
   const char* name;
