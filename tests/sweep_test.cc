@@ -1,0 +1,212 @@
+// tests/sweep_test.cc — `servesim sweep`: variant enumeration (grid, zip, seeds) exact, shards
+// partition the variants, sweep files, parallel runs equal sequential ones, resume skips what is
+// done, a failing variant is recorded and counted, bad specs exit 2 naming the problem.
+#include "sim/scenario/sweep.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "sim/config/errors.h"
+#include "tests/test_util.h"
+
+namespace servesim {
+namespace {
+
+using testing::query;
+using testing::TempDir;
+
+std::vector<std::string> labels(const std::vector<SweepVariant>& vs) {
+  std::vector<std::string> out;
+  for (const SweepVariant& v : vs) out.push_back(v.label());
+  return out;
+}
+
+TEST(Sweep, GridIsCrossedFirstAxisSlowestZipPairedSeedsInnermost) {
+  SweepSpec spec;
+  spec.grid = {parse_axis("a=1,2", "--grid"), parse_axis("b=x,y,z", "--grid")};
+  spec.zip = {parse_axis("c=10,20", "--zip"), parse_axis("d=p,q", "--zip")};
+  spec.seeds = {"7", "8"};
+  spec.fixed = {{"f", "0"}};
+  const std::vector<SweepVariant> vs = enumerate_variants(spec);
+  ASSERT_EQ(vs.size(), 2u * 3 * 2 * 2);
+  EXPECT_EQ(vs[0].label(), "a=1 b=x c=10 d=p seed=7");
+  EXPECT_EQ(vs[1].label(), "a=1 b=x c=10 d=p seed=8");
+  EXPECT_EQ(vs[2].label(), "a=1 b=x c=20 d=q seed=7");
+  EXPECT_EQ(vs[4].label(), "a=1 b=y c=10 d=p seed=7");
+  EXPECT_EQ(vs[12].label(), "a=2 b=x c=10 d=p seed=7");
+  EXPECT_EQ(vs[23].label(), "a=2 b=z c=20 d=q seed=8");
+  for (std::size_t i = 0; i < vs.size(); ++i) {
+    EXPECT_EQ(vs[i].index, i);
+    EXPECT_EQ(vs[i].overrides.front(), (std::pair<std::string, std::string>{"f", "0"}));
+    EXPECT_EQ(vs[i].overrides.size(), 6u);
+  }
+  const std::vector<std::string> all = labels(vs);
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), vs.size()) << "all distinct";
+}
+
+TEST(Sweep, AxisValuesSplitOnlyOnTopLevelCommas) {
+  const SweepAxis a =
+      parse_axis("policies.router={impl: llumnix, mode: load},{impl: round_robin}", "--grid");
+  EXPECT_EQ(a.key, "policies.router");
+  EXPECT_EQ(a.values,
+            (std::vector<std::string>{"{impl: llumnix, mode: load}", "{impl: round_robin}"}));
+  EXPECT_EQ(parse_axis("w.priorities=[0, 1],[1]", "--grid").values.size(), 2u);
+  EXPECT_EQ(parse_axis("k='a,b',c", "--grid").values.size(), 2u);
+  EXPECT_THROW(parse_axis("k=1,,2", "--grid"), UsageError);
+  EXPECT_THROW(parse_axis("=1,2", "--grid"), UsageError);
+}
+
+TEST(Sweep, BadSpecsAreRefused) {
+  SweepSpec zip;
+  zip.zip = {parse_axis("a=1,2", "--zip"), parse_axis("b=1,2,3", "--zip")};
+  EXPECT_THROW(enumerate_variants(zip), UsageError);
+  SweepSpec twice;
+  twice.grid = {parse_axis("a=1,2", "--grid"), parse_axis("a=3", "--grid")};
+  EXPECT_THROW(enumerate_variants(twice), UsageError);
+  EXPECT_THROW(parse_shard("2/2"), UsageError);
+  EXPECT_THROW(parse_shard("1"), UsageError);
+  EXPECT_THROW(parse_shard("a/3"), UsageError);
+  EXPECT_EQ(parse_shard("1/3"), (std::pair<std::size_t, std::size_t>{1, 3}));
+}
+
+// A scenario that runs in milliseconds.
+std::string tiny_scenario(const TempDir& dir) {
+  return dir.write("tiny.yaml",
+                   "name: tiny\nseed: 1\n"
+                   "workload: {impl: synthetic, num_requests: 40, arrival: {impl: poisson,"
+                   " rate_per_s: 5}, prompt_tokens: 200, output_tokens: 20}\n"
+                   "cluster: {instances: 1, cost_model: {impl: roofline}}\n"
+                   "output: {iterations: false}\n");
+}
+
+TEST(Sweep, ShardsPartitionTheVariants) {
+  TempDir dir;
+  const std::string scenario = tiny_scenario(dir);
+  const std::string axes =
+      " --grid workload.arrival.rate_per_s=1,2,3,4 --zip "
+      "policies.batcher.impl=vllm,sarathi --repeats 2";
+  const auto all = testing::run_cli("sweep '" + scenario + "'" + axes + " --list");
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  std::string joined;
+  std::multiset<std::string> lines;
+  for (int i = 0; i < 3; ++i) {
+    const auto r = testing::run_cli("sweep '" + scenario + "'" + axes + " --list --shard " +
+                                    std::to_string(i) + "/3");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::istringstream in(r.output);
+    for (std::string line; std::getline(in, line);) {
+      lines.insert(line);
+      EXPECT_EQ(std::stoul(line.substr(0, line.find('\t'))) % 3, static_cast<unsigned>(i)) << line;
+    }
+  }
+  std::istringstream in(all.output);
+  std::multiset<std::string> expected;
+  for (std::string line; std::getline(in, line);) expected.insert(line);
+  EXPECT_EQ(expected.size(), 16u);
+  EXPECT_EQ(lines, expected) << "every variant in exactly one shard";
+}
+
+TEST(Sweep, ParallelRunsEqualSequentialOnesAndRecordTheSweptValues) {
+  TempDir dir;
+  const std::string scenario = tiny_scenario(dir);
+  const std::string axes =
+      " --grid workload.arrival.rate_per_s=2,8 --grid "
+      "policies.batcher.impl=vllm,sarathi --seeds 3,4 --reproducible -q";
+  const auto par =
+      testing::run_cli("sweep '" + scenario + "'" + axes + " -j 2 -o '" + dir.file("p.db") + "'");
+  ASSERT_EQ(par.exit_code, 0) << par.output;
+  const auto seq =
+      testing::run_cli("sweep '" + scenario + "'" + axes + " -j 1 -o '" + dir.file("s.db") + "'");
+  ASSERT_EQ(seq.exit_code, 0) << seq.output;
+  for (const char* sql :
+       {"SELECT run_id, scenario, seed, status FROM runs", "SELECT * FROM run_params",
+        "SELECT * FROM requests", "SELECT * FROM summary"}) {
+    EXPECT_EQ(query(dir.file("p.db"), sql), query(dir.file("s.db"), sql)) << sql;
+  }
+  EXPECT_EQ(query(dir.file("p.db"), "SELECT count(*) FROM runs WHERE status = 'ok'"), "8\n");
+  EXPECT_EQ(query(dir.file("p.db"),
+                  "SELECT group_concat(key || '=' || value, ' ') FROM run_params WHERE run_id = 6"),
+            "policies.batcher.impl=vllm seed=4 workload.arrival.rate_per_s=8\n");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("p.db.shards"))) << "shards removed after merge";
+}
+
+TEST(Sweep, ResumeSkipsFinishedVariantsAndAFailureIsRecordedAndCounted) {
+  TempDir dir;
+  const std::string scenario = tiny_scenario(dir);
+  const std::string db = dir.file("r.db");
+  const std::string base = "sweep '" + scenario + "' -q -o '" + db + "'";
+  auto first = testing::run_cli(base +
+                                " --grid workload.arrival.rate_per_s=2,8"
+                                " --grid policies.batcher.impl=vllm --set output.iterations=false");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  // One more rate and a bad batcher: 2 of 6 already there; the 3 with the bad batcher fail.
+  auto second = testing::run_cli(base +
+                                 " --resume --grid workload.arrival.rate_per_s=2,8,16"
+                                 " --grid policies.batcher.impl=vllm,nonesuch" +
+                                 " --set output.iterations=false");
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_NE(second.output.find("3 of 4 variant(s) failed"), std::string::npos) << second.output;
+  EXPECT_NE(second.output.find("1 ran, 3 failed, 2 already in"), std::string::npos)
+      << second.output;
+  EXPECT_EQ(query(db, "SELECT status, count(*) FROM runs GROUP BY 1 ORDER BY 1"),
+            "failed\t3\nok\t3\n");
+  EXPECT_NE(query(db, "SELECT error FROM runs WHERE status = 'failed' LIMIT 1")
+                .find("unknown batcher 'nonesuch'"),
+            std::string::npos);
+  EXPECT_EQ(query(db,
+                  "SELECT count(*) FROM runs r JOIN run_params p USING (run_id) WHERE "
+                  "r.status = 'failed' AND p.key = 'policies.batcher.impl' AND p.value = "
+                  "'nonesuch'"),
+            "3\n");
+  // Resume again without the bad value: nothing left to do.
+  auto third = testing::run_cli(base +
+                                " --resume --grid workload.arrival.rate_per_s=2,8,16"
+                                " --grid policies.batcher.impl=vllm --set output.iterations=false");
+  EXPECT_EQ(third.exit_code, 0) << third.output;
+  EXPECT_NE(third.output.find("0 ran, 0 failed, 3 already in"), std::string::npos) << third.output;
+}
+
+TEST(Sweep, SweepFilesAndBadSpecsExitTwoNamingTheProblem) {
+  TempDir dir;
+  tiny_scenario(dir);
+  const std::string file = dir.write("s.yaml",
+                                     "sweep:\n"
+                                     "  scenario: tiny.yaml\n"
+                                     "  grid: {workload.arrival.rate_per_s: [2, 4]}\n"
+                                     "  zip: {policies.batcher: [{impl: vllm}, {impl: sarathi}]}\n"
+                                     "  repeats: 2\n"
+                                     "  set: {output.iterations: false}\n");
+  const auto list = testing::run_cli("sweep '" + file + "' --list");
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_NE(list.output.find("7\tworkload.arrival.rate_per_s=4 policies.batcher={impl: sarathi} "
+                             "seed=1"),
+            std::string::npos)
+      << list.output;
+  const auto ran = testing::run_cli("sweep '" + file + "' -q -o '" + dir.file("f.db") + "'");
+  EXPECT_EQ(ran.exit_code, 0) << ran.output;
+  EXPECT_EQ(query(dir.file("f.db"), "SELECT count(*) FROM runs WHERE status = 'ok'"), "8\n");
+
+  const std::string bad =
+      dir.write("bad.yaml", "sweep:\n  scenario: tiny.yaml\n  gird: {a: [1]}\n");
+  auto r = testing::run_cli("sweep '" + bad + "' --list");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("bad.yaml:3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("gird"), std::string::npos) << r.output;
+  const std::string scenario = dir.file("tiny.yaml");
+  r = testing::run_cli("sweep '" + scenario + "' --grid workload.arival.rate_per_s=1 -o '" +
+                       dir.file("x.db") + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("workload.arival: unknown key"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x.db")));
+  r = testing::run_cli("sweep '" + scenario + "' --grid a= -o '" + dir.file("x.db") + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("empty value"), std::string::npos) << r.output;
+  r = testing::run_cli("sweep '" + scenario + "' --zip a=1,2 --zip b=1 -o '" + dir.file("x.db") +
+                       "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("equal lengths"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace servesim
