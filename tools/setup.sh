@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
+  gnuplot-nox
 )
 
 missing=()

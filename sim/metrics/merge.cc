@@ -3,66 +3,11 @@
 
 #include <sqlite3.h>
 
+#include "sim/metrics/results_db.h"
 #include "sim/metrics/sqlite_sink.h"
 
 namespace servesim {
 namespace {
-
-class Db {
- public:
-  explicit Db(const std::string& path) : path_(path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-      const std::string msg = db_ ? sqlite3_errmsg(db_) : "cannot allocate";
-      sqlite3_close(db_);
-      throw OutputError("cannot open results database '" + path + "': " + msg);
-    }
-    sqlite3_busy_timeout(db_, 60000);
-  }
-  ~Db() { sqlite3_close(db_); }
-  sqlite3* handle() { return db_; }
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
-
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      const std::string msg = err ? err : "unknown error";
-      sqlite3_free(err);
-      throw OutputError("results database '" + path_ + "': " + msg);
-    }
-  }
-  // Rows of a query, each as a vector of text cells.
-  std::vector<std::vector<std::string>> rows(const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-      throw OutputError("results database '" + path_ + "': " + sqlite3_errmsg(db_));
-    }
-    std::vector<std::vector<std::string>> out;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      std::vector<std::string> row;
-      for (int c = 0; c < sqlite3_column_count(st); ++c) {
-        const unsigned char* t = sqlite3_column_text(st, c);
-        row.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
-      }
-      out.push_back(std::move(row));
-    }
-    sqlite3_finalize(st);
-    return out;
-  }
-
- private:
-  std::string path_;
-  sqlite3* db_ = nullptr;
-};
-
-std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
 
 // Copies the rows `select` yields into `insert` (same columns), putting `run_id` into column
 // `run_id_column` (-1: none).
@@ -100,7 +45,7 @@ std::vector<std::int64_t> merge_results(const std::string& out_path,
                                         const std::vector<std::string>& inputs,
                                         const MergeOptions& options) {
   { SqliteSink create(out_path); }  // creates the output's schema, or checks its version
-  Db out(out_path);
+  ResultsDb out(out_path);
   // The tables that carry run_id, with their columns, from the output's schema.
   struct Table {
     std::string name;
@@ -122,7 +67,7 @@ std::vector<std::int64_t> merge_results(const std::string& out_path,
   out.exec("BEGIN IMMEDIATE");
   try {
     for (const std::string& input : inputs) {
-      Db in(input);
+      ResultsDb in(input);
       const auto objects = in.rows("SELECT count(*) FROM sqlite_master");
       if (objects.empty() || objects[0][0] == "0") {
         throw OutputError("'" + input + "' is not a servesim results database (it is empty)");
@@ -138,7 +83,7 @@ std::vector<std::int64_t> merge_results(const std::string& out_path,
       for (const auto& run : in.rows("SELECT run_id FROM runs ORDER BY run_id")) {
         const std::string old_id = run[0];
         if (options.resume && !out.rows("SELECT 1 FROM run_sources WHERE source = " +
-                                        quoted(input) + " AND source_run_id = " + old_id)
+                                        sql_quoted(input) + " AND source_run_id = " + old_id)
                                    .empty()) {
           continue;
         }
@@ -153,7 +98,7 @@ std::vector<std::int64_t> merge_results(const std::string& out_path,
                     new_id, "merging '" + input + "' into '" + out_path + "'");
         }
         out.exec("INSERT INTO run_sources VALUES (" + std::to_string(new_id) + ", " +
-                 quoted(input) + ", " + old_id + ")");
+                 sql_quoted(input) + ", " + old_id + ")");
         ids.push_back(new_id);
       }
     }

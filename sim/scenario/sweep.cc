@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -24,6 +23,7 @@
 #include "sim/config/config.h"
 #include "sim/config/errors.h"
 #include "sim/metrics/merge.h"
+#include "sim/metrics/results_db.h"
 #include "sim/metrics/sqlite_sink.h"
 #include "sim/scenario/runner.h"
 
@@ -95,32 +95,14 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 std::vector<Params> finished_runs(const std::string& path) {
   std::vector<Params> out;
   if (!fs::exists(path)) return out;
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    const std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    throw OutputError("results database '" + path + "': " + msg);
+  ResultsDb db(path, /*read_only=*/true);
+  std::string last;
+  for (const auto& row : db.rows(
+           "SELECT r.run_id, p.key, p.value FROM runs r LEFT JOIN run_params p USING (run_id) "
+           "WHERE r.status = 'ok' ORDER BY r.run_id, p.key")) {
+    if (row[0] != last) out.emplace_back(), last = row[0];
+    if (!row[1].empty()) out.back().emplace_back(row[1], row[2]);
   }
-  sqlite3_stmt* st = nullptr;
-  const char* sql =
-      "SELECT r.run_id, p.key, p.value FROM runs r LEFT JOIN run_params p USING (run_id) "
-      "WHERE r.status = 'ok' ORDER BY r.run_id, p.key";
-  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
-    const std::string msg = sqlite3_errmsg(db);
-    sqlite3_close(db);
-    throw OutputError("results database '" + path + "' (for --resume): " + msg);
-  }
-  std::int64_t last = -1;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    const std::int64_t id = sqlite3_column_int64(st, 0);
-    if (id != last) out.emplace_back(), last = id;
-    if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-      out.back().emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)),
-                              reinterpret_cast<const char*>(sqlite3_column_text(st, 2)));
-    }
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
   return out;
 }
 
@@ -432,15 +414,10 @@ SweepResult run_sweep(const SweepSpec& spec, const std::vector<SweepVariant>& va
   auto record_unstarted = [&](const Child& c, int status) {
     bool has_run = false;
     if (fs::exists(c.db)) {
-      sqlite3* db = nullptr;
-      if (sqlite3_open_v2(c.db.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-        sqlite3_stmt* st = nullptr;
-        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM runs", -1, &st, nullptr) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-          has_run = sqlite3_column_int64(st, 0) > 0;
-        sqlite3_finalize(st);
+      try {
+        has_run = ResultsDb(c.db, true).rows("SELECT count(*) FROM runs")[0][0] != "0";
+      } catch (const OutputError&) {  // not a results database: record the failure below
       }
-      sqlite3_close(db);
     }
     if (has_run) return;
     std::string message = trim(read_text(c.log));
