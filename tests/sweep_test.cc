@@ -1,10 +1,13 @@
 // tests/sweep_test.cc — `servesim sweep`: variant enumeration (grid, zip, seeds) exact, shards
 // partition the variants, sweep files, parallel runs equal sequential ones, resume skips what is
-// done, a failing variant is recorded and counted, bad specs exit 2 naming the problem.
+// done, a failing variant is recorded and counted, bad specs exit 2 naming the problem; the
+// report (tables equal SQL, PNGs rendered) and export commands.
 #include "sim/scenario/sweep.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "sim/config/errors.h"
@@ -206,6 +209,112 @@ TEST(Sweep, SweepFilesAndBadSpecsExitTwoNamingTheProblem) {
                        "'");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("equal lengths"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace servesim
+
+namespace servesim {
+namespace {
+
+// PNG width and height from the IHDR chunk (0, 0 when the file is not a PNG).
+std::pair<int, int> png_size(const std::string& path) {
+  const std::string b = testing::read_file(path);
+  if (b.size() < 24 || b.compare(1, 3, "PNG") != 0 || b.compare(12, 4, "IHDR") != 0) return {0, 0};
+  auto be32 = [&](std::size_t at) {
+    return (static_cast<unsigned char>(b[at]) << 24) |
+           (static_cast<unsigned char>(b[at + 1]) << 16) |
+           (static_cast<unsigned char>(b[at + 2]) << 8) | static_cast<unsigned char>(b[at + 3]);
+  };
+  return {be32(16), be32(20)};
+}
+
+TEST(Report, TablesEqualSqlAndThePlotsAreRendered) {
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "gnuplot is not installed (tools/setup.sh installs gnuplot-nox)";
+  TempDir dir;
+  const std::string scenario = tiny_scenario(dir);
+  const std::string db = dir.file("s.db");
+  // Two rates × two batchers × two seeds, with an SLO tight enough to fail at the high rate.
+  const auto sweep = testing::run_cli(
+      "sweep '" + scenario + "' -q -o '" + db +
+      "' --grid workload.arrival.rate_per_s=2,40 --grid policies.batcher.impl=vllm,sarathi"
+      " --repeats 2 --set 'slo={ttft_s: 0.05, tpot_s: 0.05}' --set output.sample_every_s=1"
+      " --set output.iterations=true");
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  const std::string out = dir.file("rep");
+  const auto r = testing::run_cli("report '" + db +
+                                  "' --by workload.arrival.rate_per_s --by "
+                                  "policies.batcher.impl -o '" +
+                                  out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* f : {"report.md", "runs.csv", "runs.json"})
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  for (const char* png :
+       {"ttft_cdf.png", "tpot_cdf.png", "e2e_cdf.png", "attainment.png", "timeline.png"}) {
+    EXPECT_EQ(png_size(out + "/" + png), (std::pair<int, int>{900, 560})) << png;
+    EXPECT_NE(testing::read_file(out + "/report.md").find(std::string("](") + png + ")"),
+              std::string::npos)
+        << png << " is linked";
+  }
+  // Each row is the mean over its two seeds of what SQL says.
+  const std::string csv = testing::read_file(out + "/runs.csv");
+  std::istringstream lines(csv);
+  std::string header, line;
+  std::getline(lines, header);
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    ++rows;
+    std::vector<std::string> cells;
+    std::istringstream in(line);
+    for (std::string c; std::getline(in, c, ',');) cells.push_back(c);
+    // label, runs, run_ids, rate, impl, completed, req/s, ttft_p50, ttft_p99, ...
+    ASSERT_GE(cells.size(), 9u) << line;
+    EXPECT_EQ(cells[1], "2");
+    const std::string ids = "(" + cells[2].replace(cells[2].find(' '), 1, ",") + ")";
+    for (const auto& [col, metric] :
+         std::vector<std::pair<int, std::string>>{{6, "throughput_req_s"}, {8, "ttft_p99_s"}}) {
+      const double sql = std::stod(query(db,
+                                         "SELECT avg(value) FROM summary WHERE scope = 'run' "
+                                         "AND metric = '" +
+                                             metric + "' AND run_id IN " + ids));
+      EXPECT_NEAR(std::stod(cells[static_cast<std::size_t>(col)]), sql, 1e-5 * std::abs(sql))
+          << metric << " of " << line;
+    }
+  }
+  EXPECT_EQ(rows, 4);
+  // The view the table is read from.
+  EXPECT_EQ(query(db, "SELECT count(*) FROM run_overview WHERE params LIKE '%rate_per_s=40%'"),
+            "4\n");
+  // Bad filters and keys are usage errors.
+  EXPECT_EQ(testing::run_cli("report '" + db + "' --by nonesuch -o '" + out + "'").exit_code, 2);
+  EXPECT_EQ(testing::run_cli("report '" + db + "' --runs 'run_id >' -o '" + out + "'").exit_code,
+            2);
+}
+
+TEST(Export, CsvAndJsonLinesOfATableOrView) {
+  TempDir dir;
+  const std::string scenario = tiny_scenario(dir);
+  const std::string db = dir.file("r.db");
+  ASSERT_EQ(testing::run_cli("run '" + scenario + "' -q -o '" + db + "'").exit_code, 0);
+  const auto csv = testing::run_cli("export '" + db + "' --table requests");
+  ASSERT_EQ(csv.exit_code, 0) << csv.output;
+  EXPECT_EQ(csv.output.substr(0, csv.output.find('\n')),
+            "run_id,request_id,trace_id,client_id,priority,arrival_s,prompt_tokens,"
+            "output_tokens,cached_tokens,first_instance_id,instance_id,first_token_s,finish_s,"
+            "ttft_s,tpot_s,e2e_s,max_tbt_s,sched_delay_s,preemptions,migrations,status,"
+            "reject_reason,prefill_instance_id,decode_instance_id,kv_transfer_s,bridge_wait_s");
+  EXPECT_EQ(std::count(csv.output.begin(), csv.output.end(), '\n'), 41);
+  const std::string out = dir.file("o.jsonl");
+  ASSERT_EQ(
+      testing::run_cli("export '" + db + "' -t run_overview -f jsonl -o '" + out + "'").exit_code,
+      0);
+  const std::string j = testing::read_file(out);
+  EXPECT_NE(j.find("\"requests_completed\": 40"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"slo_attainment\": null"), std::string::npos) << j;
+  const auto bad = testing::run_cli("export '" + db + "' -t nonesuch");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("no such table or view"), std::string::npos) << bad.output;
 }
 
 }  // namespace

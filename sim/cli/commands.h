@@ -20,6 +20,8 @@ int cmd_capacity(const Args& args);
 int cmd_place(const Args& args);
 int cmd_merge(const Args& args);
 int cmd_sweep(const Args& args);
+int cmd_report(const Args& args);
+int cmd_export(const Args& args);
 
 struct Command {
   const char* name;

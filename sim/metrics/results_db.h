@@ -42,8 +42,8 @@ class ResultsDb {
   std::vector<std::vector<std::string>> rows(const std::string& sql) {
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-      throw OutputError("results database '" + path_ + "': " + sqlite3_errmsg(db_) + " (in: " +
-                        sql.substr(0, 200) + ")");
+      throw OutputError("results database '" + path_ + "': " + sqlite3_errmsg(db_) +
+                        " (in: " + sql.substr(0, 200) + ")");
     }
     std::vector<std::vector<std::string>> out;
     int rc = SQLITE_OK;

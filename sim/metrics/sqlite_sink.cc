@@ -152,6 +152,24 @@ CREATE TABLE IF NOT EXISTS summary (
   value  REAL,
   PRIMARY KEY (run_id, scope, metric)
 ) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS run_overview AS
+SELECT r.run_id, r.scenario, r.seed, r.status, r.wall_s,
+  (SELECT group_concat(key || '=' || value, ' ')
+     FROM (SELECT key, value FROM run_params p WHERE p.run_id = r.run_id ORDER BY key)) AS params,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'requests_completed') AS requests_completed,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'requests_rejected') AS requests_rejected,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'throughput_req_s') AS throughput_req_s,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'throughput_tok_s') AS throughput_tok_s,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'ttft_p50_s') AS ttft_p50_s,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'ttft_p99_s') AS ttft_p99_s,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'tpot_p50_s') AS tpot_p50_s,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'tpot_p99_s') AS tpot_p99_s,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'e2e_p50_s') AS e2e_p50_s,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'e2e_p99_s') AS e2e_p99_s,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'slo_attainment') AS slo_attainment,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'preemptions') AS preemptions,
+  (SELECT value FROM summary s WHERE s.run_id = r.run_id AND s.scope = 'run' AND s.metric = 'makespan_s') AS makespan_s
+FROM runs r;
 )sql";
 
 }  // namespace
@@ -560,6 +578,15 @@ void SqliteSink::end_run(double wall_s) {
   bind_real(st.get(), 1, wall_s);
   bind_int(st.get(), 2, run_id_);
   step_reset(st.get());
+  // Indexes on run_id for the big tables, made once the first run's rows are in (a run into a
+  // fresh file inserts without maintaining them; later runs into the same file do).
+  exec(
+      "CREATE INDEX IF NOT EXISTS requests_run ON requests (run_id);"
+      "CREATE INDEX IF NOT EXISTS iterations_run ON iterations (run_id);"
+      "CREATE INDEX IF NOT EXISTS instance_samples_run ON instance_samples (run_id);"
+      "CREATE INDEX IF NOT EXISTS transfers_run ON transfers (run_id);"
+      "CREATE INDEX IF NOT EXISTS migrations_run ON migrations (run_id);"
+      "CREATE INDEX IF NOT EXISTS client_service_run ON client_service (run_id);");
   exec("COMMIT");
   in_run_ = false;
 }

@@ -97,9 +97,9 @@ std::vector<Params> finished_runs(const std::string& path) {
   if (!fs::exists(path)) return out;
   ResultsDb db(path, /*read_only=*/true);
   std::string last;
-  for (const auto& row : db.rows(
-           "SELECT r.run_id, p.key, p.value FROM runs r LEFT JOIN run_params p USING (run_id) "
-           "WHERE r.status = 'ok' ORDER BY r.run_id, p.key")) {
+  for (const auto& row :
+       db.rows("SELECT r.run_id, p.key, p.value FROM runs r LEFT JOIN run_params p USING (run_id) "
+               "WHERE r.status = 'ok' ORDER BY r.run_id, p.key")) {
     if (row[0] != last) out.emplace_back(), last = row[0];
     if (!row[1].empty()) out.back().emplace_back(row[1], row[2]);
   }
