@@ -45,10 +45,9 @@ struct CliResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs build/servesim with `args` (a shell-quoted string) from the source root.
-inline CliResult run_cli(const std::string& args) {
-  const std::string cmd = std::string("cd '") + SERVESIM_SOURCE_DIR + "' && '" + SERVESIM_BINARY +
-                          "' " + args + " 2>&1";
+// Runs a shell command line from the source root, stdout and stderr together.
+inline CliResult run_cli_shell(const std::string& command) {
+  const std::string cmd = std::string("cd '") + SERVESIM_SOURCE_DIR + "' && " + command + " 2>&1";
   CliResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -58,6 +57,11 @@ inline CliResult run_cli(const std::string& args) {
   const int status = pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Runs build/servesim with `args` (a shell-quoted string) from the source root.
+inline CliResult run_cli(const std::string& args) {
+  return run_cli_shell(std::string("'") + SERVESIM_BINARY + "' " + args);
 }
 
 inline std::shared_ptr<ConfigTree> parse_yaml(const std::string& yaml,

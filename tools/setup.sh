@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # tools/setup.sh — installs the Debian packages servesim needs to build and test, only the
 # ones that are missing. Safe to run repeatedly; does nothing when everything is present.
+# Besides the build: gnuplot-nox draws `servesim report`'s plots; Slurm (slurmctld, slurmd,
+# slurm-client, munge) runs the single-node cluster the Slurm sweep test starts
+# (tools/slurm/local_cluster.sh; the daemons are not enabled or started by installing).
 # Usage: tools/setup.sh            (uses sudo when not root)
 set -euo pipefail
 
@@ -12,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   gnuplot-nox
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()
