@@ -319,3 +319,37 @@ TEST(Export, CsvAndJsonLinesOfATableOrView) {
 
 }  // namespace
 }  // namespace servesim
+
+namespace servesim {
+namespace {
+
+// Parallel probes (capacity -j): the same capacity within the search's tolerance, every probe
+// stored once in the output, no shard left behind.
+TEST(Capacity, ParallelProbesAgreeWithOneAtATime) {
+  TempDir dir;
+  const std::string base =
+      "capacity scenarios/quickstart.yaml --slo 'ttft_s<=0.1' --slo "
+      "'tpot_s<=0.02' --set workload.num_requests=300 --tolerance 0.02";
+  auto capacity = [&](const std::string& db, const std::string& extra) {
+    const auto r = testing::run_cli(base + " -o '" + db + "'" + extra);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const std::size_t at = r.output.find("capacity: ");
+    return std::stod(r.output.substr(at + 10));
+  };
+  const double one = capacity(dir.file("one.db"), "");
+  const double two = capacity(dir.file("two.db"), " -j 3");
+  EXPECT_GT(one, 0);
+  EXPECT_NEAR(two, one, 0.05 * one);
+  const auto runs = query(dir.file("two.db"), "SELECT count(*) FROM runs WHERE status = 'ok'");
+  const auto probes = testing::run_cli(base + " -o '" + dir.file("three.db") + "' -j 3");
+  std::size_t lines = 0;
+  for (std::size_t p = probes.output.find("[capacity] rate"); p != std::string::npos;
+       p = probes.output.find("[capacity] rate", p + 1))
+    ++lines;
+  EXPECT_EQ(std::to_string(lines) + "\n", runs) << probes.output;
+  for (const auto& e : std::filesystem::directory_iterator(dir.file("")))
+    EXPECT_EQ(e.path().string().find(".probe"), std::string::npos) << e.path();
+}
+
+}  // namespace
+}  // namespace servesim

@@ -43,7 +43,9 @@ int cmd_capacity(const Args& args) {
                                                    "first rate probed (default: the scenario's)")(
       "tolerance", po::value<double>()->default_value(0.025),
       "stop when the bracket is narrower than this fraction of the rate")(
-      "max-runs", po::value<int>()->default_value(24), "most simulations");
+      "max-runs", po::value<int>()->default_value(24), "most simulations")(
+      "jobs,j", po::value<int>()->default_value(1),
+      "rates probed at once per round (threads; shard databases merged after each round)");
   scenario.declare(opts, pos);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
@@ -78,6 +80,8 @@ int cmd_capacity(const Args& args) {
   copt.attainment = attainment;
   copt.tolerance = tolerance;
   copt.max_runs = max_runs;
+  copt.jobs = vm["jobs"].as<int>();
+  if (copt.jobs < 1 || copt.jobs > 256) throw UsageError("--jobs must be in [1, 256]");
   // The scenario's own rate, unless given.
   if (vm.count("start-rate")) {
     copt.start_rate = vm["start-rate"].as<double>();

@@ -2,8 +2,12 @@
 #include "sim/scenario/search.h"
 
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <thread>
 
 #include "sim/config/errors.h"
+#include "sim/metrics/merge.h"
 
 namespace servesim {
 
@@ -38,13 +42,21 @@ CapacityResult find_capacity(const ScenarioAtRate& make_tree,
                              const CapacityOptions& options, const RunOptions& run_options,
                              const std::function<void(const CapacitySample&)>& on_sample) {
   CapacityResult result;
-  auto evaluate = [&](double rate) -> bool {
+  // Where the runs go; with parallel probes each writes a shard of its own, merged per round.
+  std::string db_path;
+  if (options.jobs > 1 && run_options.write_database) {
+    RunOptions probe = run_options;
+    probe.build_only = true;
+    db_path = run_scenario(*make_tree(options.start_rate), probe).db_path;
+  }
+  // One probe: its sample (the run id is the shard's until the round is merged).
+  auto probe = [&](double rate, const std::string& shard) -> CapacitySample {
     auto tree = make_tree(rate);
     for (const Objective& o : objectives) {
       if (o.per_request) tree->set("slo." + o.key, YAML::Node(std::to_string(o.bound)));
     }
+    if (!shard.empty()) tree->set("output.path", YAML::Node(shard));
     const RunOutcome out = run_scenario(*tree, run_options);
-    result.devices = out.devices;
     CapacitySample s;
     s.rate = rate;
     s.run_id = out.run_id;
@@ -65,31 +77,81 @@ CapacityResult find_capacity(const ScenarioAtRate& make_tree,
       s.pass = s.pass && (o.at_most ? it->second <= o.bound : it->second >= o.bound);
     }
     if (any_per_request) s.pass = s.pass && s.metrics["slo_attainment"] >= options.attainment;
-    if (on_sample) on_sample(s);
-    result.samples.push_back(s);
-    return s.pass;
+    result.devices = out.devices;
+    return s;
   };
-  double rate = options.start_rate, lo = 0, hi = 0;  // lo passes, hi fails
-  bool pass = evaluate(rate);
-  while (static_cast<int>(result.samples.size()) < options.max_runs) {
-    if (pass) {
-      lo = rate;
-      rate *= 2;
+  // A round: the rates probed at once (one thread each), recorded in rate order.
+  auto round = [&](std::vector<double> rates) {
+    std::sort(rates.begin(), rates.end());
+    std::vector<CapacitySample> got(rates.size());
+    if (rates.size() == 1 || options.jobs <= 1) {
+      for (std::size_t i = 0; i < rates.size(); ++i) got[i] = probe(rates[i], "");
     } else {
-      hi = rate;
-      rate /= 2;
+      std::vector<std::string> shards(rates.size()), errors(rates.size());
+      std::vector<std::thread> threads;
+      for (std::size_t i = 0; i < rates.size(); ++i) {
+        if (!db_path.empty()) shards[i] = db_path + ".probe" + std::to_string(i);
+        threads.emplace_back([&, i] {
+          try {
+            std::filesystem::remove(shards[i]);
+            got[i] = probe(rates[i], shards[i]);
+          } catch (const std::exception& e) {
+            errors[i] = e.what();
+          }
+        });
+      }
+      for (std::thread& t : threads) t.join();
+      std::vector<std::string> written;
+      for (const std::string& sh : shards) {
+        if (!sh.empty() && std::filesystem::exists(sh)) written.push_back(sh);
+      }
+      if (!written.empty()) {
+        const std::vector<std::int64_t> ids = merge_results(db_path, written);
+        for (std::size_t i = 0; i < got.size() && i < ids.size(); ++i) got[i].run_id = ids[i];
+        for (const std::string& sh : written) std::filesystem::remove(sh);
+      }
+      for (const std::string& e : errors) {
+        if (!e.empty()) throw UsageError(e);
+      }
     }
-    if (lo > 0 && hi > 0) break;
-    pass = evaluate(rate);
+    for (const CapacitySample& s : got) {
+      if (on_sample) on_sample(s);
+      result.samples.push_back(s);
+    }
+    return got;
+  };
+  const int k = std::max(1, options.jobs);
+  auto left = [&] { return options.max_runs - static_cast<int>(result.samples.size()); };
+  double lo = 0, hi = 0;  // the highest passing and the lowest failing rate so far
+  auto absorb = [&](const std::vector<CapacitySample>& got) {
+    for (const CapacitySample& s : got) {
+      if (s.pass && s.rate > lo && (hi == 0 || s.rate < hi)) lo = s.rate;
+      if (!s.pass && (hi == 0 || s.rate < hi)) hi = s.rate;
+    }
+    if (hi > 0 && lo >= hi) lo = 0;  // not monotone here: keep bracketing below hi
+  };
+  // Bracket: the start rate (and, with k probes, the rates doubling above it), then doubling
+  // up while everything passes or halving down while everything fails.
+  {
+    std::vector<double> rates = {options.start_rate};
+    for (int i = 1; i < k && i < left(); ++i) rates.push_back(options.start_rate * std::pow(2, i));
+    absorb(round(rates));
   }
-  while (lo > 0 && hi > 0 && (hi - lo) / hi > options.tolerance &&
-         static_cast<int>(result.samples.size()) < options.max_runs) {
-    const double mid = 0.5 * (lo + hi);
-    if (evaluate(mid)) {
-      lo = mid;
-    } else {
-      hi = mid;
+  while ((lo == 0 || hi == 0) && left() > 0) {
+    std::vector<double> rates;
+    for (int i = 1; i <= k && i <= left(); ++i) {
+      rates.push_back(hi == 0 ? std::max(lo, options.start_rate) * std::pow(2, i)
+                              : hi / std::pow(2, i));
     }
+    absorb(round(rates));
+    if (hi > 0 && hi / std::pow(2, k) < 1e-9 && lo == 0) break;  // nothing passes
+  }
+  // Bisect (k-section): k rates spread evenly inside the bracket per round.
+  while (lo > 0 && hi > 0 && (hi - lo) / hi > options.tolerance && left() > 0) {
+    std::vector<double> rates;
+    const int n = std::min(k, left());
+    for (int j = 1; j <= n; ++j) rates.push_back(lo + (hi - lo) * j / (n + 1));
+    absorb(round(rates));
   }
   std::sort(result.samples.begin(), result.samples.end(),
             [](const CapacitySample& a, const CapacitySample& b) { return a.rate < b.rate; });

@@ -6,7 +6,8 @@
 // requires slo_attainment >= the attainment target (TTFT and TPOT met jointly per request, as
 // DistServe counts it). The search (as Sarathi-Serve's): probe the start rate, double while it
 // passes (halve while it fails) to bracket the capacity, then bisect until the bracket is
-// narrower than `tolerance` of the rate. Pass/fail is assumed monotone in the rate.
+// narrower than `tolerance` of the rate. Pass/fail is assumed monotone in the rate. With
+// `jobs` > 1 each round probes several rates at once (CapacityOptions::jobs).
 //
 // Results: `capacity` is the highest sampled rate that passed; `goodput` is DistServe's reading
 // for per-request objectives — where the attainment-vs-rate curve crosses the target, linearly
@@ -47,6 +48,10 @@ struct CapacityOptions {
   double tolerance = 0.025;
   int max_runs = 24;
   double start_rate = 1;
+  // Probes run at once (threads): the bracket grows k doublings per round and the bisection
+  // probes k evenly spaced rates inside it per round. Each probe writes a shard database next
+  // to the scenario's, merged into it (in rate order) after each round. 1: one probe at a time.
+  int jobs = 1;
 };
 
 struct CapacityResult {
