@@ -1,6 +1,8 @@
 // sim/metrics/report.cc — see report.h.
 #include "sim/metrics/report.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -85,6 +87,49 @@ std::string gp(const std::string& s) {
   return out + "'";
 }
 
+// A swept component (a mapping value such as policies.batcher) is stored resolved, with every
+// default; labels keep only `impl` and the sub-keys whose values differ between the runs that
+// have them.
+void shorten_mappings(std::map<std::string, std::map<std::string, std::string>>& params,
+                      const std::vector<std::string>& keys) {
+  for (const std::string& k : keys) {
+    std::map<std::string, YAML::Node> nodes;            // run → its value
+    std::map<std::string, std::set<std::string>> seen;  // sub-key → its values
+    bool all_maps = true;
+    for (auto& [run, kv] : params) {
+      const auto it = kv.find(k);
+      if (it == kv.end()) continue;
+      try {
+        const YAML::Node n = YAML::Load(it->second);
+        if (!n.IsMap()) {
+          all_maps = false;
+          break;
+        }
+        nodes[run] = n;
+        for (const auto& sub : n) {
+          YAML::Emitter e;
+          e << YAML::Flow << sub.second;
+          seen[sub.first.Scalar()].insert(e.c_str());
+        }
+      } catch (const YAML::Exception&) {
+        all_maps = false;
+        break;
+      }
+    }
+    if (!all_maps || nodes.empty()) continue;
+    for (auto& [run, n] : nodes) {
+      YAML::Node keep(YAML::NodeType::Map);
+      for (const auto& sub : n) {
+        const std::string name = sub.first.Scalar();
+        if (name == "impl" || seen[name].size() > 1) keep[name] = sub.second;
+      }
+      YAML::Emitter e;
+      e << YAML::Flow << keep;
+      params[run][k] = e.c_str();
+    }
+  }
+}
+
 class Plotter {
  public:
   Plotter(fs::path dir, std::string gnuplot) : dir_(std::move(dir)), gnuplot_(std::move(gnuplot)) {
@@ -167,6 +212,7 @@ ReportResult write_report(const ReportOptions& o) {
       }
     }
   }
+  shorten_mappings(params, keys);
   const bool group = !o.by.empty();
   std::vector<Row> rows;
   std::map<std::string, std::size_t> row_of;
@@ -346,22 +392,26 @@ ReportResult write_report(const ReportOptions& o) {
           const auto [x1, y1] = pts[k];
           if (y0 >= o.attainment_target && y1 < o.attainment_target) {
             const double x = x0 + (x1 - x0) * (y0 - o.attainment_target) / (y0 - y1);
-            marks << "set label " << gp("goodput " + fmt(x)) << " at " << x << ","
-                  << o.attainment_target << " point pt 7 ps 1.5 offset 0.5,-1\n";
+            marks << "set label " << gp(fmt(x)) << " at " << x << "," << o.attainment_target
+                  << " point pt 7 ps 1.2 font ',7' offset -1.5,-" << 1 + names.size() << "\n";
             break;
           }
         }
       }
-      drawn("attainment",
-            plot.draw("attainment", data.str(),
-                      "set title 'SLO attainment against " + xkey + "'\nset xlabel " +
-                          gp(xkey + (xkey.find("rate_per_s") != std::string::npos ? " (requests/s)"
-                                                                                  : "")) +
-                          "\nset ylabel 'SLO attainment (fraction of requests)'\nset yrange "
-                          "[0:1.05]\n" +
-                          "set arrow from graph 0, first " + fmt(o.attainment_target) +
-                          " to graph 1, first " + fmt(o.attainment_target) + " nohead dt 2\n" +
-                          marks.str() + plot_series(names, "1:2", "linespoints lw 2")));
+      drawn(
+          "attainment",
+          plot.draw(
+              "attainment", data.str(),
+              "set title " +
+                  gp("SLO attainment against " + xkey + " (dots: goodput, where a line crosses " +
+                     fmt(o.attainment_target) + ")") +
+                  "\nset key inside bottom left box opaque font ',8'\nset xlabel " +
+                  gp(xkey + (xkey.find("rate_per_s") != std::string::npos ? " (requests/s)" : "")) +
+                  "\nset ylabel 'SLO attainment (fraction of requests)'\nset yrange "
+                  "[0:1.05]\n" +
+                  "set arrow from graph 0, first " + fmt(o.attainment_target) +
+                  " to graph 1, first " + fmt(o.attainment_target) + " nohead dt 2\n" +
+                  marks.str() + plot_series(names, "1:2", "linespoints lw 2")));
     } else {
       result.skipped.push_back("attainment.png (" +
                                std::string(has_slo ? "no numeric swept key" : "no slo section") +
@@ -370,7 +420,7 @@ ReportResult write_report(const ReportOptions& o) {
     // Timelines of the first rows' first runs.
     std::ostringstream data;
     std::vector<std::string> tl_titles;
-    bool any = false;
+    bool has_iterations = false, has_samples = false;
     const std::size_t tl = std::min<std::size_t>(shown, 4);
     for (std::size_t i = 0; i < tl; ++i) {
       const std::string id = rows[i].run_ids.front();
@@ -394,24 +444,28 @@ ReportResult write_report(const ReportOptions& o) {
           const double kv = std::stod(b[1]) * std::stod(b[3]) / std::max(1.0, std::stod(total));
           data << t << "\t" << 100 * kv << "\t" << b[2] << "\tNaN\n";
         }
-        any = true;
+        has_iterations = true;
       }
       for (const auto& s : samples) data << s[0] << "\tNaN\tNaN\t" << s[1] << "\n";
-      any = any || !samples.empty();
+      has_samples = has_samples || !samples.empty();
       data << "\n\n";
       tl_titles.push_back(rows[i].label);
     }
-    if (any) {
-      std::string script =
-          "set multiplot layout 3,1 title 'Timelines (first run of each of the first rows)'\n"
-          "unset key\nset xlabel 'simulated time (s)'\nset lmargin 12\nset rmargin 3\n";
-      const char* panels[3][2] = {{"2", "KV used (% blocks)"},
-                                  {"3", "batch (sequences)"},
-                                  {"4", "waiting (requests)"}};
-      for (int p = 0; p < 3; ++p) {
-        script += std::string("set ylabel ") + gp(panels[p][1]) + "\n";
+    if (has_iterations || has_samples) {
+      std::vector<std::pair<const char*, const char*>> panels;  // (column, y label)
+      if (has_iterations) {
+        panels.emplace_back("2", "KV used (% blocks)");
+        panels.emplace_back("3", "batch (sequences)");
+      }
+      if (has_samples) panels.emplace_back("4", "waiting (requests)");
+      std::string script = "set multiplot layout " + std::to_string(panels.size()) +
+                           ",1 title 'Timelines (first run of each of the first rows)'\n"
+                           "unset key\nset xlabel 'simulated time (s)'\nset lmargin 12\n"
+                           "set rmargin 3\n";
+      for (std::size_t p = 0; p < panels.size(); ++p) {
+        script += std::string("set ylabel ") + gp(panels[p].second) + "\n";
         if (p == 0) script += "set key inside top right box opaque font ',8'\n";
-        script += plot_series(tl_titles, std::string("1:") + panels[p][0], "lines lw 1.5");
+        script += plot_series(tl_titles, std::string("1:") + panels[p].first, "lines lw 1.5");
         if (p == 0) script += "unset key\n";
       }
       script += "unset multiplot\n";
