@@ -16,49 +16,6 @@
 namespace po = boost::program_options;
 
 namespace servesim::cli {
-namespace {
-
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-std::string json_text(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-}  // namespace
-
 int cmd_export(const Args& args) {
   po::options_description opts(
       "servesim export DB --table T [options]\n\n"
@@ -135,7 +92,7 @@ int cmd_export(const Args& args) {
       if (format == "csv") {
         out << (c ? "," : "") << (type == SQLITE_NULL ? "" : csv_cell(text));
       } else {
-        out << (c ? ", " : "") << json_text(names[static_cast<std::size_t>(c)]) << ": ";
+        out << (c ? ", " : "") << json_string(names[static_cast<std::size_t>(c)]) << ": ";
         if (type == SQLITE_NULL) {
           out << "null";
         } else if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
@@ -148,7 +105,7 @@ int cmd_export(const Args& args) {
           }
           out << buf;
         } else {
-          out << json_text(text);
+          out << json_string(text);
         }
       }
     }

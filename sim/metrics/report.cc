@@ -51,19 +51,6 @@ bool is_number(const std::string& s, double* v = nullptr) {
   return true;
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 // Appends "name=value" (name: the key's last dotted part), space-separated.
 void append_kv(std::string& s, const std::string& key, const std::string& value) {
   if (!s.empty()) s.push_back(' ');
@@ -71,13 +58,6 @@ void append_kv(std::string& s, const std::string& key, const std::string& value)
   s.append(key, dot == std::string::npos ? 0 : dot + 1, std::string::npos);
   s.push_back('=');
   s.append(value);
-}
-
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 // gnuplot string literal (single-quoted).
