@@ -22,6 +22,7 @@
 #include "models/cost/measured.h"
 #include "sim/cli/commands.h"
 #include "sim/config/errors.h"
+#include "sim/core/output_file.h"
 
 namespace po = boost::program_options;
 
@@ -219,9 +220,10 @@ int cmd_calibrate(const Args& args) {
   report["layers"] = layers;
   if (!layer_note.empty()) report["layers_note"] = layer_note;
   if (vm.count("output")) {
-    std::ofstream out(vm["output"].as<std::string>());
-    if (!out) throw UsageError("cannot write " + vm["output"].as<std::string>());
-    out << report.dump(2) << "\n";
+    OutputFile out(vm["output"].as<std::string>(), "-o");
+    const std::string text = report.dump(2) + "\n";
+    std::fwrite(text.data(), 1, text.size(), out.get());
+    out.commit();
   }
   if (vm.count("json")) {
     std::cout << report.dump(2) << "\n";

@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "sim/cli/commands.h"
 #include "sim/config/errors.h"
+#include "sim/core/output_file.h"
 #include "sim/metrics/results_db.h"
 
 namespace po = boost::program_options;
@@ -64,18 +66,20 @@ int cmd_export(const Args& args) {
     if (!has_run_id) throw UsageError("--runs: table '" + table + "' has no run_id column");
     sql += " WHERE run_id IN (SELECT run_id FROM runs WHERE " + runs + ")";
   }
-  std::ofstream file;
-  if (!out_path.empty()) {
-    file.open(out_path + ".tmp", std::ios::binary);
-    if (!file) throw OutputError("cannot write '" + out_path + ".tmp'");
-  }
-  std::ostream& out = out_path.empty() ? std::cout : file;
+  OutputFile file(out_path.empty() ? "-" : out_path, "-o", /*allow_stdout=*/true);
+  std::string chunk;  // buffered, written 1 MiB at a time
+  auto flush = [&] {
+    if (!chunk.empty() && std::fwrite(chunk.data(), 1, chunk.size(), file.get()) != chunk.size())
+      throw OutputError("-o: write error on '" + out_path + "'");
+    chunk.clear();
+  };
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db.handle(), sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
     throw UsageError(std::string("--runs: ") + sqlite3_errmsg(db.handle()));
   const int n = sqlite3_column_count(st);
   std::vector<std::string> names;
   for (int c = 0; c < n; ++c) names.emplace_back(sqlite3_column_name(st, c));
+  std::ostringstream out;
   if (format == "csv") {
     for (int c = 0; c < n; ++c)
       out << (c ? "," : "") << csv_cell(names[static_cast<std::size_t>(c)]);
@@ -111,16 +115,20 @@ int cmd_export(const Args& args) {
     }
     out << (format == "jsonl" ? "}\n" : "\n");
     ++rows;
+    if (out.tellp() > (1 << 20)) {
+      chunk = out.str();
+      out.str("");
+      flush();
+    }
   }
   const std::string err = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db.handle());
   sqlite3_finalize(st);
   if (!err.empty()) throw OutputError("export: " + err);
-  if (!out_path.empty()) {
-    file.close();
-    if (!file) throw OutputError("cannot write '" + out_path + ".tmp'");
-    std::filesystem::rename(out_path + ".tmp", out_path);
+  chunk = out.str();
+  flush();
+  file.commit();
+  if (!out_path.empty())
     std::fprintf(stderr, "export: %zu row(s) of %s → %s\n", rows, table.c_str(), out_path.c_str());
-  }
   return 0;
 }
 

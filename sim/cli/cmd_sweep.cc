@@ -13,6 +13,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/config/errors.h"
+#include "sim/core/output_file.h"
 #include "sim/metrics/sqlite_sink.h"
 #include "sim/scenario/sweep.h"
 
@@ -121,6 +122,7 @@ int cmd_sweep(const Args& args) {
     return 0;
   }
   if (output.empty()) throw UsageError("give the output database: -o OUT.db");
+  output = checked_output_path(output, "-o");
   check_keys(spec, variants);
   SweepOptions options;
   options.binary = self_binary();

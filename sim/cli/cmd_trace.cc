@@ -15,6 +15,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/config/errors.h"
+#include "sim/core/output_file.h"
 #include "sim/metrics/sqlite_sink.h"
 #include "sim/scenario/runner.h"
 #include "traces/io/jsonl_writer.h"
@@ -180,37 +181,19 @@ int cmd_gen(const Args& args) {
   Workload w = build_workload(vm, sets, false);
   auto source = make_trace_source(w.tree->root(), w.ctx);
   w.tree->check_all_consumed();
-  const bool to_stdout = out_path == "-";
-  const std::string tmp = to_stdout ? "" : out_path + ".tmp";
-  std::FILE* f = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
-  if (!f) throw OutputError("cannot write '" + tmp + "'");
+  OutputFile out(out_path, "-o", /*allow_stdout=*/true);
   std::int64_t n = 0;
-  bool ok = true;
-  try {
-    JsonlWriter writer(f);
+  {
+    JsonlWriter writer(out.get());
     Request r;
     while (source->next(r)) {
       writer.write(r);
       ++n;
     }
     source.reset();
-    ok = writer.flush();
-  } catch (...) {
-    if (!to_stdout) {
-      std::fclose(f);
-      std::filesystem::remove(tmp);
-    }
-    throw;
+    if (!writer.flush()) throw OutputError("-o: write error on '" + out_path + "'");
   }
-  if (!to_stdout) {
-    ok = std::fclose(f) == 0 && ok;
-    if (!ok) {
-      std::filesystem::remove(tmp);
-      throw OutputError("write error on '" + out_path + "'");
-    }
-    std::filesystem::rename(tmp, out_path);
-  }
-  if (!ok) throw OutputError("write error on stdout");
+  out.commit();
   std::fprintf(stderr, "servesim trace gen: wrote %lld requests to %s\n", static_cast<long long>(n),
                out_path.c_str());
   return 0;

@@ -1,8 +1,7 @@
 // sim/config/errors.h — the error kinds the CLI maps to exit code 2: bad configuration
 // (scenario YAML, --set, catalog entries), bad input data (trace files, profiles) and bad
-// command-line usage; the fourth, OutputError (the results database cannot be written), lives
-// with the writer in sim/metrics/sqlite_sink.h. Anything else that escapes to main() is an
-// internal failure (exit code 1).
+// command-line usage, and an output that cannot be written (OutputError). Anything else that
+// escapes to main() is an internal failure (exit code 1).
 #pragma once
 
 #include <stdexcept>
@@ -24,6 +23,12 @@ class InputError : public std::runtime_error {
 
 // Bad command-line usage.
 class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An output (results database, trace, report) cannot be written.
+class OutputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

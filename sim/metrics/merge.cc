@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include "sim/core/output_file.h"
 #include "sim/metrics/results_db.h"
 #include "sim/metrics/sqlite_sink.h"
 
@@ -44,6 +45,7 @@ void copy_rows(sqlite3* from, sqlite3* to, const std::string& select, const std:
 std::vector<std::int64_t> merge_results(const std::string& out_path,
                                         const std::vector<std::string>& inputs,
                                         const MergeOptions& options) {
+  checked_output_path(out_path, "merge output");
   { SqliteSink create(out_path); }  // creates the output's schema, or checks its version
   ResultsDb out(out_path);
   // The tables that carry run_id, with their columns, from the output's schema.

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "sim/config/errors.h"
+#include "sim/core/output_file.h"
 #include "sim/metrics/results_db.h"
 
 namespace servesim {
@@ -248,7 +249,7 @@ ReportResult write_report(const ReportOptions& o) {
     }
   }
   // ---- files
-  const fs::path dir(o.dir);
+  const fs::path dir(checked_output_dir(o.dir, "-o"));
   std::error_code ec;
   fs::create_directories(dir / "data", ec);
   if (ec) throw OutputError("cannot create '" + (dir / "data").string() + "': " + ec.message());

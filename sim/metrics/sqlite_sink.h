@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/config/errors.h"
 #include "sim/metrics/fairness.h"
 #include "sim/metrics/request_metrics.h"
 #include "sim/world/observer.h"
@@ -25,11 +26,6 @@ struct sqlite3_stmt;
 namespace servesim {
 
 // The results database cannot be opened/written (bad path, not a database, other schema).
-class OutputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 struct RunInfo {
   std::string scenario;
   std::string scenario_yaml;  // the fully resolved scenario

@@ -11,6 +11,7 @@
 
 #include "policies/control/controller.h"
 #include "policies/routing/router.h"
+#include "sim/core/output_file.h"
 #include "sim/metrics/energy.h"
 #include "sim/metrics/invariant_checker.h"
 #include "sim/metrics/progress.h"
@@ -158,6 +159,8 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   ConfigNode output = root.child("output");
   out.db_path =
       output.get<std::string>("path", "results.db", "results database (SQLite); -o overrides");
+  if (options.write_database)
+    out.db_path = checked_output_path(out.db_path, "results database (output.path, -o)");
   const bool iterations = output.get<bool>("iterations", true, "write the iterations table");
   const bool check =
       output.get<bool>("check_invariants", true, "check invariants during and after the run");
