@@ -73,5 +73,59 @@ TEST(OutputPaths, EmptyAndInMemoryDatabasesAreUsageErrors) {
   }
 }
 
+// ---------------------------------------------------------------- no silent wrong results
+
+TEST(NoWrongResults, TimesBeyondTheClockAreErrorsNotWrappedTimes) {
+  TempDir dir;
+  struct Case {
+    std::string args, message;
+  };
+  for (const Case& c :
+       {Case{"--set 'cluster.cost_model={impl: roofline, step_overhead_us: 1e16}'",
+             "step_overhead_us"},
+        Case{"--set workload.arrival.rate_per_s=1e-300", "beyond the simulator's horizon"}}) {
+    const auto r = testing::run_cli(
+        "run scenarios/quickstart.yaml -q --set "
+        "workload.num_requests=5 -o '" +
+        dir.file("x.db") + "' " + c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << ": " << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+  }
+  const std::string late =
+      dir.write("late.yaml",
+                "workload: {impl: inline, arrival_s: [1, 9.2e18], prompt_tokens: [10, 10], "
+                "output_tokens: [2, 2]}\n");
+  const auto r = testing::run_cli("run '" + late + "' -q -o '" + dir.file("y.db") + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("beyond the simulator's horizon"), std::string::npos) << r.output;
+}
+
+TEST(NoWrongResults, UndefinedMetricsAreNullAndNeverMeetAnObjective) {
+  TempDir dir;
+  // One-token outputs: no TPOT, no TBT.
+  const std::string one = dir.write(
+      "one.yaml",
+      "workload: {impl: inline, arrival_s: [0, 1], prompt_tokens: [10, 10], output_tokens: [1, "
+      "1]}\nslo: {ttft_s: 1, tpot_s: 0.1}\n");
+  ASSERT_EQ(testing::run_cli("run '" + one + "' -q -o '" + dir.file("one.db") + "'").exit_code, 0);
+  EXPECT_EQ(testing::query(dir.file("one.db"),
+                           "SELECT quote(value) FROM summary WHERE metric IN ('tpot_p50_s', "
+                           "'tpot_mean_s', 'tbt_p99_s') ORDER BY metric"),
+            "NULL\nNULL\nNULL\n");
+  // Every request rejected (prompt beyond max_model_len): nothing completed, no latency at all.
+  const std::string none = dir.write(
+      "none.yaml",
+      "workload: {impl: inline, arrival_s: [0, 1], prompt_tokens: [9000, 9000], output_tokens: "
+      "[5, 5]}\ncluster: {max_model_len: 4096}\nslo: {ttft_s: 1, tpot_s: 0.1}\n");
+  ASSERT_EQ(testing::run_cli("run '" + none + "' -q -o '" + dir.file("none.db") + "'").exit_code,
+            0);
+  EXPECT_EQ(testing::query(dir.file("none.db"),
+                           "SELECT metric, quote(value) FROM summary WHERE metric IN "
+                           "('requests_completed', 'ttft_p99_s', 'e2e_mean_s', "
+                           "'throughput_req_s', 'slo_attainment') ORDER BY metric"),
+            "e2e_mean_s\tNULL\nrequests_completed\t0.0\nslo_attainment\t0.0\n"
+            "throughput_req_s\tNULL\nttft_p99_s\tNULL\n");
+}
+
 }  // namespace
 }  // namespace servesim

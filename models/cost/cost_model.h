@@ -71,6 +71,12 @@ struct IterationCost {
 struct OpTimes;  // per-operator detail (iteration.h)
 
 // What a cost model is built for: one instance's hardware, model and parallelism.
+// A duration in ns from a double, kTimeNever when beyond the int64 clock (or NaN): the instance
+// then refuses the iteration with a clear error instead of wrapping time.
+inline TimeNs duration_from_ns(double ns) {
+  return ns >= 0 && ns < 9.0e18 ? static_cast<TimeNs>(std::llround(ns)) : kTimeNever;
+}
+
 struct Deployment {
   const HardwareSpec* hardware = nullptr;
   const ModelSpec* model = nullptr;

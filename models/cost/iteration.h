@@ -225,7 +225,7 @@ IterationCost assemble(const Pricer& pricer, const ShardDims& d, const BatchShap
   }
   c.comm_ns = c.breakdown_ns[comm];
   c.overhead_ns = c.breakdown_ns[overhead];
-  c.duration_ns = static_cast<TimeNs>(std::llround(total));
+  c.duration_ns = duration_from_ns(total);
   return c;
 }
 

@@ -59,7 +59,7 @@ class PolynomialCostModel final : public CostModel {
     }
     c.breakdown_ns[static_cast<int>(OpClass::kAttentionPrefill)] = prefill_ms * 1e6;
     c.breakdown_ns[static_cast<int>(OpClass::kAttentionDecode)] = decode_ms * 1e6;
-    c.duration_ns = static_cast<TimeNs>(std::llround((prefill_ms + decode_ms) * 1e6));
+    c.duration_ns = duration_from_ns((prefill_ms + decode_ms) * 1e6);
     return c;
   }
 

@@ -2,6 +2,7 @@
 #include "sim/metrics/metrics_recorder.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "sim/metrics/sqlite_sink.h"
@@ -141,14 +142,18 @@ void MetricsRecorder::on_sample(TimeNs now, std::span<const InstanceLoad> loads)
 
 void MetricsRecorder::rows(const Counters& c, Samples& s, WeightedSamples* tbt, bool per_iteration,
                            SummaryRows& out) const {
+  // A metric with no sample to define it (no finished request, no multi-token output, no
+  // makespan) is NaN, which the database stores as NULL and no objective counts as met.
+  const double undefined = std::numeric_limits<double>::quiet_NaN();
   auto add = [&](const std::string& name, double v) { out.emplace_back(name, v); };
   auto add_percentiles = [&](const std::string& stem, std::vector<double>& v,
                              std::initializer_list<int> ps) {
     const std::vector<double> values = percentiles(v, std::vector<double>(ps.begin(), ps.end()));
     std::size_t i = 0;
-    for (int p : ps) add(stem + "_p" + std::to_string(p) + "_s", values[i++]);
-    add(stem + "_mean_s",
-        v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()));
+    for (int p : ps) add(stem + "_p" + std::to_string(p) + "_s", v.empty() ? undefined : values[i++]);
+    add(stem + "_mean_s", v.empty() ? undefined
+                                    : std::accumulate(v.begin(), v.end(), 0.0) /
+                                          static_cast<double>(v.size()));
   };
   add("requests_arrived", static_cast<double>(c.arrived));
   add("requests_completed", static_cast<double>(c.finished));
@@ -157,8 +162,8 @@ void MetricsRecorder::rows(const Counters& c, Samples& s, WeightedSamples* tbt, 
   add_percentiles("tpot", s.tpot, {50, 90, 99});
   if (tbt) {
     for (int p : {50, 90, 99})
-      add("tbt_p" + std::to_string(p) + "_s", tbt->count() ? tbt->percentile(p) * 1e-9 : 0.0);
-    add("tbt_max_s", tbt->count() ? ns_to_s(tbt->max()) : 0.0);
+      add("tbt_p" + std::to_string(p) + "_s", tbt->count() ? tbt->percentile(p) * 1e-9 : undefined);
+    add("tbt_max_s", tbt->count() ? ns_to_s(tbt->max()) : undefined);
   }
   add_percentiles("e2e", s.e2e, {50, 90, 99});
   add_percentiles("sched_delay", s.sched_delay, {50, 99});
@@ -166,23 +171,24 @@ void MetricsRecorder::rows(const Counters& c, Samples& s, WeightedSamples* tbt, 
                             ? ns_to_s(c.last_finish_ns - c.first_arrival_ns)
                             : 0.0;
   add("makespan_s", span_s);
-  add("throughput_tok_s", span_s > 0 ? static_cast<double>(c.output_tokens) / span_s : 0.0);
-  add("throughput_req_s", span_s > 0 ? static_cast<double>(c.finished) / span_s : 0.0);
+  add("throughput_tok_s", span_s > 0 ? static_cast<double>(c.output_tokens) / span_s : undefined);
+  add("throughput_req_s", span_s > 0 ? static_cast<double>(c.finished) / span_s : undefined);
   if (per_iteration) add("prefill_tokens", static_cast<double>(c.prefill_tokens));
   add("output_tokens", static_cast<double>(c.output_tokens));
   add("preemptions", static_cast<double>(c.preemptions));
   add("prefix_hit_rate", c.admitted_tokens ? static_cast<double>(c.cached_tokens) /
                                                  static_cast<double>(c.admitted_tokens)
-                                           : 0.0);
+                                           : undefined);
   if (per_iteration) {
     add("iterations", static_cast<double>(c.iterations));
-    add("mean_batch_size",
-        c.iterations ? static_cast<double>(c.batch_seqs) / static_cast<double>(c.iterations) : 0.0);
+    add("mean_batch_size", c.iterations ? static_cast<double>(c.batch_seqs) /
+                                              static_cast<double>(c.iterations)
+                                        : undefined);
   }
   if (slo_.any()) {
     add("slo_attainment",
-        c.arrived ? static_cast<double>(c.slo_met) / static_cast<double>(c.arrived) : 0.0);
-    add("slo_met_req_s", span_s > 0 ? static_cast<double>(c.slo_met) / span_s : 0.0);
+        c.arrived ? static_cast<double>(c.slo_met) / static_cast<double>(c.arrived) : undefined);
+    add("slo_met_req_s", span_s > 0 ? static_cast<double>(c.slo_met) / span_s : undefined);
   }
 }
 

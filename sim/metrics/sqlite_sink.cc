@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <cmath>
 #include <filesystem>
 #include <system_error>
 
@@ -209,7 +210,8 @@ void SqliteSink::bind_int(sqlite3_stmt* st, int i, std::int64_t v) {
   check_bind(sqlite3_bind_int64(st, i, v));
 }
 void SqliteSink::bind_real(sqlite3_stmt* st, int i, double v) {
-  check_bind(sqlite3_bind_double(st, i, v));
+  // An undefined metric (NaN) is NULL, explicitly.
+  check_bind(std::isnan(v) ? sqlite3_bind_null(st, i) : sqlite3_bind_double(st, i, v));
 }
 void SqliteSink::bind_text(sqlite3_stmt* st, int i, const std::string& v) {
   check_bind(sqlite3_bind_text(st, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT));

@@ -134,6 +134,15 @@ void Cluster::start() {
 
 void Cluster::pull_next() {
   if (!source_->next(pending_)) return;  // (sources fill every field of the request they return)
+  if (pending_.arrival_ns > kMaxSimulatedNs) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "workload: request %llu arrives at %.6g s, beyond the simulator's horizon of "
+                  "%.3g s",
+                  static_cast<unsigned long long>(next_request_id_), ns_to_s(pending_.arrival_ns),
+                  kMaxSimulatedS);
+    throw InputError(buf);
+  }
   if (pending_.arrival_ns < last_arrival_ns_) {
     throw InputError("workload: request " + std::to_string(next_request_id_) + " arrives at " +
                      std::to_string(ns_to_s(pending_.arrival_ns)) +

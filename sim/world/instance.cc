@@ -647,6 +647,17 @@ void Instance::on_schedule() {
                              ? static_cast<double>(swap_transfer_blocks_) *
                                    options_.kv_bytes_per_block / options_.host_link_bytes_per_ns
                              : 0.0;
+  if (cost.duration_ns > kMaxSimulatedNs - now || !(swap_ns < 1e18)) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "instance %d: the cost model prices an iteration (%lld prefill tokens, %lld "
+                  "decodes) at %.6g s, beyond the simulator's horizon of %.3g s",
+                  id_, static_cast<long long>(batch.prefill_tokens),
+                  static_cast<long long>(decodes), static_cast<double>(cost.duration_ns) * 1e-9,
+                  kMaxSimulatedS);
+    throw ConfigError(std::string(buf) +
+                      "; check cluster.cost_model and the hardware's step_overhead_us");
+  }
   const TimeNs duration = std::max<TimeNs>(cost.duration_ns + static_cast<TimeNs>(swap_ns), 1);
   batch.live = true;
   batch.start_ns = now;
