@@ -127,5 +127,33 @@ TEST(NoWrongResults, UndefinedMetricsAreNullAndNeverMeetAnObjective) {
             "throughput_req_s\tNULL\nttft_p99_s\tNULL\n");
 }
 
+// ---------------------------------------------------------------- no hangs on accepted input
+
+TEST(NoHangs, InfinitiesSecondDocumentsAndAliasBombsAreConfigurationErrors) {
+  TempDir dir;
+  auto run = [&](const std::string& name, const std::string& yaml) {
+    const std::string path = dir.write(name, yaml);
+    return testing::run_cli("run '" + path + "' -q -o '" + dir.file(name + ".db") + "'");
+  };
+  auto r =
+      run("inf.yaml", "workload: {num_requests: 5, arrival: {impl: poisson, rate_per_s: .inf}}\n");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("rate_per_s: must be a finite number"), std::string::npos) << r.output;
+  r = run("two.yaml", "workload: {num_requests: 5}\n---\nworkload: {num_requests: 7}\n");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("two.yaml:3: a second YAML document"), std::string::npos) << r.output;
+  // Nine levels of ten aliases each: 10^9 values from a few hundred bytes.
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 9; ++i) {
+    const std::string me = std::to_string(i), prev = std::to_string(i - 1);
+    bomb.append("a").append(me).append(": &a").append(me).append(" [");
+    for (int k = 0; k < 10; ++k) bomb.append(k ? ", *a" : "*a").append(prev);
+    bomb.append("]\n");
+  }
+  r = run("bomb.yaml", bomb);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("expands to more than"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace servesim

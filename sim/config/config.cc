@@ -44,6 +44,26 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 }
 
 // Rejects duplicate keys, which yaml-cpp would otherwise accept silently (first one wins).
+// Values a scenario may expand to (after aliases); far above any real scenario.
+constexpr std::size_t kMaxConfigNodes = 1'000'000;
+
+// Nodes under `n`, counting every alias expansion, stopping early past the limit.
+std::size_t count_nodes(const YAML::Node& n, std::size_t so_far) {
+  if (++so_far > kMaxConfigNodes) return so_far;
+  if (n.IsMap()) {
+    for (const auto& kv : n) {
+      so_far = count_nodes(kv.second, so_far);
+      if (so_far > kMaxConfigNodes) return so_far;
+    }
+  } else if (n.IsSequence()) {
+    for (const auto& v : n) {
+      so_far = count_nodes(v, so_far);
+      if (so_far > kMaxConfigNodes) return so_far;
+    }
+  }
+  return so_far;
+}
+
 void check_duplicates(const YAML::Node& n, const std::string& source, const std::string& path) {
   if (n.IsMap()) {
     std::set<std::string> seen;
@@ -90,10 +110,20 @@ std::shared_ptr<ConfigTree> ConfigTree::parse(const std::string& text,
   std::shared_ptr<ConfigTree> tree(new ConfigTree());
   tree->source_name_ = source_name;
   try {
-    tree->root_ = YAML::Load(text);
+    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {
+      throw ConfigError(source_name + ":" + std::to_string(docs[1].Mark().line + 1) +
+                        ": a second YAML document ('---'); a scenario is one document");
+    }
+    tree->root_ = docs.empty() ? YAML::Node() : docs[0];
   } catch (const YAML::Exception& e) {
     throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) +
                       ": YAML syntax error: " + e.msg);
+  }
+  // Aliases share nodes: a short document can expand to billions of them (an "alias bomb").
+  if (count_nodes(tree->root_, 0) > kMaxConfigNodes) {
+    throw ConfigError(source_name + ": the document expands to more than " +
+                      std::to_string(kMaxConfigNodes) + " values (YAML aliases?)");
   }
   if (!tree->root_.IsDefined() || tree->root_.IsNull())
     tree->root_ = YAML::Node(YAML::NodeType::Map);
@@ -363,6 +393,7 @@ void ConfigNode::check_bounds(double v, std::string_view key, const Bounds& b) c
   auto bad = [&](const std::string& rule) {
     fail(key, "must be " + rule + " (got " + format_number(v) + ")");
   };
+  if (!std::isfinite(v)) bad("a finite number");  // .inf / .nan mean nothing here
   if (b.min) {
     if (b.min_exclusive ? !(v > *b.min) : !(v >= *b.min))
       bad(std::string(b.min_exclusive ? "> " : ">= ") + format_number(*b.min));
