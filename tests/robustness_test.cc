@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "tests/test_util.h"
 
@@ -153,6 +155,50 @@ TEST(NoHangs, InfinitiesSecondDocumentsAndAliasBombsAreConfigurationErrors) {
   r = run("bomb.yaml", bomb);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("expands to more than"), std::string::npos) << r.output;
+}
+
+// ---------------------------------------------------------------- concurrent writers
+
+TEST(ConcurrentWriters, ARunWaitsVisiblyForTheLockAndItsWallTimeExcludesTheWait) {
+  TempDir dir;
+  const std::string db = dir.file("shared.db");
+  ASSERT_EQ(testing::run_cli(
+                "run scenarios/quickstart.yaml -q --set workload.num_requests=50 -o '" + db + "'")
+                .exit_code,
+            0);
+  // Another writer holds the lock for 1.5 s while a second run starts.
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  testing::CliResult second;
+  std::thread t([&] {
+    second = testing::run_cli("run scenarios/quickstart.yaml --set workload.num_requests=50 -o '" +
+                              db + "'");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  sqlite3_exec(holder, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  t.join();
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("waiting for the write lock"), std::string::npos) << second.output;
+  EXPECT_LT(std::stod(testing::query(db, "SELECT wall_s FROM runs WHERE run_id = 2")), 1.0);
+  // Four at once all land, and the file is sound.
+  std::vector<std::thread> four;
+  std::vector<int> codes(4, -1);
+  for (int i = 0; i < 4; ++i) {
+    four.emplace_back([&, i] {
+      codes[static_cast<std::size_t>(i)] =
+          testing::run_cli(
+              "run scenarios/quickstart.yaml -q --set workload.num_requests=200 "
+              "--seed " +
+              std::to_string(i) + " -o '" + db + "'")
+              .exit_code;
+    });
+  }
+  for (std::thread& x : four) x.join();
+  EXPECT_EQ(codes, std::vector<int>(4, 0));
+  EXPECT_EQ(testing::query(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), "6\n");
+  EXPECT_EQ(testing::query(db, "PRAGMA integrity_check"), "ok\n");
 }
 
 }  // namespace

@@ -4,9 +4,13 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 namespace servesim {
 namespace {
@@ -236,7 +240,9 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
     throw OutputError("cannot open results database '" + path + "': " + msg);
   }
   try {
-    sqlite3_busy_timeout(db_, 60000);
+    // Another run holding the file's write lock: wait for it, visibly and without a timeout
+    // (the time waited is not the simulation's: lock_wait_s()).
+    sqlite3_busy_handler(db_, &SqliteSink::on_busy, this);
     const int version = static_cast<int>(query_int("PRAGMA user_version"));
     const std::int64_t objects = query_int("SELECT count(*) FROM sqlite_master");
     if (objects > 0 && version != kResultsSchemaVersion) {
@@ -318,6 +324,21 @@ std::int64_t SqliteSink::insert_run_row(const RunInfo& info, const char* status)
     step_reset(param.get());
   }
   return run_id;
+}
+
+int SqliteSink::on_busy(void* self, int attempt) {
+  auto* sink = static_cast<SqliteSink*>(self);
+  if (attempt == 0) {
+    std::fprintf(stderr,
+                 "servesim: waiting for the write lock of '%s' (another run is writing it)...\n",
+                 sink->path_.c_str());
+  }
+  const int ms = std::min(200, 5 * (attempt + 1));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  sink->lock_wait_s_ +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return 1;  // try again, for as long as it takes
 }
 
 std::int64_t SqliteSink::begin_run(const RunInfo& info) {

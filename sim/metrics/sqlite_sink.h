@@ -1,9 +1,11 @@
-// sim/metrics/sqlite_sink.h — writes one run into a results database (schema version 4; tables
+// sim/metrics/sqlite_sink.h — writes one run into a results database (schema version 5; tables
 // and columns in the README, "Results database"). The whole run is one transaction: rows become
 // visible at end_run(); a run that fails is rolled back and leaves no request, iteration or
 // summary rows (earlier runs in the same file are untouched), only a `runs` row with
 // status 'failed' and the error (record_failure). Several runs may share a database; every
-// table carries run_id. A database of another schema version is refused, never mixed.
+// table carries run_id. A run holds the file's write lock from begin_run to end_run: another run
+// into the same file waits for it — without a timeout, saying so on stderr once — and that wait
+// is reported apart (lock_wait_s) so it never counts in the run's wall time. A database of another schema version is refused, never mixed.
 // Statements are prepared once; every bind and step is checked.
 #pragma once
 
@@ -81,6 +83,8 @@ class SqliteSink {
   // After a failure: rolls back whatever the run wrote, then records it as a failed run (its
   // `runs` row with the error, and its run_params) in a transaction of its own. Never throws;
   // returns the run_id written, or 0 when even that failed.
+  // Seconds spent waiting for another writer's lock (not part of a run's wall time).
+  double lock_wait_s() const { return lock_wait_s_; }
   std::int64_t record_failure(const RunInfo& info, double wall_s,
                               const std::string& error) noexcept;
   std::int64_t run_id() const { return run_id_; }
@@ -127,8 +131,10 @@ class SqliteSink {
 
   std::string path_;
   sqlite3* db_ = nullptr;
-  sqlite3_stmt* insert_request_ = nullptr;    // one row
-  sqlite3_stmt* insert_requests_ = nullptr;   // kRequestBatch rows
+  sqlite3_stmt* insert_request_ = nullptr;   // one row
+  sqlite3_stmt* insert_requests_ = nullptr;  // kRequestBatch rows
+  static int on_busy(void* self, int attempt);
+  double lock_wait_s_ = 0;
   sqlite3_stmt* insert_transfer_ = nullptr;   // prepared at the first transfer
   sqlite3_stmt* insert_migration_ = nullptr;  // prepared at the first migration
   std::vector<RequestRow> request_rows_;

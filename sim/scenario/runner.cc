@@ -287,7 +287,7 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
     }
     out.events = sim.events_processed();
     out.requests = recorder.arrived();
-    out.wall_s = wall_s();
+    out.wall_s = wall_s() - (sink ? sink->lock_wait_s() : 0.0);
     if (sink)
       write_results(*sink, cluster, plan, out, out.scoped_summary,
                     options.reproducible ? 0.0 : out.wall_s);
