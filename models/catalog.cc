@@ -93,6 +93,19 @@ double ModelSpec::layer_params() const {
   return attn + mlp_one * num_experts + router + norms;
 }
 
+std::string ModelSpec::tensor_parallel_problem(int tp) const {
+  if (tp < 1) return "must be at least 1";
+  if (num_attention_heads % tp != 0) {
+    return "does not divide " + name + "'s " + std::to_string(num_attention_heads) +
+           " attention heads";
+  }
+  if (num_kv_heads % tp != 0 && tp % num_kv_heads != 0) {
+    return "and " + name + "'s " + std::to_string(num_kv_heads) +
+           " KV heads must divide one another";
+  }
+  return "";
+}
+
 double ModelSpec::total_params() const {
   const double emb = static_cast<double>(vocab_size) * hidden_size;
   return emb * (tied_embeddings ? 1.0 : 2.0) + num_layers * layer_params() + hidden_size;

@@ -60,6 +60,9 @@ struct ModelSpec {
   std::string source_file;
 
   bool is_moe() const { return num_experts > 1; }
+  // Why `tp`-way tensor parallelism cannot split this model (empty when it can): TP must divide
+  // the attention heads, and the KV heads divide TP or TP divides them (vLLM's rule).
+  std::string tensor_parallel_problem(int tp) const;
   // Parameters of one decoder layer (all experts) and of the whole model.
   double layer_params() const;
   double total_params() const;

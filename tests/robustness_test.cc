@@ -201,5 +201,29 @@ TEST(ConcurrentWriters, ARunWaitsVisiblyForTheLockAndItsWallTimeExcludesTheWait)
   EXPECT_EQ(testing::query(db, "PRAGMA integrity_check"), "ok\n");
 }
 
+TEST(FirstContact, TensorParallelThatDoesNotDivideTheHeadsIsRefusedInRunAndEstimate) {
+  // llama-3-8b: 32 attention heads, 8 KV heads.
+  TempDir dir;
+  auto run =
+      testing::run_cli("run scenarios/quickstart.yaml -q --set cluster.tensor_parallel=3 -o '" +
+                       dir.file("x.db") + "'");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("cluster.tensor_parallel: 3 does not divide llama-3-8b's 32 attention "
+                            "heads"),
+            std::string::npos)
+      << run.output;
+  auto est =
+      testing::run_cli("estimate --model llama-3-8b --hardware h100-sxm --tp 3 --decode 8x512");
+  EXPECT_EQ(est.exit_code, 2) << est.output;
+  EXPECT_NE(est.output.find("--tp 3 does not divide"), std::string::npos) << est.output;
+  EXPECT_EQ(
+      testing::run_cli("estimate --model llama-3-8b --hardware h100-sxm --tp 2 --decode 8x512")
+          .exit_code,
+      0);
+  const auto help = testing::run_cli("capacity --help");
+  EXPECT_EQ(help.output.find("0.90000000000000002"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("(=0.9)"), std::string::npos) << help.output;
+}
+
 }  // namespace
 }  // namespace servesim

@@ -8,4 +8,4 @@ jobs="${SERVESIM_JOBS:-2}"
 werror=OFF
 [ "${SERVESIM_WERROR:-0}" = "1" ] && werror=ON
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSERVESIM_WERROR="$werror" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON "$@" >/dev/null
-cmake --build build -j "$jobs"
+cmake --build build -j "$jobs" ${SERVESIM_TARGET:+--target "$SERVESIM_TARGET"}

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
-tools/build.sh
+SERVESIM_TARGET=servesim tools/build.sh  # only what the quickstart runs (no tests, benchmarks, kernels)
 exec build/servesim run scenarios/quickstart.yaml "$@"

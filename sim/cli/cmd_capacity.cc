@@ -36,12 +36,12 @@ int cmd_capacity(const Args& args) {
   opts.add_options()("help,h", "show this help")(
       "slo", po::value<std::vector<std::string>>(&slos)->composing(),
       "objective: a summary metric bound (tbt_p99_s<=0.05, ttft_p90_s<=1) or a per-request bound "
-      "(ttft_s<=1, tpot_s<=0.1)")("attainment", po::value<double>()->default_value(0.9),
+      "(ttft_s<=1, tpot_s<=0.1)")("attainment", po::value<double>()->default_value(0.9, "0.9"),
                                   "share of requests that must meet the per-request objectives")(
       "rate-key", po::value<std::string>()->default_value("workload.arrival.rate_per_s"),
       "the scenario key holding the arrival rate")("start-rate", po::value<double>(),
                                                    "first rate probed (default: the scenario's)")(
-      "tolerance", po::value<double>()->default_value(0.025),
+      "tolerance", po::value<double>()->default_value(0.025, "0.025"),
       "stop when the bracket is narrower than this fraction of the rate")(
       "max-runs", po::value<int>()->default_value(24), "most simulations")(
       "jobs,j", po::value<int>()->default_value(1),

@@ -88,9 +88,9 @@ int cmd_estimate(const Args& args) {
       "set", po::value<std::vector<std::string>>(&sets)->composing(),
       "cost-model parameter KEY=VALUE, as under cluster.cost_model in a scenario (repeatable)")(
       "kv-dtype", po::value<std::string>()->default_value("bf16"), "KV-cache dtype: bf16 | fp8")(
-      "gpu-memory-utilization", po::value<double>()->default_value(0.9),
+      "gpu-memory-utilization", po::value<double>()->default_value(0.9, "0.9"),
       "fraction of device memory used")("activation-reserve-gib",
-                                        po::value<double>()->default_value(2.0),
+                                        po::value<double>()->default_value(2.0, "2"),
                                         "activation reserve per device, GiB")(
       "block-size", po::value<int>()->default_value(16), "tokens per KV block")(
       "data-dir", po::value<std::string>(),
@@ -129,6 +129,8 @@ int cmd_estimate(const Args& args) {
                       std::to_string(d.hardware->devices_per_node) + " devices of one " +
                       d.hardware->name + " node");
   }
+  if (const std::string why = d.model->tensor_parallel_problem(d.tensor_parallel); !why.empty())
+    throw ConfigError("--tp " + std::to_string(d.tensor_parallel) + " " + why);
   if (d.pipeline_parallel > d.model->num_layers) {
     throw ConfigError("--pp " + std::to_string(d.pipeline_parallel) + " exceeds " + d.model->name +
                       "'s " + std::to_string(d.model->num_layers) + " layers");

@@ -97,7 +97,7 @@ int cmd_place(const Args& args) {
   opts.add_options()("help,h", "show this help")(
       "slo", po::value<std::vector<std::string>>(&slos)->composing(),
       "objective (as capacity): ttft_s<=X, tpot_s<=Y, or a summary metric bound")(
-      "attainment", po::value<double>()->default_value(0.9),
+      "attainment", po::value<double>()->default_value(0.9, "0.9"),
       "share of requests meeting ttft_s and tpot_s")(
       "model", po::value<std::string>(), "model (default: the scenario's cluster.model)")(
       "hardware", po::value<std::string>(), "hardware (default: the scenario's cluster.hardware)")(
@@ -109,9 +109,10 @@ int cmd_place(const Args& args) {
                                            "largest TP tried")(
       "max-pp", po::value<int>()->default_value(64), "largest PP tried")(
       "rate-key", po::value<std::string>()->default_value("workload.arrival.rate_per_s"),
-      "the scenario key holding the arrival rate")(
-      "start-rate", po::value<double>()->default_value(1.0), "first rate probed per candidate")(
-      "tolerance", po::value<double>()->default_value(0.05),
+      "the scenario key holding the arrival rate")("start-rate",
+                                                   po::value<double>()->default_value(1.0, "1"),
+                                                   "first rate probed per candidate")(
+      "tolerance", po::value<double>()->default_value(0.05, "0.05"),
       "bisection stops at this fraction of the rate")("jobs,j", po::value<int>()->default_value(1),
                                                       "candidates searched in parallel (threads)");
   scenario.declare(opts, pos);

@@ -27,7 +27,7 @@ int cmd_report(const Args& args) {
       "run_params key labelling the rows; runs sharing every --by value are averaged "
       "(repeatable; default: every key that varies, one row per run)")(
       "output,o", po::value<std::string>(&o.dir)->default_value("report"), "output folder")(
-      "attainment", po::value<double>(&o.attainment_target)->default_value(0.9),
+      "attainment", po::value<double>(&o.attainment_target)->default_value(0.9, "0.9"),
       "attainment target of the goodput point")(
       "max-series", po::value<std::size_t>(&o.max_series)->default_value(12),
       "rows drawn per plot")("db", po::value<std::string>(&o.db), "results database");

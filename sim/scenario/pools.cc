@@ -85,6 +85,10 @@ PoolPlan read_pool(ConfigNode c, const std::string& data_dir, std::int64_t* max_
       c.get<int>("pipeline_parallel", 1, "pipeline stages (PP degree)", AtLeast(1));
   p.spec.tensor_parallel = p.deployment.tensor_parallel;
   p.spec.pipeline_parallel = p.deployment.pipeline_parallel;
+  if (const std::string why = m.tensor_parallel_problem(p.deployment.tensor_parallel);
+      !why.empty()) {
+    c.fail("tensor_parallel", std::to_string(p.deployment.tensor_parallel) + " " + why);
+  }
   if (p.deployment.pipeline_parallel > m.num_layers) {
     c.fail("pipeline_parallel", "exceeds the model's " + std::to_string(m.num_layers) + " layers");
   }
