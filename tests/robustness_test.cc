@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -199,6 +200,33 @@ TEST(ConcurrentWriters, ARunWaitsVisiblyForTheLockAndItsWallTimeExcludesTheWait)
   EXPECT_EQ(codes, std::vector<int>(4, 0));
   EXPECT_EQ(testing::query(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), "6\n");
   EXPECT_EQ(testing::query(db, "PRAGMA integrity_check"), "ok\n");
+}
+
+TEST(Crashes, KillNineMidRunLeavesEarlierRunsIntactAndNothingHalfWritten) {
+  TempDir dir;
+  const std::string db = dir.file("k.db");
+  ASSERT_EQ(testing::run_cli(
+                "run scenarios/quickstart.yaml -q --set workload.num_requests=100 -o '" + db + "'")
+                .exit_code,
+            0);
+  const std::string before = testing::query(db, "SELECT count(*) FROM requests");
+  // A long run, killed while it writes.
+  const std::string pid_file = dir.file("pid");
+  ASSERT_EQ(std::system(("cd '" + std::string(SERVESIM_SOURCE_DIR) + "' && ('" + SERVESIM_BINARY +
+                         "' run scenarios/quickstart.yaml -q --set workload.num_requests=3000000 "
+                         "-o '" +
+                         db + "' >/dev/null 2>&1 & echo $! > '" + pid_file + "')")
+                            .c_str()),
+            0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const std::string pid = testing::read_file(pid_file);
+  ASSERT_FALSE(pid.empty());
+  ASSERT_EQ(std::system(("kill -9 " + pid).c_str()), 0) << "the run ended before the kill";
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(testing::query(db, "PRAGMA integrity_check"), "ok\n");
+  EXPECT_EQ(testing::query(db, "SELECT run_id, status FROM runs"), "1\tok\n");
+  EXPECT_EQ(testing::query(db, "SELECT count(*) FROM requests"), before);
+  EXPECT_EQ(testing::query(db, "SELECT count(DISTINCT run_id) FROM summary"), "1\n");
 }
 
 TEST(FirstContact, TensorParallelThatDoesNotDivideTheHeadsIsRefusedInRunAndEstimate) {
