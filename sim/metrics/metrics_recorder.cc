@@ -150,10 +150,11 @@ void MetricsRecorder::rows(const Counters& c, Samples& s, WeightedSamples* tbt, 
                              std::initializer_list<int> ps) {
     const std::vector<double> values = percentiles(v, std::vector<double>(ps.begin(), ps.end()));
     std::size_t i = 0;
-    for (int p : ps) add(stem + "_p" + std::to_string(p) + "_s", v.empty() ? undefined : values[i++]);
-    add(stem + "_mean_s", v.empty() ? undefined
-                                    : std::accumulate(v.begin(), v.end(), 0.0) /
-                                          static_cast<double>(v.size()));
+    for (int p : ps)
+      add(stem + "_p" + std::to_string(p) + "_s", v.empty() ? undefined : values[i++]);
+    add(stem + "_mean_s",
+        v.empty() ? undefined
+                  : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()));
   };
   add("requests_arrived", static_cast<double>(c.arrived));
   add("requests_completed", static_cast<double>(c.finished));
@@ -181,9 +182,9 @@ void MetricsRecorder::rows(const Counters& c, Samples& s, WeightedSamples* tbt, 
                                            : undefined);
   if (per_iteration) {
     add("iterations", static_cast<double>(c.iterations));
-    add("mean_batch_size", c.iterations ? static_cast<double>(c.batch_seqs) /
-                                              static_cast<double>(c.iterations)
-                                        : undefined);
+    add("mean_batch_size",
+        c.iterations ? static_cast<double>(c.batch_seqs) / static_cast<double>(c.iterations)
+                     : undefined);
   }
   if (slo_.any()) {
     add("slo_attainment",

@@ -5,8 +5,9 @@
 // status 'failed' and the error (record_failure). Several runs may share a database; every
 // table carries run_id. A run holds the file's write lock from begin_run to end_run: another run
 // into the same file waits for it — without a timeout, saying so on stderr once — and that wait
-// is reported apart (lock_wait_s) so it never counts in the run's wall time. A database of another schema version is refused, never mixed.
-// Statements are prepared once; every bind and step is checked.
+// is reported apart (lock_wait_s) so it never counts in the run's wall time. A database of another
+// schema version is refused, never mixed. Statements are prepared once; every bind and step is
+// checked.
 #pragma once
 
 #include <cstdint>
