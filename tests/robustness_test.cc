@@ -229,6 +229,24 @@ TEST(Crashes, KillNineMidRunLeavesEarlierRunsIntactAndNothingHalfWritten) {
   EXPECT_EQ(testing::query(db, "SELECT count(DISTINCT run_id) FROM summary"), "1\n");
 }
 
+TEST(CapacitySearch, RefusesRepeatedObjectivesAndKeysThatAreNotRatesAndWarnsWhenCutShort) {
+  TempDir dir;
+  const std::string base =
+      "capacity scenarios/quickstart.yaml --set workload.num_requests=200 -o '" + dir.file("c.db") +
+      "' ";
+  auto twice = testing::run_cli(base + "--slo 'ttft_s<=1' --slo 'ttft_s<=2'");
+  EXPECT_EQ(twice.exit_code, 2) << twice.output;
+  EXPECT_NE(twice.output.find("given twice"), std::string::npos) << twice.output;
+  auto not_rate = testing::run_cli(base + "--slo 'ttft_s<=1' --rate-key cluster.instances");
+  EXPECT_EQ(not_rate.exit_code, 2) << not_rate.output;
+  EXPECT_NE(not_rate.output.find("is not an arrival rate"), std::string::npos) << not_rate.output;
+  auto short_budget = testing::run_cli(base + "--slo 'ttft_s<=100' --max-runs 2");
+  EXPECT_EQ(short_budget.exit_code, 0) << short_budget.output;
+  EXPECT_NE(short_budget.output.find("not bracketed"), std::string::npos) << short_budget.output;
+  EXPECT_NE(short_budget.output.find("capacity: 24 req/s"), std::string::npos)
+      << "the last passing rate: " << short_budget.output;
+}
+
 TEST(FirstContact, TensorParallelThatDoesNotDivideTheHeadsIsRefusedInRunAndEstimate) {
   // llama-3-8b: 32 attention heads, 8 KV heads.
   TempDir dir;

@@ -59,7 +59,14 @@ int cmd_capacity(const Args& args) {
   if (!vm.count("scenario")) throw UsageError("missing SCENARIO.yaml");
   if (slos.empty()) throw UsageError("give at least one --slo");
   std::vector<Objective> objectives;
-  for (const auto& s : slos) objectives.push_back(parse_objective(s));
+  for (const auto& s : slos) {
+    objectives.push_back(parse_objective(s));
+    for (std::size_t i = 0; i + 1 < objectives.size(); ++i) {
+      if (objectives[i].key == objectives.back().key)
+        throw UsageError("--slo " + objectives.back().key +
+                         " is given twice; give each objective once");
+    }
+  }
   const double attainment = vm["attainment"].as<double>();
   const std::string rate_key = vm["rate-key"].as<std::string>();
   const double tolerance = vm["tolerance"].as<double>();
@@ -103,7 +110,16 @@ int cmd_capacity(const Args& args) {
     }
     if (!node || !node.IsScalar())
       throw UsageError("scenario has no '" + rate_key + "'; give --rate-key or --start-rate");
-    copt.start_rate = std::stod(node.Scalar());
+    try {
+      copt.start_rate = std::stod(node.Scalar());
+    } catch (const std::exception&) {
+      throw UsageError("--rate-key " + rate_key + " is '" + node.Scalar() + "', not a rate");
+    }
+  }
+  if (rate_key.substr(rate_key.rfind('.') + 1).find("rate") == std::string::npos) {
+    throw UsageError("--rate-key " + rate_key +
+                     " is not an arrival rate (its last part names no rate, as in "
+                     "workload.arrival.rate_per_s)");
   }
   if (!(copt.start_rate > 0)) throw UsageError("the start rate must be > 0");
   RunOptions ropt;
@@ -130,6 +146,21 @@ int cmd_capacity(const Args& args) {
       std::printf(" %16.6g", it == s.metrics.end() ? NAN : it->second);
     }
     std::printf("\n");
+  }
+  // A search the run budget cut short brackets nothing: say what the figure is worth.
+  bool passed_any = false, failed_any = false;
+  for (const auto& smp : result.samples) (smp.pass ? passed_any : failed_any) = true;
+  if (passed_any && !failed_any) {
+    std::fprintf(stderr,
+                 "servesim capacity: warning: every sampled rate met the objectives (--max-runs "
+                 "%d ran out while doubling): the capacity is at least %.4g req/s, not bracketed\n",
+                 max_runs, result.capacity);
+  } else if (passed_any && failed_any &&
+             result.samples.size() >= static_cast<std::size_t>(max_runs)) {
+    std::fprintf(stderr,
+                 "servesim capacity: warning: --max-runs %d ran out before the bracket narrowed to "
+                 "--tolerance; the capacity is the last passing rate\n",
+                 max_runs);
   }
   if (result.capacity > 0) {
     std::printf("capacity: %.4g req/s (highest sampled rate meeting every objective)\n",

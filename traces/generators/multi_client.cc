@@ -79,8 +79,9 @@ class MultiClientSource final : public TraceSource {
         choice_rng_(ctx.seed, "workload.client_choice"),
         seed_(ctx.seed) {
     num_requests_ = cfg.get<std::int64_t>(
-        "num_requests", 1000, "stop after this many requests (0 = no limit: set duration_s)",
-        NonNegative());
+        "num_requests", 1000,
+        "stop after this many requests (0 = no limit: set duration_s; at most 1e10)",
+        InRange(0, 1e10));
     const double duration_s =
         cfg.get<double>("duration_s", 0.0, "stop at this time, s (0 = no limit)", NonNegative());
     end_ns_ = duration_s > 0 ? s_to_ns(duration_s) : std::numeric_limits<TimeNs>::max();

@@ -20,8 +20,8 @@ class SyntheticSource final : public TraceSource {
         output_rng_(ctx.seed, "workload.output"),
         client_rng_(ctx.seed, "workload.client"),
         priority_rng_(ctx.seed, "workload.priority") {
-    num_requests_ =
-        cfg.get<std::int64_t>("num_requests", 1000, "stop after this many requests", AtLeast(1));
+    num_requests_ = cfg.get<std::int64_t>(
+        "num_requests", 1000, "stop after this many requests (at most 1e10)", InRange(1, 1e10));
     const double duration_s = cfg.get<double>(
         "duration_s", 0.0, "stop at this time, seconds (0 = no limit)", NonNegative());
     end_ns_ = duration_s > 0 ? s_to_ns(duration_s) : std::numeric_limits<TimeNs>::max();
