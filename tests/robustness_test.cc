@@ -247,6 +247,17 @@ TEST(CapacitySearch, RefusesRepeatedObjectivesAndKeysThatAreNotRatesAndWarnsWhen
       << "the last passing rate: " << short_budget.output;
 }
 
+TEST(FirstContact, DataPrefixWorksInTheMeasuredCostModelsProfiles) {
+  TempDir dir;
+  // The project's own measured profile, reached through $data/ with data_dir = models/.
+  const auto r = testing::run_cli(
+      "run scenarios/quickstart.yaml -q --set workload.num_requests=20 --set data_dir=models "
+      "--set 'cluster.cost_model={impl: measured, profiles: "
+      "[$data/calibration/h100-sxm_llama-3-8b_tp1.json]}' -o '" +
+      dir.file("m.db") + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 TEST(FirstContact, TensorParallelThatDoesNotDivideTheHeadsIsRefusedInRunAndEstimate) {
   // llama-3-8b: 32 attention heads, 8 KV heads.
   TempDir dir;

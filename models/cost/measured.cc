@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "models/cost/accuracy.h"
+#include "sim/config/data_path.h"
 #include "sim/config/errors.h"
 
 namespace servesim {
@@ -26,8 +27,9 @@ std::string grouped(std::size_t n) {
 
 }  // namespace
 
-std::string resolve_profile_path(const std::string& path, const std::string& data_dir) {
+std::string resolve_profile_path(const std::string& raw, const std::string& data_dir) {
   namespace fs = std::filesystem;
+  const std::string path = resolve_data_path(raw, data_dir);  // "$data/..." like every path key
   std::error_code ec;
   if (fs::path(path).is_absolute()) {
     if (!fs::exists(path, ec)) throw ConfigError("profile '" + path + "' does not exist");

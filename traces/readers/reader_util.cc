@@ -7,18 +7,6 @@
 
 namespace servesim {
 
-std::string resolve_data_path(const std::string& path, const std::string& data_dir) {
-  for (const std::string_view prefix :
-       {std::string_view("$data/"), std::string_view("${data_dir}/")}) {
-    if (path.compare(0, prefix.size(), prefix) == 0) {
-      std::string root = data_dir.empty() ? "." : data_dir;
-      if (root.back() != '/') root += '/';
-      return root + path.substr(prefix.size());
-    }
-  }
-  return path;
-}
-
 std::string read_path_key(ConfigNode& cfg, const TraceContext& ctx, std::string_view what) {
   const std::string raw = cfg.required<std::string>(
       "path", std::string(what) +

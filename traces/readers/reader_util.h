@@ -13,12 +13,12 @@
 #include <unordered_map>
 
 #include "sim/config/config.h"
+#include "sim/config/data_path.h"
 #include "traces/trace_source.h"
 
 namespace servesim {
 
-// Applies the path rule above.
-std::string resolve_data_path(const std::string& path, const std::string& data_dir);
+// resolve_data_path (sim/config/data_path.h) applies the path rule above.
 
 // Reads the required `path` key, resolves it, and checks that it exists (a missing file is a
 // ConfigError at the key's line, naming the resolved path). `what` describes the expected file.
