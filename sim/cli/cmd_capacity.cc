@@ -7,7 +7,8 @@
 // per request, as DistServe counts it). The search (as Sarathi-Serve's capacity search does):
 // probe the scenario's own rate, double while it passes (halve while it fails) to bracket the
 // capacity, then bisect until the bracket is narrower than --tolerance of the rate. Every
-// sampled run goes into the results database.
+// sampled run goes into the results database. A run whose queue keeps growing
+// (served_to_offered < 1 − --stability-tolerance) is infeasible whatever the objectives say.
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
@@ -44,6 +45,9 @@ int cmd_capacity(const Args& args) {
       "tolerance", po::value<double>()->default_value(0.025, "0.025"),
       "stop when the bracket is narrower than this fraction of the rate")(
       "max-runs", po::value<int>()->default_value(24), "most simulations")(
+      "stability-tolerance", po::value<double>()->default_value(0.05, "0.05"),
+      "a run serving less than 1 - this share of its offered load (served_to_offered: its queue "
+      "keeps growing) is infeasible")("no-stability", "judge runs on their objectives alone")(
       "jobs,j", po::value<int>()->default_value(1),
       "rates probed at once per round (threads; shard databases merged after each round)");
   scenario.declare(opts, pos);
@@ -88,6 +92,10 @@ int cmd_capacity(const Args& args) {
   copt.tolerance = tolerance;
   copt.max_runs = max_runs;
   copt.jobs = vm["jobs"].as<int>();
+  copt.stability_tolerance = vm["stability-tolerance"].as<double>();
+  if (!(copt.stability_tolerance >= 0 && copt.stability_tolerance < 1))
+    throw UsageError("--stability-tolerance must be in [0, 1)");
+  if (vm.count("no-stability")) copt.stability_tolerance = -1;
   if (copt.jobs < 1 || copt.jobs > 256) throw UsageError("--jobs must be in [1, 256]");
   // The scenario's own rate, unless given.
   if (vm.count("start-rate")) {
@@ -127,19 +135,25 @@ int cmd_capacity(const Args& args) {
   const CapacityResult result =
       find_capacity(make_tree, objectives, copt, ropt, [](const CapacitySample& s) {
         std::fprintf(stderr, "[capacity] rate %.4g req/s: %s (run %lld)\n", s.rate,
-                     s.pass ? "meets" : "misses", static_cast<long long>(s.run_id));
+                     s.pass       ? "meets"
+                     : s.unstable ? "unstable (its queue keeps growing)"
+                                  : "misses",
+                     static_cast<long long>(s.run_id));
       });
 
-  std::printf("%12s %6s %8s", "rate_req_s", "meets", "run_id");
+  std::printf("%12s %8s %8s", "rate_req_s", "meets", "run_id");
   std::vector<std::string> shown;
   for (const auto& o : objectives) shown.push_back(o.per_request ? "slo_attainment" : o.key);
-  for (const char* k : {"throughput_req_s", "ttft_p99_s", "tbt_p99_s"}) {
+  for (const char* k : {"served_to_offered", "throughput_req_s", "ttft_p99_s", "tbt_p99_s"}) {
     if (std::find(shown.begin(), shown.end(), k) == shown.end()) shown.push_back(k);
   }
   for (const auto& k : shown) std::printf(" %16s", k.c_str());
   std::printf("\n");
   for (const auto& s : result.samples) {
-    std::printf("%12.4g %6s %8lld", s.rate, s.pass ? "yes" : "no",
+    std::printf("%12.4g %8s %8lld", s.rate,
+                s.pass       ? "yes"
+                : s.unstable ? "unstable"
+                             : "no",
                 static_cast<long long>(s.run_id));
     for (const auto& k : shown) {
       auto it = s.metrics.find(k);

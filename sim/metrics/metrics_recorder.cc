@@ -51,6 +51,7 @@ void MetricsRecorder::note_client(std::uint32_t id) {
 }
 
 void MetricsRecorder::on_arrival(const RequestState& r) {
+  backlog_.arrival(run_.arrived, run_.arrived - run_.finished - run_.rejected);
   run_.arrive(r.req.arrival_ns);
   client(r.req.client_id).arrive(r.req.arrival_ns);
   note_client(r.req.client_id);
@@ -241,6 +242,8 @@ SummaryRows MetricsRecorder::summary() {
   if (sink_) sink_->add_client_service(fairness_.windows());
   SummaryRows out;
   rows(run_, samples_, &tbt_ns_, true, out);
+  out.emplace_back("served_to_offered", backlog_.served_to_offered());
+  out.emplace_back("mean_in_system", backlog_.mean_in_system());
   if (multi_client_) {
     out.emplace_back("service_diff_acc_max", fair.service_diff_acc_max);
     out.emplace_back("service_diff_window_max", fair.service_diff_window_max);

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/metrics/backlog.h"
 #include "sim/metrics/fairness.h"
 #include "sim/metrics/percentile.h"
 #include "sim/metrics/request_metrics.h"
@@ -112,6 +113,7 @@ class MetricsRecorder final : public Observer {
   std::vector<WeightedSamples> pool_tbt_ns_;
   std::vector<ScopedRow> scoped_;
   FairnessMeter fairness_;
+  BacklogTrace backlog_;  // the run's, for served_to_offered
 };
 
 }  // namespace servesim

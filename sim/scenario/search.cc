@@ -37,6 +37,17 @@ Objective parse_objective(const std::string& text) {
   return o;
 }
 
+bool keeps_growing(const std::map<std::string, double>& metrics, double tolerance) {
+  auto get = [&](const char* key) {
+    const auto it = metrics.find(key);
+    return it == metrics.end() ? std::nan("") : it->second;
+  };
+  const double served = get("served_to_offered"), in_system = get("mean_in_system");
+  const double growth = (1.0 - served) * get("requests_arrived") / 2;
+  // NaN (a run too short to tell) compares false: not judged.
+  return served < 1.0 - tolerance && growth > 3 * std::sqrt(2 * in_system + 1);
+}
+
 CapacityResult find_capacity(const ScenarioAtRate& make_tree,
                              const std::vector<Objective>& objectives,
                              const CapacityOptions& options, const RunOptions& run_options,
@@ -77,6 +88,10 @@ CapacityResult find_capacity(const ScenarioAtRate& make_tree,
       s.pass = s.pass && (o.at_most ? it->second <= o.bound : it->second >= o.bound);
     }
     if (any_per_request) s.pass = s.pass && s.metrics["slo_attainment"] >= options.attainment;
+    if (options.stability_tolerance >= 0 && keeps_growing(s.metrics, options.stability_tolerance)) {
+      s.unstable = true;
+      s.pass = false;
+    }
     result.devices = out.devices;
     return s;
   };
