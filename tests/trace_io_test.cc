@@ -163,6 +163,22 @@ TEST(TraceIo, JsonScannerSplitsFlatObjectsAndRejectsBrokenOnes) {
     EXPECT_FALSE(scan_json_line(bad, f, err)) << bad;
     EXPECT_FALSE(err.empty());
   }
+  // Every value is valid JSON, the ones no reader uses included.
+  for (const char* bad :
+       {R"({"a": 01})", R"({"a": 1.})", R"({"a": -})", R"({"a": 1e})", R"({"a": +1})",
+        R"({"a": [1}]})", R"({"a": {"b" 1}})", R"({"a": [1 2]})", R"({"a": "\q"})",
+        R"({"a": "\u12g4"})", R"({"a": [NaN]})", R"({"a": {"b": [tru]}})", R"({"a": [,]})"}) {
+    EXPECT_FALSE(scan_json_line(bad, f, err)) << bad;
+    EXPECT_FALSE(err.empty());
+  }
+  EXPECT_TRUE(
+      scan_json_line(R"({"a": [-0.5e-3, 1E+9, {"b": "\u00e9\n"}, [], {}], "c": 0})", f, err))
+      << err;
+  const std::string deep = "{\"a\": " + std::string(255, '[') + std::string(255, ']') + "}";
+  EXPECT_TRUE(scan_json_line(deep, f, err)) << err;
+  const std::string deeper = "{\"a\": " + std::string(300, '[') + std::string(300, ']') + "}";
+  EXPECT_FALSE(scan_json_line(deeper, f, err));
+  EXPECT_NE(err.find("nested deeper than 256"), std::string::npos) << err;
   EXPECT_FALSE(parse_u64_array("[1, -2]", ids, err));
   EXPECT_FALSE(parse_u64_array("[1, 2.5]", ids, err));
   EXPECT_FALSE(parse_u64_array("[1, 99999999999999999999999]", ids, err));

@@ -26,9 +26,7 @@ std::string workload(const std::string& impl, const std::string& path,
   return "impl: " + impl + "\npath: " + yaml_path(path) + "\n" + extra;
 }
 
-bool contains(const std::string& s, const std::string& sub) {
-  return s.find(sub) != std::string::npos;
-}
+using testing::contains;
 
 TEST(TraceReaders, AzureWallClockCrlfBomNoFinalNewline) {
   TempDir dir;
@@ -264,7 +262,28 @@ TEST(TraceReaders, BadInputStopsWithFileLineReason) {
       {"missing_column", "vidur", "", "arrived_at,num_prefill_tokens\n0,1\n", 1,
        "missing column 'num_decode_tokens' (the header has: arrived_at, num_prefill_tokens)"},
       {"short_row", "vidur", "", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,1,2\n1,5\n", 3,
-       "expected 3 columns, got 2"},
+       "expected 3 columns (as the header), got 2"},
+      {"extra_column", "vidur", "",
+       "arrived_at,num_prefill_tokens,num_decode_tokens\n0,1,2\n1,5,6,7\n", 3,
+       "expected 3 columns (as the header), got 4"},
+      {"json_garbage_in_an_unused_field", "mooncake", "",
+       "{\"timestamp\": 0, \"input_length\": 5, \"output_length\": 1, \"hash_ids\": [], "
+       "\"note\": [1, @]}\n",
+       1, "malformed JSON: expected a JSON value at byte"},
+      {"json_bad_number_in_an_unused_field", "servesim_jsonl", "",
+       "{\"arrival_s\": 0, \"prompt_tokens\": 5, \"output_tokens\": 1, \"x\": 1.}\n", 1,
+       "malformed number"},
+      {"json_bad_escape_in_an_unused_field", "servesim_jsonl", "",
+       "{\"arrival_s\": 0, \"prompt_tokens\": 5, \"output_tokens\": 1, \"x\": \"\\q\"}\n", 1,
+       "bad escape"},
+      {"json_mismatched_brackets", "mooncake", "",
+       "{\"timestamp\": 0, \"input_length\": 5, \"output_length\": 1, \"hash_ids\": [], "
+       "\"x\": [1}]}\n",
+       1, "expected ',' or ']'"},
+      {"vtc_garbage_in_an_unused_field", "vtc", "",
+       "{\"responses\": [{\"adapter_dir\": \"a\", \"prompt_len\": 3, \"output_len\": 2, "
+       "\"req_time\": 0, \"extra\": {\"k\": nul}}]}\n",
+       1, "malformed JSON"},
       {"non_numeric", "vidur", "",
        "arrived_at,num_prefill_tokens,num_decode_tokens\n0,1,2\n1,abc,2\n", 3,
        "column 'num_prefill_tokens': expected a number, got 'abc'"},

@@ -10,6 +10,14 @@
 
 namespace servesim {
 
+// The most tokens a generator gives one request's prompt, output or shared prefix (length
+// distributions, multi-turn contexts, system prompts, inline requests): beyond any served context
+// (the longest are ~10M tokens), and it bounds the prefix hashes one request carries. Trace
+// readers take what the file says, up to kMaxTraceTokens.
+inline constexpr std::int64_t kMaxGeneratedTokens = 10'000'000;
+// The most tokens a trace file's row may give a prompt or an output (Request's int32 fields).
+inline constexpr std::int64_t kMaxTraceTokens = 2'147'483'647;
+
 struct Request {
   std::uint64_t trace_id = 0;   // id from the source (row number when the source has none)
   std::uint32_t client_id = 0;  // tenant / client, for fairness policies (0 when unknown)

@@ -264,7 +264,7 @@ ClusterPlan read_cluster(ConfigNode cluster, ConfigNode policies, const std::str
   return plan;
 }
 
-void build_pools(Cluster& cluster, const ClusterPlan& plan) {
+void build_pools(Cluster& cluster, const ClusterPlan& plan, bool validate_only) {
   for (const PoolPlan& pool : plan.pools) {
     auto recipe = std::make_shared<const PoolPlan>(pool);
     const BatcherContext bctx{recipe->memory.kv_blocks, plan.max_model_len,
@@ -299,7 +299,11 @@ void build_pools(Cluster& cluster, const ClusterPlan& plan) {
     for (int i = 0; i < pool.instances; ++i) {
       const int node = pool.spec.nodes.empty() ? -1 : pool.spec.nodes[static_cast<std::size_t>(i)];
       try {
-        cluster.spawn(index, /*active_now=*/true, node);
+        if (validate_only && i > 0) {
+          cluster.topology().place(*pool.spec.hw, pool.spec.devices(), node);
+        } else {
+          cluster.spawn(index, /*active_now=*/true, node);
+        }
       } catch (const std::invalid_argument& e) {
         pool.config->fail("nodes", e.what());
       }

@@ -124,7 +124,7 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
   Cluster& cluster = sim.add_component(
       std::make_unique<Cluster>(sim, std::move(source), std::move(router), plan.max_model_len,
                                 plan.topology, plan.contention));
-  build_pools(cluster, plan);
+  build_pools(cluster, plan, options.build_only);
   std::unique_ptr<Handoff> handoff;
   if (plan.disaggregated()) {
     std::vector<Handoff::DecodePool> decode_pools;

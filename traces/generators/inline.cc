@@ -21,11 +21,9 @@ class InlineSource final : public TraceSource {
     arrival_s_ = cfg.required<std::vector<double>>("arrival_s", "arrival time of each request, s",
                                                    NonNegative());
     prompt_ = cfg.required<std::vector<std::int64_t>>(
-        "prompt_tokens", "prompt tokens of each request",
-        InRange(1, std::numeric_limits<std::int32_t>::max()));
+        "prompt_tokens", "prompt tokens of each request", InRange(1, kMaxGeneratedTokens));
     output_ = cfg.required<std::vector<std::int64_t>>(
-        "output_tokens", "output tokens of each request",
-        InRange(1, std::numeric_limits<std::int32_t>::max()));
+        "output_tokens", "output tokens of each request", InRange(1, kMaxGeneratedTokens));
     client_ =
         cfg.get<std::vector<std::int64_t>>("client_id", {}, "client of each request (default 0)",
                                            InRange(0, std::numeric_limits<std::uint32_t>::max()));
@@ -35,8 +33,9 @@ class InlineSource final : public TraceSource {
                 std::numeric_limits<std::int32_t>::max()));
     group_ = cfg.get<std::vector<std::int64_t>>(
         "prefix_group", {}, "prefix group of each request (0 = none)", NonNegative());
-    shared_ = cfg.get<std::vector<std::int64_t>>(
-        "shared_prefix_tokens", {}, "tokens each request shares with its group", NonNegative());
+    shared_ = cfg.get<std::vector<std::int64_t>>("shared_prefix_tokens", {},
+                                                 "tokens each request shares with its group",
+                                                 InRange(0, kMaxGeneratedTokens));
     if (!group_.empty() && group_.size() != arrival_s_.size())
       cfg.fail("prefix_group", "needs one entry per arrival_s entry");
     if (shared_.size() != group_.size())

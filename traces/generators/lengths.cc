@@ -16,16 +16,15 @@
 namespace servesim {
 namespace {
 
-constexpr std::int64_t kMaxTokens = std::numeric_limits<std::int32_t>::max();
-
 struct Clip {
   std::int32_t min;
   std::int32_t max;
   Clip(ConfigNode& cfg) {
     min = static_cast<std::int32_t>(cfg.get<std::int64_t>(
-        "min", 1, "smallest token count drawn (clip)", InRange(1, kMaxTokens)));
-    max = static_cast<std::int32_t>(cfg.get<std::int64_t>(
-        "max", kMaxTokens, "largest token count drawn (clip)", InRange(1, kMaxTokens)));
+        "min", 1, "smallest token count drawn (clip)", InRange(1, kMaxGeneratedTokens)));
+    max = static_cast<std::int32_t>(cfg.get<std::int64_t>("max", kMaxGeneratedTokens,
+                                                          "largest token count drawn (clip)",
+                                                          InRange(1, kMaxGeneratedTokens)));
     if (max < min) cfg.fail("max", "must be >= min (" + std::to_string(min) + ")");
   }
   std::int32_t apply(double x) const {
@@ -41,7 +40,7 @@ class FixedLength final : public LengthDistribution {
   explicit FixedLength(std::int32_t value) : value_(value) {}
   FixedLength(ConfigNode& cfg, const TraceContext&)
       : value_(static_cast<std::int32_t>(cfg.required<std::int64_t>(
-            "value", "the token count of every request", InRange(1, kMaxTokens)))) {}
+            "value", "the token count of every request", InRange(1, kMaxGeneratedTokens)))) {}
   std::int32_t sample(Rng&) override { return value_; }
   double mean() const override { return value_; }
 
@@ -53,9 +52,9 @@ class UniformLength final : public LengthDistribution {
  public:
   UniformLength(ConfigNode& cfg, const TraceContext&) {
     lo_ = cfg.required<std::int64_t>("min", "smallest token count (inclusive)",
-                                     InRange(1, kMaxTokens));
+                                     InRange(1, kMaxGeneratedTokens));
     hi_ = cfg.required<std::int64_t>("max", "largest token count (inclusive)",
-                                     InRange(1, kMaxTokens));
+                                     InRange(1, kMaxGeneratedTokens));
     if (hi_ < lo_) cfg.fail("max", "must be >= min (" + std::to_string(lo_) + ")");
   }
   std::int32_t sample(Rng& rng) override {
@@ -109,17 +108,19 @@ class ZipfLength final : public LengthDistribution {
  public:
   ZipfLength(ConfigNode& cfg, const TraceContext&) {
     min_ = cfg.get<std::int64_t>("min", 1, "smallest token count (the most likely one)",
-                                 InRange(1, kMaxTokens));
-    max_ = cfg.required<std::int64_t>("max", "largest token count", InRange(1, kMaxTokens));
+                                 InRange(1, kMaxGeneratedTokens));
+    max_ =
+        cfg.required<std::int64_t>("max", "largest token count", InRange(1, kMaxGeneratedTokens));
     s_ = cfg.get<double>("exponent", 1.0, "Zipf exponent s: P(rank k) ∝ k^-s", InRange(0.01, 20));
     if (max_ < min_) cfg.fail("max", "must be >= min (" + std::to_string(min_) + ")");
     rescale_mean_ = cfg.get<double>(
         "rescale_mean", 0.0,
         "multiply each draw by rescale_mean / the Zipf mean and round up, as Llumnix's benchmark "
         "generator does (0 = off)",
-        InRange(0, static_cast<double>(kMaxTokens)));
-    rescale_max_ = cfg.get<std::int64_t>(
-        "rescale_max", kMaxTokens, "cap after rescaling (Llumnix: 6144)", InRange(1, kMaxTokens));
+        InRange(0, static_cast<double>(kMaxGeneratedTokens)));
+    rescale_max_ = cfg.get<std::int64_t>("rescale_max", kMaxGeneratedTokens,
+                                         "cap after rescaling (Llumnix: 6144)",
+                                         InRange(1, kMaxGeneratedTokens));
     n_ = static_cast<double>(max_ - min_ + 1);
     h_x1_ = big_h(1.5) - 1.0;
     h_n_ = big_h(n_ + 0.5);
@@ -189,8 +190,8 @@ class ZipfLength final : public LengthDistribution {
 class PmfLength final : public LengthDistribution {
  public:
   PmfLength(ConfigNode& cfg, const TraceContext&) {
-    const auto values =
-        cfg.required<std::vector<std::int64_t>>("values", "token counts", InRange(1, kMaxTokens));
+    const auto values = cfg.required<std::vector<std::int64_t>>("values", "token counts",
+                                                                InRange(1, kMaxGeneratedTokens));
     const auto weights = cfg.required<std::vector<double>>(
         "weights", "relative probability of each value", NonNegative());
     if (values.empty()) cfg.fail("values", "needs at least one value");
@@ -250,10 +251,10 @@ class EmpiricalLength final : public LengthDistribution {
         text = cells[static_cast<std::size_t>(index)];
       }
       std::int64_t v = 0;
-      const ParseError e = parse_count(text, kMaxTokens, v);
+      const ParseError e = parse_count(text, kMaxGeneratedTokens, v);
       if (e != ParseError::kOk)
         throw InputError(in.where() + ": '" + column +
-                         "': " + describe_parse_error(e, text, kMaxTokens));
+                         "': " + describe_parse_error(e, text, kMaxGeneratedTokens));
       if (v < 1) throw InputError(in.where() + ": '" + column + "': lengths must be >= 1 (got 0)");
       values_.push_back(static_cast<std::int32_t>(v));
       sum_ += static_cast<double>(v);
@@ -299,7 +300,7 @@ std::unique_ptr<LengthDistribution> make_length_distribution(ConfigNode& parent,
     return make_length_distribution(parent.child(key), ctx);
   const auto v = parent.get<std::int64_t>(key, default_tokens,
                                           "token count (a number, or a distribution mapping)",
-                                          InRange(1, kMaxTokens));
+                                          InRange(1, kMaxGeneratedTokens));
   return std::make_unique<FixedLength>(static_cast<std::int32_t>(v));
 }
 

@@ -30,8 +30,6 @@
 namespace servesim {
 namespace {
 
-constexpr std::int64_t kMaxTokens = std::numeric_limits<std::int32_t>::max();
-
 struct Client {
   std::uint32_t id = 0;
   std::int32_t priority = 0;
@@ -124,7 +122,7 @@ class MultiClientSource final : public TraceSource {
       cl->system_prompt_tokens = c.get<std::int64_t>(
           "system_prompt_tokens", 0,
           "tokens of a system prompt shared by the client's conversations (0 = none)",
-          InRange(0, kMaxTokens));
+          InRange(0, kMaxGeneratedTokens));
       cl->num_system_prompts = c.get<std::int64_t>(
           "num_system_prompts", 1, "distinct system prompts, picked uniformly per conversation",
           AtLeast(1));
@@ -229,7 +227,8 @@ class MultiClientSource final : public TraceSource {
     const std::int64_t user = c.prompt->sample(c.prompt_rng);
     const std::int64_t answer = c.output->sample(c.output_rng);
     conv.segments.push_back({mix_hash(conv.uid, static_cast<std::uint64_t>(2 * conv.turn)), user});
-    const std::int64_t prompt = std::min<std::int64_t>(conv.context_tokens + user, kMaxTokens);
+    const std::int64_t prompt =
+        std::min<std::int64_t>(conv.context_tokens + user, kMaxGeneratedTokens);
     out.trace_id = static_cast<std::uint64_t>(emitted_++);
     out.client_id = c.id;
     out.arrival_ns = t_ns;

@@ -11,7 +11,13 @@ std::string at(std::size_t pos, const char* what) {
   return std::string(what) + " at byte " + std::to_string(pos + 1);
 }
 
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
 // Scans a string starting at the opening quote text[pos]; sets body and pos past the close.
+// Escapes must be JSON's (\" \\ \/ \b \f \n \r \t \uXXXX).
 bool scan_string(std::string_view text, std::size_t& pos, std::string_view& body, bool& escaped,
                  std::string& error) {
   const std::size_t open = pos++;
@@ -25,6 +31,23 @@ bool scan_string(std::string_view text, std::size_t& pos, std::string_view& body
     }
     if (c == '\\') {
       escaped = true;
+      if (pos + 1 >= text.size()) break;
+      const char e = text[pos + 1];
+      if (e == 'u') {
+        for (std::size_t i = pos + 2; i < pos + 6; ++i) {
+          if (i >= text.size() || !is_hex(text[i])) {
+            error = at(pos, "bad \\u escape (expected 4 hex digits)");
+            return false;
+          }
+        }
+        pos += 6;
+        continue;
+      }
+      if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' &&
+          e != 't') {
+        error = at(pos, "bad escape inside a string");
+        return false;
+      }
       pos += 2;
       continue;
     }
@@ -38,36 +61,137 @@ bool scan_string(std::string_view text, std::size_t& pos, std::string_view& body
   return false;
 }
 
-// Skips a nested array or object starting at text[pos] ('[' or '{').
-bool skip_nested(std::string_view text, std::size_t& pos, std::string& error) {
-  const std::size_t open = pos;
-  int depth = 0;
-  while (pos < text.size()) {
-    const char c = text[pos];
-    if (c == '"') {
-      std::string_view body;
-      bool esc;
-      if (!scan_string(text, pos, body, esc, error)) return false;
-      continue;
-    }
-    if (c == '[' || c == '{') ++depth;
-    if (c == ']' || c == '}') {
-      if (--depth == 0) {
-        ++pos;
-        return true;
-      }
-    }
+// A number by JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool scan_number(std::string_view text, std::size_t& pos, std::string& error) {
+  const std::size_t start = pos;
+  auto digits = [&] {
+    const std::size_t from = pos;
+    while (pos < text.size() && is_digit(text[pos])) ++pos;
+    return pos > from;
+  };
+  if (pos < text.size() && text[pos] == '-') ++pos;
+  if (pos < text.size() && text[pos] == '0') {
     ++pos;
+  } else if (!digits()) {
+    error = at(start, "malformed number");
+    return false;
   }
-  error =
-      at(open, text[open] == '[' ? "unterminated array starting" : "unterminated object starting");
-  return false;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    if (!digits()) {
+      error = at(start, "malformed number (no digit after '.')");
+      return false;
+    }
+  }
+  if (pos < text.size() && (text[pos] == 'e' || text[pos] == 'E')) {
+    ++pos;
+    if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) ++pos;
+    if (!digits()) {
+      error = at(start, "malformed number (no digit in the exponent)");
+      return false;
+    }
+  }
+  return true;
 }
 
 bool scan_literal(std::string_view text, std::size_t& pos, std::string_view word) {
   if (text.substr(pos, word.size()) != word) return false;
   pos += word.size();
   return true;
+}
+
+// Nested arrays and objects deeper than this are refused (the scanner recurses).
+constexpr int kMaxDepth = 256;
+
+// Scans any JSON value starting at text[pos] (no leading whitespace), validating it whole, and
+// sets its type and pos past it.
+bool scan_value(std::string_view text, std::size_t& pos, int depth, JsonType& type,
+                std::string& error) {
+  if (pos >= text.size()) {
+    error = "input ends where a value is expected";
+    return false;
+  }
+  const char c = text[pos];
+  if (c == '"') {
+    type = JsonType::kString;
+    std::string_view body;
+    bool escaped = false;
+    return scan_string(text, pos, body, escaped, error);
+  }
+  if (c == '-' || is_digit(c)) {
+    type = JsonType::kNumber;
+    return scan_number(text, pos, error);
+  }
+  if (c == '[' || c == '{') {
+    const bool array = c == '[';
+    type = array ? JsonType::kArray : JsonType::kObject;
+    if (depth >= kMaxDepth) {
+      error = at(pos, "arrays and objects nested deeper than 256 levels");
+      return false;
+    }
+    const std::size_t open = pos++;
+    const char close = array ? ']' : '}';
+    skip_json_ws(text, pos);
+    if (pos < text.size() && text[pos] == close) {
+      ++pos;
+      return true;
+    }
+    while (true) {
+      skip_json_ws(text, pos);
+      if (!array) {
+        if (pos >= text.size() || text[pos] != '"') {
+          error = pos >= text.size() ? at(open, "unterminated object starting")
+                                     : at(pos, "expected a quoted key");
+          return false;
+        }
+        std::string_view key;
+        bool escaped = false;
+        if (!scan_string(text, pos, key, escaped, error)) return false;
+        skip_json_ws(text, pos);
+        if (pos >= text.size() || text[pos] != ':') {
+          error = at(pos, "expected ':' after a key");
+          return false;
+        }
+        ++pos;
+        skip_json_ws(text, pos);
+      }
+      JsonType inner = JsonType::kNull;
+      if (pos >= text.size()) {
+        error = at(open, array ? "unterminated array starting" : "unterminated object starting");
+        return false;
+      }
+      if (!scan_value(text, pos, depth + 1, inner, error)) return false;
+      skip_json_ws(text, pos);
+      if (pos >= text.size()) {
+        error = at(open, array ? "unterminated array starting" : "unterminated object starting");
+        return false;
+      }
+      if (text[pos] == ',') {
+        ++pos;
+        continue;
+      }
+      if (text[pos] == close) {
+        ++pos;
+        return true;
+      }
+      error = at(pos, array ? "expected ',' or ']'" : "expected ',' or '}'");
+      return false;
+    }
+  }
+  if (scan_literal(text, pos, "true")) {
+    type = JsonType::kTrue;
+    return true;
+  }
+  if (scan_literal(text, pos, "false")) {
+    type = JsonType::kFalse;
+    return true;
+  }
+  if (scan_literal(text, pos, "null")) {
+    type = JsonType::kNull;
+    return true;
+  }
+  error = at(pos, "expected a JSON value");
+  return false;
 }
 
 }  // namespace
@@ -112,37 +236,12 @@ bool scan_json_object(std::string_view text, std::size_t& pos, std::vector<JsonF
       return false;
     }
     const std::size_t vstart = pos;
-    const char c = text[pos];
-    if (c == '"') {
+    if (text[pos] == '"') {
       f.type = JsonType::kString;
       if (!scan_string(text, pos, f.value, f.escaped, error)) return false;
-    } else if (c == '[' || c == '{') {
-      f.type = c == '[' ? JsonType::kArray : JsonType::kObject;
-      if (!skip_nested(text, pos, error)) return false;
-      f.value = text.substr(vstart, pos - vstart);
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      f.type = JsonType::kNumber;
-      while (pos < text.size()) {
-        const char d = text[pos];
-        if ((d >= '0' && d <= '9') || d == '-' || d == '+' || d == '.' || d == 'e' || d == 'E') {
-          ++pos;
-        } else {
-          break;
-        }
-      }
-      f.value = text.substr(vstart, pos - vstart);
-    } else if (scan_literal(text, pos, "true")) {
-      f.type = JsonType::kTrue;
-      f.value = text.substr(vstart, 4);
-    } else if (scan_literal(text, pos, "false")) {
-      f.type = JsonType::kFalse;
-      f.value = text.substr(vstart, 5);
-    } else if (scan_literal(text, pos, "null")) {
-      f.type = JsonType::kNull;
-      f.value = text.substr(vstart, 4);
     } else {
-      error = at(pos, "expected a JSON value");
-      return false;
+      if (!scan_value(text, pos, 1, f.type, error)) return false;
+      f.value = text.substr(vstart, pos - vstart);
     }
     fields.push_back(f);
     skip_json_ws(text, pos);

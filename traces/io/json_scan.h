@@ -1,8 +1,10 @@
 // traces/io/json_scan.h — a small, allocation-free scanner for the one-object-per-line JSON the
 // trace formats use (JSONL). It splits an object into (key, raw value) pairs without building a
 // DOM; nested arrays and objects are returned as raw text for the caller to parse if it needs
-// them (e.g. hash_ids). Strict about structure: unterminated strings, missing colons or commas,
-// and trailing junk are errors.
+// them (e.g. hash_ids). Strict: every value of the object, the fields no reader uses included, must
+// be valid JSON (RFC 8259 numbers, string escapes, nesting up to 256 levels); unterminated
+// strings, missing colons or commas, and trailing junk are errors. Unknown keys are not errors:
+// readers ignore the fields they do not use (documented in traces/README.md).
 #pragma once
 
 #include <cstdint>

@@ -37,8 +37,6 @@
 namespace servesim {
 namespace {
 
-constexpr std::int64_t kMaxTokens = std::numeric_limits<std::int32_t>::max();
-
 enum class Family { kNone, kGamma, kWeibull };
 
 struct Window {
@@ -75,9 +73,9 @@ bool parse_pmf_literal(std::string_view s, TokenPmf& pmf, std::string& error) {
     if (end == std::string_view::npos) end = s.size();
     std::int64_t value = 0;
     const std::string_view key = s.substr(i, colon - i);
-    const ParseError e = parse_count(key, kMaxTokens, value);
+    const ParseError e = parse_count(key, kMaxTraceTokens, value);
     if (e != ParseError::kOk) {
-      error = "length key: " + describe_parse_error(e, key, kMaxTokens);
+      error = "length key: " + describe_parse_error(e, key, kMaxTraceTokens);
       return false;
     }
     const std::string_view pv = trim(s.substr(colon + 1, end - colon - 1));

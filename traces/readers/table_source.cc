@@ -11,7 +11,6 @@ namespace servesim {
 
 namespace {
 
-constexpr std::int64_t kMaxTokens = std::numeric_limits<std::int32_t>::max();
 constexpr std::int64_t kMaxClient = std::numeric_limits<std::uint32_t>::max();
 
 std::string format_s(TimeNs ns) {
@@ -242,15 +241,19 @@ bool TableSource::finish_row(Request& out) {
 bool TableSource::parse_csv(std::string_view line, Request& out) {
   if (!split_csv(line, opts_.delimiter, cells_, scratch_))
     return reject("unterminated quoted field");
-  if (cells_.size() < min_cells_) {
-    return reject("expected " + std::to_string(header_cells_) + " columns, got " +
-                  std::to_string(cells_.size()));
+  // With a header every row has its width exactly; without one, at least the columns named.
+  if (opts_.header ? cells_.size() != header_cells_ : cells_.size() < min_cells_) {
+    std::string why = opts_.header ? "expected " : "expected at least ";
+    why += std::to_string(header_cells_);
+    why += opts_.header ? " columns (as the header), got " : " columns, got ";
+    why += std::to_string(cells_.size());
+    return reject(why);
   }
   std::int64_t v = 0;
   if (col_arrival_ >= 0 && !set_time(cells_[col_arrival_], out)) return false;
-  if (!set_count(cells_[col_prompt_], opts_.fields.prompt_tokens, kMaxTokens, v)) return false;
+  if (!set_count(cells_[col_prompt_], opts_.fields.prompt_tokens, kMaxTraceTokens, v)) return false;
   out.prompt_tokens = static_cast<std::int32_t>(v);
-  if (!set_count(cells_[col_output_], opts_.fields.output_tokens, kMaxTokens, v)) return false;
+  if (!set_count(cells_[col_output_], opts_.fields.output_tokens, kMaxTraceTokens, v)) return false;
   out.output_tokens = static_cast<std::int32_t>(v);
   out.client_id = 0;
   if (col_client_ >= 0 && !set_client(cells_[col_client_], false, out)) return false;
@@ -258,7 +261,7 @@ bool TableSource::parse_csv(std::string_view line, Request& out) {
   if (col_priority_ >= 0 && !set_priority(cells_[col_priority_], out)) return false;
   out.prefix_block_tokens = opts_.prefix_block_tokens;
   if (col_block_ >= 0) {
-    if (!set_count(cells_[col_block_], opts_.fields.prefix_block_tokens, kMaxTokens, v))
+    if (!set_count(cells_[col_block_], opts_.fields.prefix_block_tokens, kMaxTraceTokens, v))
       return false;
     out.prefix_block_tokens = static_cast<std::int32_t>(v);
   }
@@ -300,12 +303,12 @@ bool TableSource::parse_jsonl(std::string_view line, Request& out) {
   const JsonField* fp = field(opts_.fields.prompt_tokens, hints_.prompt, true, failed);
   if (failed) return false;
   std::string_view t = scalar(fp, opts_.fields.prompt_tokens, ok);
-  if (!ok || !set_count(t, opts_.fields.prompt_tokens, kMaxTokens, v)) return false;
+  if (!ok || !set_count(t, opts_.fields.prompt_tokens, kMaxTraceTokens, v)) return false;
   out.prompt_tokens = static_cast<std::int32_t>(v);
   const JsonField* fo = field(opts_.fields.output_tokens, hints_.output, true, failed);
   if (failed) return false;
   t = scalar(fo, opts_.fields.output_tokens, ok);
-  if (!ok || !set_count(t, opts_.fields.output_tokens, kMaxTokens, v)) return false;
+  if (!ok || !set_count(t, opts_.fields.output_tokens, kMaxTraceTokens, v)) return false;
   out.output_tokens = static_cast<std::int32_t>(v);
   out.client_id = 0;
   if (const JsonField* f = field(opts_.fields.client_id, hints_.client, false, failed)) {
@@ -331,7 +334,7 @@ bool TableSource::parse_jsonl(std::string_view line, Request& out) {
   out.prefix_block_tokens = opts_.prefix_block_tokens;
   if (const JsonField* f = field(opts_.fields.prefix_block_tokens, hints_.block, false, failed)) {
     t = scalar(f, opts_.fields.prefix_block_tokens, ok);
-    if (!ok || !set_count(t, opts_.fields.prefix_block_tokens, kMaxTokens, v)) return false;
+    if (!ok || !set_count(t, opts_.fields.prefix_block_tokens, kMaxTraceTokens, v)) return false;
     out.prefix_block_tokens = static_cast<std::int32_t>(v);
   }
   out.prefix_hashes.clear();

@@ -10,6 +10,10 @@
 //    non-numeric client value is a name, mapped to ids 0, 1, ... in order of first appearance);
 //  * arrival times are non-negative and never decrease from one row to the next, unless
 //    `sort: true`, which loads the whole file and sorts it (stable) before the first request;
+//  * a CSV row has exactly as many columns as the header (a row with extra or missing columns is
+//    bad); without a header, at least the columns the mapping names (the rest are ignored);
+//  * JSONL rows must be valid JSON objects throughout (fields no column names included); keys
+//    the mapping does not name are ignored;
 //  * blank lines are ignored (they still count in line numbers).
 // Times: with `rebase`, the first row's arrival becomes t = 0 (wall-clock datetimes always
 // rebase). Without an arrival column an ArrivalProcess supplies the arrival times.
