@@ -13,9 +13,7 @@ using testing::query;
 using testing::run_cli;
 using testing::TempDir;
 
-bool contains(const std::string& s, const std::string& sub) {
-  return s.find(sub) != std::string::npos;
-}
+using testing::contains;
 
 TEST(Cli, HelpAndVersion) {
   for (const char* cmd : {"--help", "run --help", "list --help"}) {

@@ -15,9 +15,7 @@ namespace {
 using testing::run_cli;
 using testing::TempDir;
 
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
+using testing::contains;
 
 nlohmann::json json_of(const testing::CliResult& r) {
   const auto start = r.output.find('{');

@@ -371,26 +371,29 @@ TEST(LlumnixScaling, ScalesUpUnderLoadAfterTheStartupDelay) {
 
 // ---------------------------------------------------------------- configuration errors
 
-std::string config_error(const std::string& controllers) {
+std::string controllers_error(const std::string& controllers) {
   return testing::config_error(
       "workload: {arrival: {impl: poisson, rate_per_s: 1}}\npolicies: {controllers: " +
       controllers + "}\n");
 }
 
 TEST(LlumnixConfig, BadKeysNameTheKey) {
-  EXPECT_NE(config_error("[{impl: llumnix_migration, mode: teleport}]").find("mode"),
+  EXPECT_NE(controllers_error("[{impl: llumnix_migration, mode: teleport}]").find("mode"),
             std::string::npos);
-  EXPECT_NE(config_error("[{impl: llumnix_migration, pool: nope}]").find("no pool named 'nope'"),
-            std::string::npos);
-  EXPECT_NE(config_error("[{impl: llumnix_migration, last_stage_max_blocks: 0}]")
+  EXPECT_NE(
+      controllers_error("[{impl: llumnix_migration, pool: nope}]").find("no pool named 'nope'"),
+      std::string::npos);
+  EXPECT_NE(controllers_error("[{impl: llumnix_migration, last_stage_max_blocks: 0}]")
                 .find("last_stage_max_blocks"),
             std::string::npos);
-  EXPECT_NE(config_error("[{impl: llumnix_scaling}]").find("max_instances"), std::string::npos);
-  EXPECT_NE(config_error("[{impl: llumnix_scaling, max_instances: 4, scale_up_threshold: 70}]")
+  EXPECT_NE(controllers_error("[{impl: llumnix_scaling}]").find("max_instances"),
+            std::string::npos);
+  EXPECT_NE(controllers_error("[{impl: llumnix_scaling, max_instances: 4, scale_up_threshold: 70}]")
                 .find("scale_down_threshold"),
             std::string::npos);
-  EXPECT_EQ(config_error("[{impl: llumnix_migration}, {impl: llumnix_scaling, max_instances: 4}]"),
-            "<no error>");
+  EXPECT_EQ(
+      controllers_error("[{impl: llumnix_migration}, {impl: llumnix_scaling, max_instances: 4}]"),
+      "<no error>");
 }
 
 TEST(LlumnixConfig, TheCliExitsTwoNamingFileLineAndKey) {

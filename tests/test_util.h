@@ -40,6 +40,11 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// True when `s` contains `part`.
+inline bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
 struct CliResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr together

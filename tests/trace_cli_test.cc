@@ -17,9 +17,7 @@ using testing::run_cli;
 using testing::TempDir;
 using testing::yaml_path;
 
-bool contains(const std::string& s, const std::string& sub) {
-  return s.find(sub) != std::string::npos;
-}
+using testing::contains;
 
 // The JSON object printed by `trace stats --json` (the last line of the output).
 nlohmann::json stats_json(const std::string& args) {
@@ -116,6 +114,29 @@ TEST(TraceCli, StatsOfAKnownTrace) {
   const std::string out = dir.file("v.jsonl");
   ASSERT_EQ(run_cli("trace gen '" + p + "' --format vidur -o '" + out + "'").exit_code, 0);
   EXPECT_EQ(stats_json("'" + out + "'")["requests"], 4);
+}
+
+// A JSONL file of unknown keys (shaped like the APEX LMSYS lengths: nanosecond offsets beyond
+// 10^9, so reading them as seconds overflows): the error's suggested command works as given.
+TEST(TraceCli, TheHintForAnUnknownJsonlFormatWorksAsGiven) {
+  TempDir dir;
+  const std::string p =
+      dir.write("apex.jsonl",
+                "{\"ContextTokens\": 156, \"GeneratedTokens\": 67, \"RequestID\": \"a\", "
+                "\"StartTimeOffset\": 197890289}\n"
+                "{\"ContextTokens\": 15, \"GeneratedTokens\": 390, \"RequestID\": \"b\", "
+                "\"StartTimeOffset\": 13292362064}\n");
+  const auto r = run_cli("trace stats '" + p + "'");
+  ASSERT_EQ(r.exit_code, 2) << r.output;
+  const std::size_t from = r.output.find("try ");
+  const std::size_t to = r.output.find(" (the first object's keys");
+  ASSERT_NE(from, std::string::npos) << r.output;
+  ASSERT_NE(to, std::string::npos) << r.output;
+  const std::string hint = r.output.substr(from + 4, to - from - 4);
+  EXPECT_TRUE(contains(hint, "time_unit=ns")) << hint;
+  const auto j = stats_json("'" + p + "' " + hint);
+  EXPECT_EQ(j["requests"], 2);
+  EXPECT_NEAR(j["duration_s"].get<double>(), 13.292362064 - 0.197890289, 1e-6);
 }
 
 TEST(TraceCli, BadRowsExitTwoWithFileLineForEveryReader) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/setup.sh — installs the Debian packages servesim needs to build and test, only the
 # ones that are missing. Safe to run repeatedly; does nothing when everything is present.
-# Besides the build: gnuplot-nox draws `servesim report`'s plots; Slurm (slurmctld, slurmd,
+# Besides the build: clang with its runtimes (libclang-rt-dev: AddressSanitizer,
+# UndefinedBehaviorSanitizer, libFuzzer) for the sanitizer job (tools/sanitize.sh); gnuplot-nox draws `servesim report`'s plots; Slurm (slurmctld, slurmd,
 # slurm-client, munge) runs the single-node cluster the Slurm sweep test starts
 # (tools/slurm/local_cluster.sh; the daemons are not enabled or started by installing).
 # Usage: tools/setup.sh            (uses sudo when not root)
@@ -13,7 +14,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev
   libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format clang-tidy
+  clang-format clang-tidy clang libclang-rt-dev
   gnuplot-nox
   slurmctld slurmd slurm-client munge
 )

@@ -490,7 +490,8 @@ bool is_kernel_profile_json(const std::string& path, Json* doc) {
   } catch (const Json::parse_error& e) {
     throw InputError(path + ": not valid JSON: " + e.what());
   }
-  if (!j.is_object() || j.value("format", "") != "servesim-kernel-profile") return false;
+  if (!j.is_object() || !j.contains("format") || j["format"] != "servesim-kernel-profile")
+    return false;
   if (doc != nullptr) *doc = std::move(j);
   return true;
 }
@@ -512,7 +513,11 @@ void import_file(const std::string& path, const std::string& format, const Impor
     Json doc;
     if (!is_kernel_profile_json(path, &doc))
       throw InputError(path + ": not a servesim-kernel-profile");
-    return import_kernel_profile(path, doc, out);
+    try {
+      return import_kernel_profile(path, doc, out);
+    } catch (const Json::exception& e) {  // a value of the wrong JSON type (found by fuzzing)
+      throw InputError(path + ": " + e.what());
+    }
   }
   throw InputError(path + ": unrecognised profile file");
 }

@@ -1,6 +1,9 @@
 // sim/config/config.cc — strict YAML configuration; see config.h for the contract.
 #include "sim/config/config.h"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -101,6 +104,55 @@ bool parse_double(const std::string& s, double& out) {
   return res.ec == std::errc() && res.ptr == t.data() + t.size() && std::isfinite(out);
 }
 
+// Counts a document's node events and remembers where its first one was
+// (Parser::HandleNextDocument).
+class DocumentProbe final : public YAML::EventHandler {
+ public:
+  int events = 0;
+  YAML::Mark first;
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { note(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { note(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    note(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    note(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    note(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void note(const YAML::Mark& mark) {
+    if (events++ == 0) first = mark;
+  }
+};
+
+// Refuses a stream of more than one document. yaml-cpp 0.7's LoadAll loops forever, allocating,
+// on inputs such as ", a" (each call yields another empty document without consuming anything;
+// fixed upstream after 0.8), so the documents are walked here, at most two.
+void check_single_document(const std::string& text, const std::string& source_name) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentProbe one, two;
+  if (!parser.HandleNextDocument(one)) return;
+  if (!parser.HandleNextDocument(two)) return;
+  const int line = (two.events > 0 ? two.first.line : one.first.line) + 1;
+  if (two.events > 0 && one.events > 0 && two.first.pos == one.first.pos) {
+    throw ConfigError(source_name + ":" + std::to_string(line) +
+                      ": YAML syntax error: unexpected text the parser cannot read past");
+  }
+  throw ConfigError(source_name + ":" + std::to_string(line) +
+                    ": a second YAML document ('---'); a scenario is one document");
+}
+
 }  // namespace
 
 // ----------------------------------------------------------------------------------- ConfigTree
@@ -110,12 +162,8 @@ std::shared_ptr<ConfigTree> ConfigTree::parse(const std::string& text,
   std::shared_ptr<ConfigTree> tree(new ConfigTree());
   tree->source_name_ = source_name;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1) {
-      throw ConfigError(source_name + ":" + std::to_string(docs[1].Mark().line + 1) +
-                        ": a second YAML document ('---'); a scenario is one document");
-    }
-    tree->root_ = docs.empty() ? YAML::Node() : docs[0];
+    check_single_document(text, source_name);
+    tree->root_ = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) +
                       ": YAML syntax error: " + e.msg);

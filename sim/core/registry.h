@@ -99,7 +99,7 @@ class Registry {
 // Registers `Class` (constructible from (ConfigNode&, const Interface::Context&)) under `name`.
 #define SERVESIM_REGISTER(Interface, Class, name, description)                                    \
   namespace {                                                                                     \
-  [[maybe_unused]] const bool SERVESIM_CONCAT(servesim_registered_, __LINE__) =                   \
+  [[maybe_unused]] const bool SERVESIM_CONCAT(servesim_registered_, __COUNTER__) =                \
       ::servesim::Registry<Interface>::instance().add(name, description,                          \
                                                       [](::servesim::ConfigNode& cfg,             \
                                                          const Interface::Context& ctx)           \
