@@ -157,6 +157,15 @@ TEST(NoHangs, InfinitiesSecondDocumentsAndAliasBombsAreConfigurationErrors) {
   r = run("bomb.yaml", bomb);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("expands to more than"), std::string::npos) << r.output;
+  // Found by fuzz_scenario: yaml-cpp 0.7's LoadAll loops forever, allocating, on ", a".
+  for (const char* text : {", a\n", "# x\n, cut or drop\n", "a: 1\n,\n"}) {
+    try {
+      ConfigTree::parse(text, "comma.yaml");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("comma.yaml:"), std::string::npos) << e.what();
+    }
+  }
 }
 
 // --print-config validates a 50,000-instance scenario without building 50,000 instances: every
@@ -301,6 +310,28 @@ TEST(FirstContact, TensorParallelThatDoesNotDivideTheHeadsIsRefusedInRunAndEstim
   const auto help = testing::run_cli("capacity --help");
   EXPECT_EQ(help.output.find("0.90000000000000002"), std::string::npos) << help.output;
   EXPECT_NE(help.output.find("(=0.9)"), std::string::npos) << help.output;
+}
+
+// The polynomial model's built-in coefficients are DistServe's OPT-13B TP 1 fit on A100-80GB:
+// using them for another deployment would silently give OPT-13B's times.
+TEST(FirstContact, PolynomialDefaultsAreRefusedOutsideTheirFit) {
+  const std::string workload =
+      "workload: {num_requests: 5, arrival: {impl: poisson, rate_per_s: 1}}\n";
+  const std::string other = testing::config_error(
+      workload +
+      "cluster: {model: llama-3-8b, hardware: h100-sxm, cost_model: {impl: polynomial}}\n");
+  EXPECT_NE(other.find("cluster.cost_model.impl: the polynomial model's default coefficients are "
+                       "DistServe's fit for opt-13b TP 1 on a100-80g, not llama-3-8b TP 1 on "
+                       "h100-sxm"),
+            std::string::npos)
+      << other;
+  EXPECT_EQ(testing::config_error(workload + "cluster: {model: opt-13b, hardware: a100-80g, "
+                                             "cost_model: {impl: polynomial}}\n"),
+            "<no error>");
+  EXPECT_EQ(testing::config_error(workload + "cluster: {model: llama-3-8b, hardware: h100-sxm, "
+                                             "cost_model: {impl: polynomial, prefill_a_ms: 5}}\n"),
+            "<no error>")
+      << "coefficients given: the user's fit";
 }
 
 }  // namespace

@@ -8,8 +8,10 @@
 //   decode  = a + b·Σctx + c·B
 // and an instance with PP pipeline slots starts a new micro-batch every latency / PP, so its
 // throughput per slot is DistServe's stage time. With PP = 1 the two readings coincide. A mixed
-// batch costs the sum. Defaults are DistServe's OPT-13B TP1 row on A100-80GB. Also the model of
-// choice for tests that need exact, hand-checkable iteration times.
+// batch costs the sum. Defaults are DistServe's OPT-13B TP1 row on A100-80GB, so a pool of any
+// other model, hardware or TP that gives none of the coefficients is a configuration error (its
+// times would be OPT-13B's on an A100). Also the model of choice for tests that need exact,
+// hand-checkable iteration times.
 #include <cmath>
 
 #include "models/cost/cost_model.h"
@@ -20,6 +22,24 @@ namespace {
 class PolynomialCostModel final : public CostModel {
  public:
   PolynomialCostModel(ConfigNode& cfg, const Deployment& d) : pp_(d.pipeline_parallel) {
+    bool given = false;
+    for (const char* key :
+         {"prefill_a_ms", "prefill_b_ms", "prefill_c_ms", "decode_a_ms", "decode_b_ms",
+          "decode_c_ms", "decode_large_a_ms", "decode_large_b_ms", "decode_large_c_ms"}) {
+      given = given || cfg.has(key);
+    }
+    const bool fitted = d.model != nullptr && d.hardware != nullptr && d.model->name == "opt-13b" &&
+                        d.hardware->name == "a100-80g" && d.tensor_parallel == 1;
+    if (!given && !fitted) {
+      cfg.fail("impl",
+               "the polynomial model's default coefficients are DistServe's fit for opt-13b TP 1 "
+               "on a100-80g, not " +
+                   (d.model ? d.model->name : std::string("?")) + " TP " +
+                   std::to_string(d.tensor_parallel) + " on " +
+                   (d.hardware ? d.hardware->name : std::string("?")) +
+                   ": give this deployment's prefill_*_ms and decode_*_ms coefficients, or use "
+                   "roofline or measured");
+    }
     pa_ = cfg.get<double>("prefill_a_ms", 18.10, "prefill constant, ms", NonNegative());
     pb_ = cfg.get<double>("prefill_b_ms", 0.1019, "prefill ms per token", NonNegative());
     pc_ = cfg.get<double>("prefill_c_ms", 7.12e-6, "prefill ms per token squared (per prompt)",

@@ -8,6 +8,7 @@
 #include "sim/cli/scenario_args.h"
 #include "sim/config/errors.h"
 #include "sim/scenario/runner.h"
+#include "sim/scenario/search.h"
 
 namespace po = boost::program_options;
 
@@ -40,6 +41,16 @@ void print_summary(const RunOutcome& out) {
   if (m.count("slo_attainment")) {
     std::printf("  %-22s %10.3f   %-22s %10.2f\n", "SLO attainment", get("slo_attainment"),
                 "SLO met (req/s)", get("slo_met_req_s"));
+  }
+  if (out.prefix_caching) {
+    std::printf("  %-22s %10.3f   %-22s %10.0f\n", "prefix hit rate", get("prefix_hit_rate"),
+                "prefill tokens", get("prefill_tokens"));
+  }
+  if (keeps_growing(m, 0.05)) {
+    std::printf(
+        "  warning: the queue kept growing (served_to_offered %.3f): the cluster cannot keep up\n"
+        "  with this rate, and the latencies above grow with the length of the trace\n",
+        get("served_to_offered"));
   }
   if (out.run_id > 0)
     std::printf("results: %s (run_id %lld)\n", out.db_path.c_str(),

@@ -180,7 +180,10 @@ RunOutcome run_scenario(ConfigTree& tree, const RunOptions& options) {
       "service_input_weight", 1.0, "w_p of the service metric (per prompt token)", NonNegative());
   fairness.output_weight = output.get<double>(
       "service_output_weight", 2.0, "w_q of the service metric (per output token)", NonNegative());
-  for (const PoolPlan& p : plan.pools) out.devices += p.instances * p.spec.devices();
+  for (const PoolPlan& p : plan.pools) {
+    out.devices += p.instances * p.spec.devices();
+    out.prefix_caching = out.prefix_caching || p.instance.prefix_caching;
+  }
   tree.check_all_consumed();
   if (options.build_only) return out;
 

@@ -41,7 +41,8 @@ struct RunOutcome {
   double wall_s = 0;
   std::uint64_t events = 0;
   std::int64_t requests = 0;
-  int devices = 0;  // devices of the initial instances (tp × pp each)
+  int devices = 0;              // devices of the initial instances (tp × pp each)
+  bool prefix_caching = false;  // some pool caches prefixes (the summary shows the hit rate)
 };
 
 // Throws ConfigError / InputError / OutputError (exit 2) and anything else (exit 1). A failure

@@ -1,16 +1,69 @@
 // traces/readers/detect.cc — see detect.h.
 #include "traces/readers/detect.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <vector>
 
 #include "sim/config/errors.h"
+#include "traces/io/json_scan.h"
 #include "traces/io/text_parse.h"
 
 namespace servesim {
+
+namespace {
+
+// The key of `keys` whose lower-cased name contains one of `words` ("" when none does).
+std::string guess_key(const std::vector<std::string>& keys,
+                      std::initializer_list<const char*> words) {
+  for (const char* w : words) {
+    for (const std::string& k : keys) {
+      std::string lower = k;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower.find(w) != std::string::npos) return k;
+    }
+  }
+  return "";
+}
+
+// A --format jsonl command line for a JSONL file of unknown keys: the columns guessed from the
+// first object's key names (APEX's StartTimeOffset is in nanoseconds), KEY where nothing fits.
+std::string jsonl_hint(std::string_view first_line) {
+  std::vector<JsonField> fields;
+  std::string error;
+  std::vector<std::string> keys;
+  if (scan_json_line(first_line, fields, error)) {
+    for (const JsonField& f : fields) keys.emplace_back(f.key);
+  }
+  const std::string arrival = guess_key(keys, {"arrival", "timestamp", "time", "offset"});
+  const std::string prompt = guess_key(keys, {"prompt", "context", "input"});
+  const std::string output = guess_key(keys, {"output", "generated", "completion", "decode"});
+  std::string unit = "s";
+  std::string lower = arrival;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (arrival == "StartTimeOffset" || lower.ends_with("_ns")) unit = "ns";
+  if (lower.ends_with("_us")) unit = "us";
+  if (lower.ends_with("_ms")) unit = "ms";
+  std::string hint = "--format jsonl";
+  hint += arrival.empty() ? " --set columns.arrival=KEY" : " --set columns.arrival=" + arrival;
+  hint += " --set time_unit=" + unit;
+  hint += prompt.empty() ? " --set columns.prompt_tokens=KEY"
+                         : " --set columns.prompt_tokens=" + prompt;
+  hint += output.empty() ? " --set columns.output_tokens=KEY"
+                         : " --set columns.output_tokens=" + output;
+  std::string listed;
+  for (const std::string& k : keys) listed += listed.empty() ? k : ", " + k;
+  return hint + (keys.empty() ? ""
+                              : " (the first object's keys: " + listed +
+                                    "; time_unit is one of s, ms, us, ns, as the file's " +
+                                    "arrival times are)");
+}
+
+}  // namespace
 
 std::string detect_trace_format(const std::string& path) {
   std::error_code ec;
@@ -38,10 +91,7 @@ std::string detect_trace_format(const std::string& path) {
     if (first.rfind("{\"config\"", 0) == 0 || has("\"responses\"")) return "vtc";
     if (has("\"hash_ids\"")) return "mooncake";
     if (has("\"arrival_s\"")) return "servesim_jsonl";
-    throw InputError(path +
-                     ":1: cannot tell which JSONL format this is; use --format jsonl with --set "
-                     "columns.arrival=KEY "
-                     "--set columns.prompt_tokens=KEY --set columns.output_tokens=KEY");
+    throw InputError(path + ":1: cannot tell which JSONL format this is; try " + jsonl_hint(first));
   }
   std::vector<std::string_view> cells;
   std::string scratch;
