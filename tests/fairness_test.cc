@@ -215,6 +215,30 @@ double run_metric(const std::string& yaml, const std::string& scope, const std::
 }
 
 // §4.4 (1): two backlogged clients; U = max(w_p·L_in, w_q·M) = max(256, 2·10,000).
+// A sparse run: two requests 10^8 s apart (a capacity search halving its rate toward 0 makes such
+// runs). The meter keeps only the buckets they touch and the client_service table gets a row per
+// client and active window; before, 1.7·10^7 empty buckets per client (0.4 GB) and as many rows.
+TEST(FairnessMeter, ASparseRunCostsWhatItsRequestsTouch) {
+  FairnessMeter m(FairnessOptions{});
+  const TimeNs far_ns = s_to_ns(1e8);
+  m.arrival(0, 0, 10, 10);
+  m.arrival(1, far_ns, 10, 10);
+  m.served(0, s_to_ns(1), s_to_ns(2), 10, 10);
+  m.served(1, far_ns + s_to_ns(1), far_ns + s_to_ns(2), 10, 10);
+  const auto rows = m.windows();
+  ASSERT_EQ(rows.size(), 4u) << "2 clients x 2 active windows";
+  EXPECT_DOUBLE_EQ(rows[1].window_start_s, 1e8 - std::fmod(1e8, 60.0));
+  EXPECT_DOUBLE_EQ(rows[0].service, 30.0);
+  EXPECT_DOUBLE_EQ(rows[1].service, 0.0);
+  const FairnessMeter::Result r = m.result();
+  EXPECT_DOUBLE_EQ(r.horizon_s, 1e8);
+  EXPECT_DOUBLE_EQ(r.service.at(0), 30.0);
+  EXPECT_DOUBLE_EQ(r.service_diff_acc_max, 30.0);
+  // The mean counts every window before the horizon, the empty ones as 0.
+  EXPECT_NEAR(r.service_diff_window_mean, r.service_diff_window_max / (std::floor(1e8 / 60) + 1),
+              1e-12);
+}
+
 TEST(FairnessProperty, VtcAndDlpmKeepTheirBoundFcfsDoesNot) {
   TempDir dir;
   const double U = 2 * 10000, Q = 2500, U_prime = 256 + 2 * 10000;

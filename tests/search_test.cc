@@ -130,6 +130,33 @@ TEST(Search, ARunWhoseQueueKeepsGrowingIsInfeasible) {
   EXPECT_GT(unguarded.capacity, 1000);
 }
 
+// An objective no rate meets (TTFT below the 10 ms prefill): halving stops once a failing run
+// was unloaded (under one request in the system on average) instead of running toward rates
+// whose trace would outlast the simulator's horizon.
+TEST(Search, HalvingStopsWhenFailingRunsAreAlreadyUnloaded) {
+  const std::string yaml = std::string(
+                               "seed: 3\nworkload:\n  num_requests: 200\n"
+                               "  arrival: {impl: poisson, rate_per_s: 50}\n"
+                               "  prompt_tokens: 10\n  output_tokens: 10\ncluster:\n") +
+                           testing::kFixedCostYaml;
+  auto make = [&](double rate) {
+    auto tree = testing::parse_yaml(yaml);
+    tree->set("workload.arrival.rate_per_s", YAML::Node(std::to_string(rate)));
+    return tree;
+  };
+  RunOptions ropt;
+  ropt.quiet = true;
+  ropt.write_database = false;
+  CapacityOptions copt;
+  copt.start_rate = 50;
+  const CapacityResult r = find_capacity(make, {parse_objective("ttft_s<=0.001")}, copt, ropt);
+  EXPECT_EQ(r.capacity, 0);
+  ASSERT_FALSE(r.samples.empty());
+  EXPECT_LT(r.samples.size(), 10u) << "before: 24 halvings, down to 50 / 2^23 req/s";
+  EXPECT_LT(r.samples.front().metrics.at("mean_in_system"), 1.0);
+  EXPECT_GT(r.samples.front().rate, 0.1);
+}
+
 TEST(Search, ObjectivesAreParsedStrictly) {
   EXPECT_EQ(parse_objective("tbt_p99_s<=0.05").key, "tbt_p99_s");
   EXPECT_FALSE(parse_objective("throughput_tok_s>=10").at_most);

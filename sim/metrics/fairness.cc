@@ -4,65 +4,63 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 
 namespace servesim {
 
 FairnessMeter::FairnessMeter(FairnessOptions o)
     : o_(o), bucket_ns_(std::max<TimeNs>(1, s_to_ns(o.window_s / kBucketsPerWindow))) {}
 
-std::vector<FairnessMeter::Bucket>& FairnessMeter::buckets(std::uint32_t client,
-                                                           std::size_t at_least) {
-  std::vector<Bucket>& b = clients_[client];
-  if (b.size() < at_least) b.resize(at_least);
-  return b;
-}
-
 void FairnessMeter::arrival(std::uint32_t client, TimeNs arrival_ns, std::int64_t prompt_tokens,
                             std::int64_t output_tokens) {
   const auto i = static_cast<std::size_t>(arrival_ns / bucket_ns_);
-  buckets(client, i + 1)[i].demand += o_.input_weight * static_cast<double>(prompt_tokens) +
-                                      o_.output_weight * static_cast<double>(output_tokens);
+  Buckets& b = clients_[client];
+  b.emplace_hint(b.end(), i, Bucket{})->second.demand +=
+      o_.input_weight * static_cast<double>(prompt_tokens) +
+      o_.output_weight * static_cast<double>(output_tokens);
   last_arrival_ns_ = std::max(last_arrival_ns_, arrival_ns);
 }
 
 void FairnessMeter::served(std::uint32_t client, TimeNs first_token_ns, TimeNs finish_ns,
                            std::int64_t prompt_tokens, std::int64_t output_tokens) {
   const auto in = static_cast<double>(prompt_tokens), out = static_cast<double>(output_tokens);
+  Buckets& b = clients_[client];
   if (finish_ns <= first_token_ns) {  // one token: all of it at once
-    const auto i = static_cast<std::size_t>(finish_ns / bucket_ns_);
-    Bucket& b = buckets(client, i + 1)[i];
-    b.input += in;
-    b.output += out;
+    Bucket& at = b[static_cast<std::size_t>(finish_ns / bucket_ns_)];
+    at.input += in;
+    at.output += out;
     return;
   }
   const auto first = static_cast<std::size_t>(first_token_ns / bucket_ns_);
   const auto last = static_cast<std::size_t>((finish_ns - 1) / bucket_ns_);
-  std::vector<Bucket>& b = buckets(client, last + 1);
   const auto span = static_cast<double>(finish_ns - first_token_ns);
-  for (std::size_t i = first; i <= last; ++i) {
+  auto it = b.lower_bound(first);
+  for (std::size_t i = first; i <= last; ++i, ++it) {
+    it = b.emplace_hint(it, i, Bucket{});
     const TimeNs lo = std::max(first_token_ns, static_cast<TimeNs>(i) * bucket_ns_);
     const TimeNs hi = std::min(finish_ns, static_cast<TimeNs>(i + 1) * bucket_ns_);
     const double f = static_cast<double>(hi - lo) / span;
-    b[i].input += in * f;
-    b[i].output += out * f;
+    it->second.input += in * f;
+    it->second.output += out * f;
   }
 }
 
 std::vector<FairnessMeter::WindowRow> FairnessMeter::windows() const {
-  std::size_t n = 0;
-  for (const auto& [id, b] : clients_) n = std::max(n, b.size());
-  const std::size_t windows = (n + kBucketsPerWindow - 1) / kBucketsPerWindow;
+  std::set<std::size_t> active;  // windows where some client has a bucket
+  for (const auto& [id, b] : clients_) {
+    for (const auto& [i, bucket] : b) active.insert(i / kBucketsPerWindow);
+  }
   std::vector<WindowRow> rows;
   for (const auto& [id, b] : clients_) {
-    for (std::size_t w = 0; w < windows; ++w) {
+    auto it = b.begin();
+    for (const std::size_t w : active) {
       WindowRow row;
       row.client = id;
       row.window_start_s = static_cast<double>(w) * o_.window_s;
-      for (std::size_t i = w * kBucketsPerWindow;
-           i < std::min(b.size(), (w + 1) * kBucketsPerWindow); ++i) {
-        row.input_tokens += b[i].input;
-        row.output_tokens += b[i].output;
-        row.demand += b[i].demand;
+      for (; it != b.end() && it->first < (w + 1) * kBucketsPerWindow; ++it) {
+        row.input_tokens += it->second.input;
+        row.output_tokens += it->second.output;
+        row.demand += it->second.demand;
       }
       row.service = o_.input_weight * row.input_tokens + o_.output_weight * row.output_tokens;
       rows.push_back(row);
@@ -104,10 +102,38 @@ FairnessMeter::Result FairnessMeter::result() const {
   std::vector<double> win_service(n, 0), win_demand(n, 0);
   double window_diff = 0, window_diff_sum = 0;
   const double window_s = o_.window_s;
-  for (std::size_t i = 0; i < windows * kBucketsPerWindow; ++i) {
+  // Only buckets where something happened change the sums: walk their union in order (empty
+  // windows have a difference of 0 and count only in the mean's denominator).
+  std::set<std::size_t> active;
+  for (const auto& [id, b] : clients_) {
+    for (const auto& [i, bucket] : b) {
+      if (i < windows * kBucketsPerWindow) active.insert(i);
+    }
+  }
+  std::vector<Buckets::const_iterator> at;
+  for (const auto& [id, b] : clients_) at.push_back(b.begin());
+  auto close_window = [&] {
+    const double top = *std::max_element(win_service.begin(), win_service.end()) / window_s;
+    double diff = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      const double y = win_service[j] / window_s, d = win_demand[j] / window_s;
+      diff = std::max(diff, std::min(top - y, d - y));
+    }
+    window_diff = std::max(window_diff, diff);
+    window_diff_sum += diff;
+    std::fill(win_service.begin(), win_service.end(), 0.0);
+    std::fill(win_demand.begin(), win_demand.end(), 0.0);
+  };
+  std::size_t open_window = active.empty() ? 0 : *active.begin() / kBucketsPerWindow;
+  for (const std::size_t i : active) {
+    if (i / kBucketsPerWindow != open_window) {
+      close_window();
+      open_window = i / kBucketsPerWindow;
+    }
     std::size_t c = 0;
     for (const auto& [id, b] : clients_) {
-      const Bucket bucket = i < b.size() ? b[i] : Bucket{};
+      Bucket bucket;
+      if (at[c] != b.end() && at[c]->first == i) bucket = (at[c]++)->second;
       if (i < full_buckets) acc[c] += service(bucket);
       win_service[c] += service(bucket);
       win_demand[c] += bucket.demand;
@@ -117,19 +143,8 @@ FairnessMeter::Result FairnessMeter::result() const {
       const auto [lo, hi] = std::minmax_element(acc.begin(), acc.end());
       r.service_diff_acc_max = std::max(r.service_diff_acc_max, *hi - *lo);
     }
-    if ((i + 1) % kBucketsPerWindow == 0) {
-      const double top = *std::max_element(win_service.begin(), win_service.end()) / window_s;
-      double diff = 0;
-      for (std::size_t j = 0; j < n; ++j) {
-        const double y = win_service[j] / window_s, d = win_demand[j] / window_s;
-        diff = std::max(diff, std::min(top - y, d - y));
-      }
-      window_diff = std::max(window_diff, diff);
-      window_diff_sum += diff;
-      std::fill(win_service.begin(), win_service.end(), 0.0);
-      std::fill(win_demand.begin(), win_demand.end(), 0.0);
-    }
   }
+  if (!active.empty()) close_window();
   r.service_diff_window_max = window_diff;
   r.service_diff_window_mean = window_diff_sum / static_cast<double>(windows);
 
@@ -141,9 +156,10 @@ FairnessMeter::Result FairnessMeter::result() const {
   double total = 0;
   for (const auto& [id, b] : clients_) {
     double s = 0, d = 0;
-    for (std::size_t i = 0; i < b.size() && i <= full_buckets; ++i) {
-      s += service(b[i]) * (i == full_buckets ? frac : 1.0);
-      d += b[i].demand;  // every arrival is at or before the horizon
+    for (const auto& [i, bucket] : b) {
+      if (i > full_buckets) break;
+      s += service(bucket) * (i == full_buckets ? frac : 1.0);
+      d += bucket.demand;  // every arrival is at or before the horizon
     }
     r.service[id] = s;
     got.push_back(s);

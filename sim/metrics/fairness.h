@@ -4,8 +4,9 @@
 // A finished request's service, w_p·input + w_q·output (defaults 1 and 2, as the artifact's
 // cost_func), is spread uniformly over [first token, finish]; its demand (the same formula with
 // its true lengths) counts at its arrival, rejected or not. Both go into buckets of
-// window_s / 10, so the meter holds O(clients × duration / bucket) numbers, and each finished
-// request costs O(buckets it spans).
+// window_s / 10, kept sparse: the meter holds only buckets where something happened (a sparse run
+// spanning 10^8 s costs what its requests touch, not 10^7 empty buckets), and each finished
+// request costs O(buckets it spans · log buckets).
 //
 // Results, over the fairness horizon [0, last arrival] (the artifact evaluates up to its last
 // request time; after it the backlog drains and every client ends fully served):
@@ -52,7 +53,8 @@ class FairnessMeter {
     double window_start_s = 0;
     double input_tokens = 0, output_tokens = 0, service = 0, demand = 0;
   };
-  // Every client × window up to the last window that holds service or demand.
+  // Every client × window in which some client received service or demand arrived (windows in
+  // which nothing happened have no rows: their values are all 0).
   std::vector<WindowRow> windows() const;
 
   struct Result {
@@ -70,7 +72,6 @@ class FairnessMeter {
   struct Bucket {
     double input = 0, output = 0, demand = 0;
   };
-  std::vector<Bucket>& buckets(std::uint32_t client, std::size_t at_least);
   double service(const Bucket& b) const {
     return o_.input_weight * b.input + o_.output_weight * b.output;
   }
@@ -78,7 +79,8 @@ class FairnessMeter {
   FairnessOptions o_;
   TimeNs bucket_ns_;
   static constexpr int kBucketsPerWindow = 10;
-  std::map<std::uint32_t, std::vector<Bucket>> clients_;
+  using Buckets = std::map<std::size_t, Bucket>;  // bucket index → sums (sparse)
+  std::map<std::uint32_t, Buckets> clients_;
   TimeNs last_arrival_ns_ = 0;
 };
 

@@ -145,6 +145,17 @@ CapacityResult find_capacity(const ScenarioAtRate& make_tree,
     }
     if (hi > 0 && lo >= hi) lo = 0;  // not monotone here: keep bracketing below hi
   };
+  // Halving is pointless once a failing run had less than one request in the system on average:
+  // its latencies are already the unloaded ones (and ever lower rates stretch a finite trace
+  // toward the simulator's 10^9 s horizon).
+  auto fails_unloaded = [&](double rate) {
+    for (const CapacitySample& s : result.samples) {
+      if (s.rate != rate || s.pass) continue;
+      const auto it = s.metrics.find("mean_in_system");
+      return it != s.metrics.end() && it->second < 1.0;
+    }
+    return false;
+  };
   // Bracket: the start rate (and, with k probes, the rates doubling above it), then doubling
   // up while everything passes or halving down while everything fails.
   {
@@ -160,6 +171,7 @@ CapacityResult find_capacity(const ScenarioAtRate& make_tree,
     }
     absorb(round(rates));
     if (hi > 0 && hi / std::pow(2, k) < 1e-9 && lo == 0) break;  // nothing passes
+    if (lo == 0 && hi > 0 && fails_unloaded(hi)) break;
   }
   // Bisect (k-section): k rates spread evenly inside the bracket per round.
   while (lo > 0 && hi > 0 && (hi - lo) / hi > options.tolerance && left() > 0) {

@@ -6,7 +6,9 @@
 // requires slo_attainment >= the attainment target (TTFT and TPOT met jointly per request, as
 // DistServe counts it). The search (as Sarathi-Serve's): probe the start rate, double while it
 // passes (halve while it fails) to bracket the capacity, then bisect until the bracket is
-// narrower than `tolerance` of the rate. Pass/fail is assumed monotone in the rate. With
+// narrower than `tolerance` of the rate (halving stops early once a failing run had under one
+// request in the system on average: nothing passes, capacity 0). Pass/fail is assumed monotone
+// in the rate. With
 // `jobs` > 1 each round probes several rates at once (CapacityOptions::jobs).
 //
 // Stability: a run whose queue keeps growing is infeasible whatever its objectives say (a finite
