@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "models/cost/profile_data.h"
 #include "tests/test_util.h"
 
 namespace servesim {
@@ -157,6 +158,16 @@ TEST(NoHangs, InfinitiesSecondDocumentsAndAliasBombsAreConfigurationErrors) {
   r = run("bomb.yaml", bomb);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("expands to more than"), std::string::npos) << r.output;
+  // Found by fuzz_scenario: an alias inside its own anchor is a node that contains itself
+  // (walking it overflowed the stack: exit 139 on 14 bytes).
+  try {
+    ConfigTree::parse("a: &a [x, *a]\n", "self.yaml");
+    ADD_FAILURE() << "a self-containing alias was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("self.yaml: the document nests deeper than 256 levels"),
+              std::string::npos)
+        << e.what();
+  }
   // Found by fuzz_scenario: yaml-cpp 0.7's LoadAll loops forever, allocating, on ", a".
   for (const char* text : {", a\n", "# x\n, cut or drop\n", "a: 1\n,\n"}) {
     try {
@@ -257,6 +268,48 @@ TEST(Crashes, KillNineMidRunLeavesEarlierRunsIntactAndNothingHalfWritten) {
   EXPECT_EQ(testing::query(db, "SELECT run_id, status FROM runs"), "1\tok\n");
   EXPECT_EQ(testing::query(db, "SELECT count(*) FROM requests"), before);
   EXPECT_EQ(testing::query(db, "SELECT count(DISTINCT run_id) FROM summary"), "1\n");
+}
+
+// A full disk, simulated with a file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored: writes past it
+// fail with EFBIG as they would with ENOSPC): the run fails with an output error naming the
+// database, exit 2, and the file keeps exactly its earlier run.
+TEST(Crashes, AFullDiskFailsTheRunAndKeepsEarlierRuns) {
+  TempDir dir;
+  const std::string db = dir.file("full.db");
+  ASSERT_EQ(testing::run_cli(
+                "run scenarios/quickstart.yaml -q --set workload.num_requests=100 -o '" + db + "'")
+                .exit_code,
+            0);
+  const std::string before = testing::query(db, "SELECT count(*) FROM requests");
+  const auto limit_blocks = fs::file_size(db) / 512 + 1024;  // 512 KiB more
+  const auto r = testing::run_cli_shell(
+      "trap '' XFSZ; ulimit -f " + std::to_string(limit_blocks) + "; '" + SERVESIM_BINARY +
+      "' run scenarios/quickstart.yaml -q --set workload.num_requests=50000 -o '" + db + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("output error: results database '" + db + "'"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(testing::query(db, "PRAGMA integrity_check"), "ok\n");
+  // Run 1 intact; the failed run left at most its `failed` row (when there was room for it).
+  EXPECT_EQ(testing::query(db, "SELECT run_id FROM runs WHERE status = 'ok'"), "1\n");
+  EXPECT_EQ(testing::query(db, "SELECT count(*) FROM runs WHERE status NOT IN ('ok', 'failed')"),
+            "0\n");
+  EXPECT_EQ(testing::query(db, "SELECT count(*) FROM requests"), before);
+  EXPECT_EQ(testing::query(db, "SELECT count(*) FROM summary WHERE run_id != 1"), "0\n");
+  EXPECT_FALSE(fs::exists(db + "-journal")) << "opening the file rolled the failed run back";
+}
+
+// Found by fuzz_profile: a JSON number beyond a double (1e537) escaped the importers as an
+// internal error (exit 1); it is bad input, named with its file.
+TEST(NoWrongResults, AProfileWithANumberBeyondADoubleIsAnInputError) {
+  TempDir dir;
+  const std::string p = dir.write(
+      "huge.json", "{\"format\": \"servesim-kernel-profile\", \"version\": 1, \"x\": 1e537}");
+  try {
+    import_profile(p);
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(p + ": not valid JSON"), std::string::npos) << e.what();
+  }
 }
 
 TEST(CapacitySearch, RefusesRepeatedObjectivesAndKeysThatAreNotRatesAndWarnsWhenCutShort) {

@@ -14,6 +14,23 @@
 namespace servesim {
 namespace {
 
+// The scenario `yaml` with its Poisson rate set (what the search varies).
+ScenarioAtRate at_rate(const std::string& yaml) {
+  return [yaml](double rate) {
+    auto tree = testing::parse_yaml(yaml);
+    tree->set("workload.arrival.rate_per_s", YAML::Node(std::to_string(rate)));
+    return tree;
+  };
+}
+
+// Quiet runs that write no database.
+RunOptions unwritten() {
+  RunOptions o;
+  o.quiet = true;
+  o.write_database = false;
+  return o;
+}
+
 TEST(Search, PassFailIsMonotoneAndGoodputIsInTheBracket) {
   const std::string yaml =
       "seed: 2\nworkload:\n  num_requests: 300\n  arrival: {impl: poisson, rate_per_s: 4}\n"
@@ -22,14 +39,8 @@ TEST(Search, PassFailIsMonotoneAndGoodputIsInTheBracket) {
       "cluster:\n  max_model_len: 8192\n  pools:\n"
       "    - {name: p, role: prefill, batcher: {impl: distserve}}\n"
       "    - {name: d, role: decode, tensor_parallel: 2, batcher: {impl: distserve}}\n";
-  auto make = [&](double rate) {
-    auto tree = testing::parse_yaml(yaml);
-    tree->set("workload.arrival.rate_per_s", YAML::Node(std::to_string(rate)));
-    return tree;
-  };
-  RunOptions ropt;
-  ropt.quiet = true;
-  ropt.write_database = false;
+  const ScenarioAtRate make = at_rate(yaml);
+  const RunOptions ropt = unwritten();
   CapacityOptions copt;
   copt.start_rate = 4;
   copt.tolerance = 0.05;
@@ -87,14 +98,8 @@ TEST(Search, ARunWhoseQueueKeepsGrowingIsInfeasible) {
                                "policies:\n  batcher: {impl: vllm, max_num_seqs: 1}\n"
                                "cluster:\n") +
                            testing::kFixedCostYaml;
-  auto make = [&](double rate) {
-    auto tree = testing::parse_yaml(yaml);
-    tree->set("workload.arrival.rate_per_s", YAML::Node(std::to_string(rate)));
-    return tree;
-  };
-  RunOptions ropt;
-  ropt.quiet = true;
-  ropt.write_database = false;
+  const ScenarioAtRate make = at_rate(yaml);
+  const RunOptions ropt = unwritten();
   CapacityOptions copt;
   copt.start_rate = 2;
   copt.tolerance = 0.05;
@@ -139,14 +144,8 @@ TEST(Search, HalvingStopsWhenFailingRunsAreAlreadyUnloaded) {
                                "  arrival: {impl: poisson, rate_per_s: 50}\n"
                                "  prompt_tokens: 10\n  output_tokens: 10\ncluster:\n") +
                            testing::kFixedCostYaml;
-  auto make = [&](double rate) {
-    auto tree = testing::parse_yaml(yaml);
-    tree->set("workload.arrival.rate_per_s", YAML::Node(std::to_string(rate)));
-    return tree;
-  };
-  RunOptions ropt;
-  ropt.quiet = true;
-  ropt.write_database = false;
+  const ScenarioAtRate make = at_rate(yaml);
+  const RunOptions ropt = unwritten();
   CapacityOptions copt;
   copt.start_rate = 50;
   const CapacityResult r = find_capacity(make, {parse_objective("ttft_s<=0.001")}, copt, ropt);

@@ -487,7 +487,7 @@ bool is_kernel_profile_json(const std::string& path, Json* doc) {
   Json j;
   try {
     j = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for 1e537 (fuzz_profile)
     throw InputError(path + ": not valid JSON: " + e.what());
   }
   if (!j.is_object() || !j.contains("format") || j["format"] != "servesim-kernel-profile")

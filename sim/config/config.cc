@@ -50,18 +50,27 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 // Values a scenario may expand to (after aliases); far above any real scenario.
 constexpr std::size_t kMaxConfigNodes = 1'000'000;
 
-// Nodes under `n`, counting every alias expansion, stopping early past the limit.
-std::size_t count_nodes(const YAML::Node& n, std::size_t so_far) {
+// Nesting a scenario may have; far beyond any real one (and what a self-containing alias hits).
+constexpr int kMaxConfigDepth = 256;
+
+// Nodes under `n`, counting every alias expansion, stopping early past the limit. Sets
+// `too_deep` (and stops) past kMaxConfigDepth levels: yaml-cpp turns an alias used inside its
+// own anchor (`&a [*a]`, found by fuzz_scenario) into a node that contains itself.
+std::size_t count_nodes(const YAML::Node& n, std::size_t so_far, int depth, bool& too_deep) {
   if (++so_far > kMaxConfigNodes) return so_far;
+  if (depth > kMaxConfigDepth) {
+    too_deep = true;
+    return so_far;
+  }
   if (n.IsMap()) {
     for (const auto& kv : n) {
-      so_far = count_nodes(kv.second, so_far);
-      if (so_far > kMaxConfigNodes) return so_far;
+      so_far = count_nodes(kv.second, so_far, depth + 1, too_deep);
+      if (so_far > kMaxConfigNodes || too_deep) return so_far;
     }
   } else if (n.IsSequence()) {
     for (const auto& v : n) {
-      so_far = count_nodes(v, so_far);
-      if (so_far > kMaxConfigNodes) return so_far;
+      so_far = count_nodes(v, so_far, depth + 1, too_deep);
+      if (so_far > kMaxConfigNodes || too_deep) return so_far;
     }
   }
   return so_far;
@@ -169,9 +178,15 @@ std::shared_ptr<ConfigTree> ConfigTree::parse(const std::string& text,
                       ": YAML syntax error: " + e.msg);
   }
   // Aliases share nodes: a short document can expand to billions of them (an "alias bomb").
-  if (count_nodes(tree->root_, 0) > kMaxConfigNodes) {
+  bool too_deep = false;
+  if (count_nodes(tree->root_, 0, 0, too_deep) > kMaxConfigNodes) {
     throw ConfigError(source_name + ": the document expands to more than " +
                       std::to_string(kMaxConfigNodes) + " values (YAML aliases?)");
+  }
+  if (too_deep) {
+    throw ConfigError(source_name + ": the document nests deeper than " +
+                      std::to_string(kMaxConfigDepth) +
+                      " levels (or a YAML alias is used inside its own anchor)");
   }
   if (!tree->root_.IsDefined() || tree->root_.IsNull())
     tree->root_ = YAML::Node(YAML::NodeType::Map);

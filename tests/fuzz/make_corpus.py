@@ -116,6 +116,8 @@ def profile_seeds():
         "vidur-send-recv": (8, "size,num_workers,rank,collective,devices_per_node,"
                             "time_stats.send_recv.median\n1048576,2,0,send_recv,8,0.04\n"),
         "kernel-profile": (9, json.dumps(kernels)),
+        # found by fuzz_profile: a number beyond a double escaped as nlohmann out_of_range
+        "kernel-profile-huge-number": (9, '{"format": "servesim-kernel-profile", "x": 1e537}'),
         "kernel-profile-broken": (9, '{"format": "servesim-kernel-profile", "version": 1, '
                                   '"ops": [{"op": "gemm_qkv"}]}'),
     }
@@ -131,6 +133,8 @@ SCENARIO = {
                      "output_tokens: 10}\ncluster: {instances: 1, hardware: h100-sxm, "
                      "model: llama-3-8b}\n",
     "second-document": "name: x\n---\nname: y\n",
+    # found by fuzz_scenario: an alias inside its own anchor made a node that contains itself
+    "self-alias": "a: &a [x, *a]\n",
     # found by fuzz_scenario: yaml-cpp 0.7's LoadAll looped forever on a top-level comma
     "loadall-loop": b"# sceel instea#d\n, cut or drop es not fit wi\xff\xff\xff\xff\xd0\xd0\xd0",
     "huge-overhead": "name: x\nworkload: {impl: synthetic, num_requests: 10, "

@@ -100,6 +100,25 @@ bool scan_literal(std::string_view text, std::size_t& pos, std::string_view word
   return true;
 }
 
+// Scans a quoted key at text[pos], the ':' after it and the whitespace around, leaving pos at the
+// value.
+bool scan_key(std::string_view text, std::size_t& pos, std::string_view& key, std::string& error) {
+  if (pos >= text.size() || text[pos] != '"') {
+    error = at(pos, "expected a quoted key");
+    return false;
+  }
+  bool escaped = false;
+  if (!scan_string(text, pos, key, escaped, error)) return false;
+  skip_json_ws(text, pos);
+  if (pos >= text.size() || text[pos] != ':') {
+    error = at(pos, "expected ':' after a key");
+    return false;
+  }
+  ++pos;
+  skip_json_ws(text, pos);
+  return true;
+}
+
 // Nested arrays and objects deeper than this are refused (the scanner recurses).
 constexpr int kMaxDepth = 256;
 
@@ -139,21 +158,12 @@ bool scan_value(std::string_view text, std::size_t& pos, int depth, JsonType& ty
     while (true) {
       skip_json_ws(text, pos);
       if (!array) {
-        if (pos >= text.size() || text[pos] != '"') {
-          error = pos >= text.size() ? at(open, "unterminated object starting")
-                                     : at(pos, "expected a quoted key");
+        if (pos >= text.size()) {
+          error = at(open, "unterminated object starting");
           return false;
         }
         std::string_view key;
-        bool escaped = false;
-        if (!scan_string(text, pos, key, escaped, error)) return false;
-        skip_json_ws(text, pos);
-        if (pos >= text.size() || text[pos] != ':') {
-          error = at(pos, "expected ':' after a key");
-          return false;
-        }
-        ++pos;
-        skip_json_ws(text, pos);
+        if (!scan_key(text, pos, key, error)) return false;
       }
       JsonType inner = JsonType::kNull;
       if (pos >= text.size()) {
@@ -217,20 +227,8 @@ bool scan_json_object(std::string_view text, std::size_t& pos, std::vector<JsonF
       error = "unterminated object (input ends inside it)";
       return false;
     }
-    if (text[pos] != '"') {
-      error = at(pos, "expected a quoted key");
-      return false;
-    }
     JsonField f;
-    bool key_esc;
-    if (!scan_string(text, pos, f.key, key_esc, error)) return false;
-    skip_json_ws(text, pos);
-    if (pos >= text.size() || text[pos] != ':') {
-      error = at(pos, "expected ':' after a key");
-      return false;
-    }
-    ++pos;
-    skip_json_ws(text, pos);
+    if (!scan_key(text, pos, f.key, error)) return false;
     if (pos >= text.size()) {
       error = "unterminated object (input ends before a value)";
       return false;

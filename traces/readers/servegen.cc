@@ -360,6 +360,8 @@ class ServeGenSource final : public TraceSource {
       const auto line =
           1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
       throw InputError(path + ":" + std::to_string(line) + ": malformed JSON: " + e.what());
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double
+      throw InputError(path + ":1: malformed JSON: " + e.what());
     }
     if (!doc.is_object()) throw InputError(path + ":1: expected a JSON object of windows");
     std::string error;
