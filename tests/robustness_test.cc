@@ -312,6 +312,25 @@ TEST(NoWrongResults, AProfileWithANumberBeyondADoubleIsAnInputError) {
   }
 }
 
+// Found by fuzz_profile (UBSan): a Vidur mlp.csv width of 7.8e13 was cast to int (undefined
+// behaviour); counts are whole numbers up to 2^31 - 1, else FILE:LINE names the column.
+TEST(NoWrongResults, AProfileCountBeyondAnIntIsAnInputError) {
+  TempDir dir;
+  const std::string p = dir.write(
+      "mlp.csv",
+      "time_stats.attn_pre_proj.median,n_head,n_kv_head,n_embd,n_expanded_embd,vocab_size,"
+      "use_gated_mlp,num_tokens,num_tensor_parallel_workers\n"
+      "0.1,32,8,77777777774096,14336,128256,True,64,2\n");
+  try {
+    import_profile(p);
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(p + ":2: column 'n_embd': expected a whole number"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(CapacitySearch, RefusesRepeatedObjectivesAndKeysThatAreNotRatesAndWarnsWhenCutShort) {
   TempDir dir;
   const std::string base =

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -86,6 +87,14 @@ class CsvFile {
       fail("column '" + names_[static_cast<std::size_t>(col)] + "': must be > 0, got " +
            std::string(field(col)));
     return v;
+  }
+  // A whole number in [1, 2^31 − 1] (head counts, widths, TP degrees).
+  int count(int col) const {
+    const double v = positive(col);
+    if (v != std::floor(v) || v > std::numeric_limits<int>::max())
+      fail("column '" + names_[static_cast<std::size_t>(col)] +
+           "': expected a whole number up to 2^31 - 1, got " + std::string(field(col)));
+    return static_cast<int>(v);
   }
   double non_negative(int col) const {
     const double v = number(col);
@@ -226,7 +235,7 @@ void import_aic_attention(const std::string& path, bool context, const ImportOpt
     const int kv_bytes = dtype_bytes(f.field(kvd));
     if (kv_bytes == 0)
       f.fail("column 'kv_cache_dtype': unknown dtype '" + std::string(f.field(kvd)) + "'");
-    const AttnKey key{static_cast<int>(f.positive(hd)), kv_bytes};
+    const AttnKey key{f.count(hd), kv_bytes};
     const double q = f.positive(heads), kv = f.positive(kvh), bs = f.positive(b);
     const double t = f.time_ms_to_ns(lat);
     if (context) {
@@ -303,7 +312,9 @@ std::string vidur_device(const std::string& path) {
   return "";
 }
 
-int ceil_div_i(int a, int b) { return (a + b - 1) / b; }
+int ceil_div_i(int a, int b) {
+  return static_cast<int>((static_cast<std::int64_t>(a) + b - 1) / b);
+}
 
 void import_vidur_mlp(const std::string& path, ProfileData& out) {
   CsvFile f(path);
@@ -323,9 +334,9 @@ void import_vidur_mlp(const std::string& path, ProfileData& out) {
     ops.push_back({n, f.column(std::string("time_stats.") + n + ".median", false)});
   ProfileSource src{path, "vidur-mlp", vidur_device(path), 0, 0};
   while (f.next()) {
-    const int tp = static_cast<int>(f.positive(tpw));
-    const int h = static_cast<int>(f.positive(embd)), nh = static_cast<int>(f.positive(heads));
-    const int nkv = static_cast<int>(f.positive(kvh)), ff = static_cast<int>(f.positive(ffn));
+    const int tp = f.count(tpw);
+    const int h = f.count(embd), nh = f.count(heads);
+    const int nkv = f.count(kvh), ff = f.count(ffn);
     const bool g = f.boolean(gated);
     const double t = f.positive(tokens);
     const double hd = static_cast<double>(h) / nh;
@@ -367,10 +378,10 @@ void import_vidur_attention(const std::string& path, ProfileData& out) {
             dec = f.column("time_stats.attn_decode.median");
   ProfileSource src{path, "vidur-attention", vidur_device(path), 0, 0};
   while (f.next()) {
-    const int tp = static_cast<int>(f.positive(tpw));
-    const int nh = static_cast<int>(f.positive(heads));
-    const int hd = static_cast<int>(f.positive(embd)) / nh;
-    const double q = ceil_div_i(nh, tp), kv = ceil_div_i(static_cast<int>(f.positive(kvh)), tp);
+    const int tp = f.count(tpw);
+    const int nh = f.count(heads);
+    const int hd = f.count(embd) / nh;
+    const double q = ceil_div_i(nh, tp), kv = ceil_div_i(f.count(kvh), tp);
     const AttnKey key{hd, 2};
     const double bs = f.positive(b), cached = f.non_negative(kvc);
     if (f.boolean(isp)) {
@@ -419,8 +430,9 @@ void import_kernel_profile(const std::string& path, const Json& doc, ProfileData
   if (!doc.contains("ops") || !doc["ops"].is_array()) fail("ops", "missing array");
   const Json& shard = doc["shard"];
   auto shard_num = [&](const char* key) {
-    if (!shard.contains(key) || !shard[key].is_number() || shard[key].get<double>() <= 0) {
-      fail(std::string("shard.") + key, "missing or not a positive number");
+    if (!shard.contains(key) || !shard[key].is_number() || !(shard[key].get<double>() > 0) ||
+        shard[key].get<double>() > std::numeric_limits<int>::max()) {
+      fail(std::string("shard.") + key, "missing or not a positive number up to 2^31 - 1");
     }
     return shard[key].get<double>();
   };

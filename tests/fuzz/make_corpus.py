@@ -106,6 +106,11 @@ def profile_seeds():
                       "time_stats.mlp_act.median,n_head,n_kv_head,n_embd,n_expanded_embd,"
                       "vocab_size,use_gated_mlp,num_tokens,num_tensor_parallel_workers\n"
                       "0.1,0.2,0.01,32,8,4096,14336,128256,True,64,2\n"),
+        # found by fuzz_profile (UBSan): a width beyond an int was cast to int
+        "vidur-mlp-huge-width": (5, "time_stats.attn_pre_proj.median,n_head,n_kv_head,n_embd,"
+                                 "n_expanded_embd,vocab_size,use_gated_mlp,num_tokens,"
+                                 "num_tensor_parallel_workers\n"
+                                 "0.1,32,8,77777777774096,14336,128256,True,64,2\n"),
         "vidur-attention": (6, "time_stats.attn_prefill.median,time_stats.attn_decode.median,"
                             "n_embd,n_q_head,n_kv_head,block_size,num_tensor_parallel_workers,"
                             "max_model_len,batch_size,prefill_chunk_size,kv_cache_size,is_prefill\n"
