@@ -41,6 +41,26 @@ TEST(Percentile, WeightedSelectionEqualsExpandedOnRandomData) {
   }
 }
 
+// Pairs are stored in 32 bits until a value or count does not fit; then all are widened, even
+// after percentiles were read, with the same answers.
+TEST(Percentile, WeightedSamplesWidenMidwayWithTheSameAnswers) {
+  WeightedSamples w;
+  w.add(5, 1);
+  w.add(3, 2);
+  EXPECT_DOUBLE_EQ(w.percentile(50), 3.0);
+  w.add(std::int64_t{1} << 33, 1);  // a value beyond 32 bits
+  w.add(1, std::int64_t{1} << 32);  // a count beyond 32 bits
+  w.add(7, 1);
+  EXPECT_EQ(w.count(), 5 + (std::int64_t{1} << 32));
+  EXPECT_EQ(w.max(), std::int64_t{1} << 33);
+  EXPECT_DOUBLE_EQ(w.percentile(0), 1.0);
+  EXPECT_DOUBLE_EQ(w.percentile(100), static_cast<double>(std::int64_t{1} << 33));
+  // The 2^32 ones fill ranks 0 .. 2^32 - 1; then 3, 3, 5, 7, 2^33.
+  const double top_rank = static_cast<double>(w.count() - 1);
+  EXPECT_DOUBLE_EQ(w.percentile(100.0 * static_cast<double>(std::int64_t{1} << 32) / top_rank),
+                   3.0);
+}
+
 TEST(Percentile, WeightedEqualsExpanded) {
   WeightedSamples w;
   w.add(3, 2);
