@@ -15,7 +15,7 @@ packages=(
   libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy clang libclang-rt-dev
-  gnuplot-nox
+  gnuplot-nox python3
   slurmctld slurmd slurm-client munge
 )
 
