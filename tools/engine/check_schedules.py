@@ -11,6 +11,7 @@ token, finish, preemptions, status, reason). Any difference is printed and the e
 """
 
 import argparse
+import json
 import os
 import sqlite3
 import subprocess
@@ -142,8 +143,7 @@ def main():
         s = sched.make_scheduler(batcher, total_blocks, block_size=16, max_model_len=8192)
         reqs = virtual.requests_from_rows(req_rows)
         iterations, reqs = virtual.run(s, reqs, virtual.Polynomial(COST))
-        sim_params = dict(rows(sim_db, "SELECT key, value FROM run_params"))
-        params = dict(sim_params, source="virtual")
+        params = results.run_params("virtual", batcher, total_blocks)
         results.write_run(eng_db, scenario=f"engine-check-{name}", scenario_yaml=yaml_text,
                           seed=7, params=params,
                           instance=dict(hardware="h200-sxm", model="llama-3-8b",
@@ -152,6 +152,24 @@ def main():
         ok &= compare(name, sim_db, eng_db)
         if "pressure" in name:
             need_pressure += rows(eng_db, "SELECT SUM(preemptions) FROM requests")[0][0] > 0
+    # validate_e2e.py on the virtual runs with the same cost function must find no error at all.
+    cost = "{" + ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}"
+                           for k, v in COST.items()) + "}"
+    out_json = os.path.join(work, "validate.json")
+    subprocess.run([sys.executable, os.path.join(HERE, "validate_e2e.py"), "--source", "virtual",
+                    "--servesim", args.servesim, "--set", f"cluster.cost_model={cost}",
+                    "--json", out_json, "--keep", os.path.join(work, "validate")] +
+                   [os.path.join(work, f"{c[0]}.engine.db") for c in CASES],
+                   check=True, stdout=subprocess.DEVNULL)
+
+    checked = json.load(open(out_json))
+    nonzero = [(r["run"], k, e) for r in checked for k, e in r["rel_err"].items()
+               if e is not None and e != 0]
+    if len(checked) != len(CASES) or nonzero:
+        print(f"validate_e2e on the virtual runs: {len(checked)} runs, errors {nonzero[:3]}")
+        ok = False
+    else:
+        print(f"validate_e2e on the virtual runs: {len(checked)} runs, every error 0")
     if need_pressure < 2:
         print("the memory-pressure cases preempted nothing: they no longer test preemption")
         ok = False

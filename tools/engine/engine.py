@@ -297,13 +297,11 @@ def replay(m, inputs, run, cfg, out_path):
     wall = time.time() - wall0
     s.check_idle()
     done = [r for r in reqs if r.phase == sched.FINISHED]
-    params = dict(source="engine", engine_version=f"engine {git_rev()}",
-                  **{f"policies.batcher.{k}": v for k, v in batcher.items()},
-                  **{"cluster.kv_cache.num_blocks": blocks,
-                     "engine.device": torch.cuda.get_device_name(),
-                     "engine.torch": torch.__version__,
-                     "engine.graph_sizes": len(m.graphs),
-                     "engine.requests_db": os.path.basename(run["requests"])})
+    params = results.run_params(
+        "engine", batcher, blocks, engine_version=f"engine {git_rev()}",
+        **{"engine.device": torch.cuda.get_device_name(), "engine.torch": torch.__version__,
+           "engine.graph_sizes": len(m.graphs),
+           "engine.requests_db": os.path.basename(run["requests"])})
     run_id = results.write_run(
         out_path, scenario=run["name"], scenario_yaml=yaml_text, seed=0, params=params,
         instance=dict(hardware="h200-sxm", model=cfg["name"], kv_blocks=blocks),

@@ -62,6 +62,15 @@ def read_requests(db_path, run_id=None):
     return yaml_text, rows
 
 
+def run_params(source, batcher, kv_blocks, **extra):
+    """The run_params of an engine (or virtual) run: what validate_e2e.py needs to simulate the
+    same run — the batcher's keys and the KV block count — plus free-form `extra`."""
+    params = {"source": source, "cluster.kv_cache.num_blocks": kv_blocks}
+    params.update({f"policies.batcher.{k}": v for k, v in batcher.items()})
+    params.update(extra)
+    return params
+
+
 def ns_to_s(ns):
     return ns * 1e-9
 
