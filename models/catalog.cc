@@ -2,10 +2,36 @@
 // catalog file is an error naming the file, line and key, like a typo in a scenario.
 #include "models/catalog.h"
 
+#include <cmath>
+#include <utility>
+
 #include "models/catalog_data.h"
 #include "sim/config/config.h"
 
 namespace servesim {
+
+HostOverhead read_host_overhead(ConfigNode& parent, const char* key, const HostOverhead& fallback) {
+  if (!parent.has(key)) return fallback;
+  if (!parent.is_mapping(key))
+    parent.fail(key,
+                "must be a mapping {decode: [base, per_seq, per_token], prefill: [...], "
+                "mixed: [...]} in us");
+  ConfigNode c = parent.child(key);
+  HostOverhead h;
+  h.enabled = true;
+  for (auto [kind, line] : {std::pair{"decode", &h.decode}, std::pair{"prefill", &h.prefill},
+                            std::pair{"mixed", &h.mixed}}) {
+    const auto v = c.required<std::vector<double>>(
+        kind, "host overhead of this iteration kind: [base_us, per_seq_us, per_token_us]");
+    if (v.size() != 3) c.fail(kind, "needs 3 numbers [base_us, per_seq_us, per_token_us]");
+    for (const double x : v) {
+      if (!std::isfinite(x)) c.fail(kind, "numbers must be finite");
+    }
+    *line = HostOverhead::Line{v[0], v[1], v[2]};
+  }
+  return h;
+}
+
 namespace {
 
 HardwareSpec read_hardware(ConfigNode c, const std::string& file) {
@@ -35,6 +61,7 @@ HardwareSpec read_hardware(ConfigNode c, const std::string& file) {
       c.required<double>("kernel_launch_us", "kernel launch latency, us", NonNegative());
   h.step_overhead_us =
       c.required<double>("step_overhead_us", "per-iteration framework overhead, us", NonNegative());
+  h.host_overhead = read_host_overhead(c, "host_overhead_us", HostOverhead{});
   h.tdp_w = c.required<double>("tdp_w", "board power, W", Positive());
   h.idle_w = c.get<double>("idle_w", 0.15 * h.tdp_w,
                            "idle board power with a context loaded, W (default 15% of TDP)",

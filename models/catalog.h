@@ -10,6 +10,35 @@
 
 namespace servesim {
 
+class ConfigNode;
+
+// Host (CPU) time a serving engine spends in one iteration outside its kernels — scheduling,
+// input preparation, launches the GPU waits for, reading the sampled tokens back, output
+// processing — by iteration kind: base + per_seq × sequences + per_token × tokens (µs). Decode
+// iterations replay a CUDA graph; prefill and mixed ones run eagerly, so their lines differ.
+// Fitted from the reference engine's runs (tools/engine/fit_overhead.py; the fit and its
+// held-out error are in models/calibration/*.host_overhead.json). Disabled: the constant
+// step_overhead_us applies instead.
+struct HostOverhead {
+  struct Line {
+    double base_us = 0, per_seq_us = 0, per_token_us = 0;
+  };
+  bool enabled = false;
+  Line decode, prefill, mixed;
+  // µs for an iteration of `prefills` prefill segments and `decodes` decodes with `tokens`
+  // tokens in all (decodes count one each); never negative.
+  double us(std::int64_t prefills, std::int64_t decodes, std::int64_t tokens) const {
+    const Line& l = prefills == 0 ? decode : (decodes == 0 ? prefill : mixed);
+    const double v = l.base_us + l.per_seq_us * static_cast<double>(prefills + decodes) +
+                     l.per_token_us * static_cast<double>(tokens);
+    return v > 0 ? v : 0.0;
+  }
+};
+
+// Reads `key` of `parent` — {decode: [base, per_seq, per_token], prefill: [...], mixed: [...]}
+// in µs, every kind required — or returns `fallback` when the key is absent.
+HostOverhead read_host_overhead(ConfigNode& parent, const char* key, const HostOverhead& fallback);
+
 struct HardwareSpec {
   std::string name;
   std::string kind;  // gpu | npu
@@ -27,6 +56,7 @@ struct HardwareSpec {
   double host_link_gbps = 0;
   double kernel_launch_us = 0;
   double step_overhead_us = 0;
+  HostOverhead host_overhead;  // when enabled, replaces step_overhead_us
   double tdp_w = 0;
   double idle_w = 0;                 // board power while idle with a CUDA context loaded
   double usd_per_hour = 0;           // rental price per device-hour (0 = unknown)

@@ -250,5 +250,45 @@ TEST(Roofline, MoeRoutesTokensToTopKOfExperts) {
   EXPECT_EQ(op_calls(Op::kGateUp, s, dense, PipelineMode::kLatency), 1.0);
 }
 
+// The host-overhead lines replace the constant step overhead, by iteration kind, and an
+// explicit constant in the cost model switches the hardware's lines off.
+TEST(HostOverhead, LinesByKindReplaceTheConstant) {
+  const Deployment d = deploy("llama-3-8b", "h100-sxm");
+  auto lines = testing::parse_yaml(
+      "impl: roofline\nhost_overhead: {decode: [100, 2, 0], prefill: [1000, 10, 0.5], "
+      "mixed: [500, 1, 0.25]}\n");
+  auto with = make_cost_model(lines->root(), d);
+  auto constant = testing::parse_yaml("impl: roofline\nstep_overhead_us: 0\n");
+  auto none = make_cost_model(constant->root(), d);
+  const BatchShape decode{{}, 8, 8 * 1000};
+  const std::vector<PrefillSegment> two{{512, 0}, {256, 0}}, chunk{{400, 100}};
+  const BatchShape prefill{two, 0, 0};
+  const BatchShape mixed{chunk, 10, 10 * 2000};
+  auto diff_us = [&](const BatchShape& b) {
+    return static_cast<double>(with->estimate(b).duration_ns - none->estimate(b).duration_ns) *
+           1e-3;
+  };
+  EXPECT_NEAR(diff_us(decode), 100 + 2 * 8, 0.002);
+  EXPECT_NEAR(diff_us(prefill), 1000 + 10 * 2 + 0.5 * 768, 0.002);
+  EXPECT_NEAR(diff_us(mixed), 500 + 1 * 11 + 0.25 * 410, 0.002);
+  EXPECT_NEAR(with->estimate(decode).overhead_ns, 116e3, 1.0);
+  // Both keys at once is an error naming the key; a kind with two numbers too.
+  auto both = testing::parse_yaml(
+      "impl: roofline\nstep_overhead_us: 5\nhost_overhead: {decode: [1, 0, 0], prefill: [1, 0, "
+      "0], mixed: [1, 0, 0]}\n");
+  auto error_of = [&](ConfigTree& t) -> std::string {
+    try {
+      make_cost_model(t.root(), d);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "<no error>";
+  };
+  EXPECT_TRUE(testing::contains(error_of(*both), "host_overhead")) << error_of(*both);
+  auto short_line = testing::parse_yaml(
+      "impl: roofline\nhost_overhead: {decode: [1, 0], prefill: [1, 0, 0], mixed: [1, 0, 0]}\n");
+  EXPECT_TRUE(testing::contains(error_of(*short_line), "3 numbers")) << error_of(*short_line);
+}
+
 }  // namespace
 }  // namespace servesim

@@ -341,11 +341,12 @@ double MeasuredCostModel::price(Op op, const IterationShape& s, bool* fb) const 
 }
 
 IterationCost MeasuredCostModel::estimate(const BatchShape& batch) const {
-  return assemble(*this, dims_, batch, roof_.params().pipeline_mode, roof_.overhead_ns());
+  return assemble(*this, dims_, batch, roof_.params().pipeline_mode, roof_.overhead_ns(batch));
 }
 
 IterationCost MeasuredCostModel::explain(const BatchShape& batch, OpTimes* detail) const {
-  return assemble(*this, dims_, batch, roof_.params().pipeline_mode, roof_.overhead_ns(), detail);
+  return assemble(*this, dims_, batch, roof_.params().pipeline_mode, roof_.overhead_ns(batch),
+                  detail);
 }
 
 std::vector<std::string> MeasuredCostModel::coverage() const {

@@ -57,6 +57,11 @@ RooflineParams read_roofline_params(ConfigNode& c, const Deployment& d) {
   p.step_overhead_us =
       c.get<double>("step_overhead_us", p.step_overhead_us,
                     "per-iteration framework overhead, us (< 0: the hardware catalog's)");
+  if (c.has("step_overhead_us") && c.has("host_overhead"))
+    c.fail("host_overhead", "give either step_overhead_us (a constant) or host_overhead, not both");
+  // An explicit constant wins over the hardware's host-overhead lines.
+  p.host_overhead = read_host_overhead(
+      c, "host_overhead", p.step_overhead_us >= 0 ? HostOverhead{} : d.hardware->host_overhead);
   p.use_fp8 = c.get<bool>("use_fp8", p.use_fp8, "run GEMMs at the FP8 peak");
   if (p.use_fp8 && d.hardware->fp8_tflops <= 0)
     c.fail("use_fp8", "hardware '" + d.hardware->name + "' has no FP8 peak");
@@ -220,11 +225,11 @@ double RooflineCostModel::price(Op op, const IterationShape& s, bool* /*fell_bac
 }
 
 IterationCost RooflineCostModel::estimate(const BatchShape& batch) const {
-  return assemble(*this, dims_, batch, p_.pipeline_mode, overhead_ns_);
+  return assemble(*this, dims_, batch, p_.pipeline_mode, overhead_ns(batch));
 }
 
 IterationCost RooflineCostModel::explain(const BatchShape& batch, OpTimes* detail) const {
-  return assemble(*this, dims_, batch, p_.pipeline_mode, overhead_ns_, detail);
+  return assemble(*this, dims_, batch, p_.pipeline_mode, overhead_ns(batch), detail);
 }
 
 SERVESIM_REGISTER(

@@ -41,7 +41,8 @@ struct RooflineParams {
   double attention_min_kernel_us = -1;   // floor of one attention call; < 0 → min_kernel_us
   double attention_per_sequence_us = 0;  // per-sequence cost of an attention call (metadata)
   double step_overhead_us = -1;          // per-iteration overhead; < 0 → the hardware's
-  bool use_fp8 = false;                  // GEMMs at the FP8 peak (weights stay dtype_bytes)
+  HostOverhead host_overhead;  // per-kind host overhead; enabled → replaces the constant
+  bool use_fp8 = false;        // GEMMs at the FP8 peak (weights stay dtype_bytes)
   PipelineMode pipeline_mode = PipelineMode::kLatency;
 };
 
@@ -96,7 +97,16 @@ class RooflineCostModel final : public CostModel {
   const RooflineParams& params() const { return p_; }
   const Deployment& deployment() const { return d_; }
   const ShardDims& dims() const { return dims_; }
-  double overhead_ns() const { return overhead_ns_; }
+  // The per-iteration overhead of `batch`: the host-overhead lines when enabled, else the
+  // constant step overhead.
+  double overhead_ns(const BatchShape& batch) const {
+    if (!p_.host_overhead.enabled) return overhead_ns_;
+    std::int64_t tokens = batch.decode_requests;
+    for (const PrefillSegment& s : batch.prefills) tokens += s.new_tokens;
+    return p_.host_overhead.us(static_cast<std::int64_t>(batch.prefills.size()),
+                               batch.decode_requests, tokens) *
+           1e3;
+  }
 
  private:
   Deployment d_;
