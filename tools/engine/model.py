@@ -50,6 +50,7 @@ class VarlenFlash:
 
     def __init__(self):
         self.gqa_native = True
+        self.prior_ok = True  # False: chunks with prior context go through sdpa_prior()
 
     def __call__(self, q, k, v, cu_q, cu_k, max_q, max_k, scale):
         if not self.gqa_native and k.shape[1] != q.shape[1]:
@@ -59,6 +60,22 @@ class VarlenFlash:
         out = torch.ops.aten._flash_attention_forward(
             q, k, v, cu_q, cu_k, max_q, max_k, 0.0, True, False, scale=scale)
         return out[0]
+
+
+def sdpa_prior(q, k, v, cu_q, cu_k, scale):
+    """Fallback for chunks with prior context (one SDPA call per segment, bottom-right causal
+    mask); used only if the varlen kernel's causal alignment fails the self-check."""
+    outs = []
+    rep = q.shape[1] // k.shape[1]
+    for i in range(len(cu_q) - 1):
+        qi = q[cu_q[i]:cu_q[i + 1]].transpose(0, 1).unsqueeze(0)
+        ki = k[cu_k[i]:cu_k[i + 1]].repeat_interleave(rep, 1).transpose(0, 1).unsqueeze(0)
+        vi = v[cu_k[i]:cu_k[i + 1]].repeat_interleave(rep, 1).transpose(0, 1).unsqueeze(0)
+        nq, nk = qi.shape[2], ki.shape[2]
+        mask = torch.ones(nq, nk, device=q.device, dtype=torch.bool).tril(nk - nq)
+        outs.append(F.scaled_dot_product_attention(qi, ki, vi, attn_mask=mask, scale=scale)[0]
+                    .transpose(0, 1))
+    return torch.cat(outs)
 
 
 class Llama:
@@ -159,8 +176,12 @@ class Llama:
                                                                                 inp["ctx_slots"])
                     vp = self.v_cache[i].view(-1, self.KVH, self.D).index_select(0,
                                                                                 inp["ctx_slots"])
-                outs.append(self.flash(qp, kp, vp, inp["cu_q"], inp["cu_k"], inp["max_q"],
-                                       inp["max_k"], self.scale))
+                if inp["ctx_slots"] is not None and not self.flash.prior_ok:
+                    outs.append(sdpa_prior(qp, kp, vp, inp["cu_q_host"], inp["cu_k_host"],
+                                           self.scale))
+                else:
+                    outs.append(self.flash(qp, kp, vp, inp["cu_q"], inp["cu_k"], inp["max_q"],
+                                           inp["max_k"], self.scale))
             if nd:
                 outs.append(paged_attention.decode(
                     q[npf:], self.k_cache[i], self.v_cache[i], inp["dec_tables"],
@@ -212,14 +233,15 @@ class Llama:
         return 0
 
     def forward_decode_graph(self, b, host):
-        """host: pinned CPU tensors tokens/pos/slots [n], tables [n, max blocks], ctx [n]; the
+        """host: pinned CPU tensors tokens/pos/slots [n], tables [n, ≤ max blocks], ctx [n]; the
         rest of the padded batch is zero (scratch block, no context)."""
         s = self.graphs[b]
         n = host["tokens"].shape[0]
         for key in ("tokens", "pos", "slots", "ctx"):
-            s[key].zero_()
+            if n < b:
+                s[key][n:].zero_()  # padded entries: no context, writes go to scratch block 0
             s[key][:n].copy_(host[key], non_blocking=True)
-        s["tables"][:n].copy_(host["tables"], non_blocking=True)
-        s["tables"][n:].zero_()
+        # Only the columns in use: entries past a sequence's context are never read.
+        s["tables"][:n, :host["tables"].shape[1]].copy_(host["tables"], non_blocking=True)
         s["graph"].replay()
         return s["out"][:n]
