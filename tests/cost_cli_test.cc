@@ -96,6 +96,31 @@ TEST(EstimateCli, BadInputExitsTwoNamingIt) {
   EXPECT_TRUE(contains(missing.output, "/no/such/table.csv")) << missing.output;
 }
 
+// --batches prices many batches in one process, each exactly as one --prefill/--decode call.
+TEST(EstimateCli, BatchesFileGivesTheSameTimesAsSingleCalls) {
+  const std::string base = "estimate --model llama-3-8b --hardware h100-sxm ";
+  const auto batches =
+      testing::run_cli_shell("printf '300@200 100 3x500 2x501\\n\\n# skipped\\n64x1000\\n' | '" +
+                             std::string(SERVESIM_BINARY) + "' " + base + "--batches -");
+  ASSERT_EQ(batches.exit_code, 0) << batches.output;
+  auto ms_of = [&](const std::string& args) {
+    const auto r = run_cli(base + args + " --json");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return nlohmann::json::parse(r.output)["iteration_ms"].get<double>();
+  };
+  char expect[128];
+  std::snprintf(expect, sizeof expect, "%.6f\n%.6f\n",
+                ms_of("--prefill 300@200 --prefill 100 --decode 3x500 --decode 2x501"),
+                ms_of("--decode 64x1000"));
+  EXPECT_EQ(batches.output, expect);
+  // A bad item names the line; --batches with --decode is a usage error.
+  const auto bad = testing::run_cli_shell(
+      "printf '8x10\\n8y\\n' | '" + std::string(SERVESIM_BINARY) + "' " + base + "--batches -");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(testing::contains(bad.output, "stdin:2")) << bad.output;
+  EXPECT_EQ(run_cli(base + "--batches - --decode 1x10 < /dev/null").exit_code, 2);
+}
+
 TEST(EstimateCli, MeasuredWithAKernelProfileReportsItsTables) {
   TempDir dir;
   const std::string p = dir.write("profile.json", testing::synthetic_profile().dump());

@@ -3,14 +3,16 @@
 //
 //   servesim estimate --model M --hardware H [--tp N] [--pp N] [--cost roofline|measured|…]
 //                     [--profile PATH]... [--prefill LEN[@PRIOR]]... [--decode BxCTX]...
-//                     [--set KEY=VALUE]... [--data-dir DIR] [--json]
+//                     [--set KEY=VALUE]... [--data-dir DIR] [--json] [--batches FILE]
 //
 // A configuration whose weights do not fit, or whose KV cache cannot hold the batch, is a
 // ConfigError (exit 2) that prints the memory numbers.
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,41 @@ void add_decode(const std::string& s, BatchShape& b) {
 
 double ms(double ns) { return ns * 1e-6; }
 
+// --batches: one batch per line, items `LEN[@PRIOR]` (a prefill segment) and `BxCTX` (decodes),
+// separated by blanks; '#' starts a comment. Prints each batch's iteration time (ms), in order.
+int estimate_batches(std::istream& in, const std::string& name, const CostModel& model) {
+  std::string line;
+  std::int64_t line_no = 0;
+  std::vector<PrefillSegment> segs;
+  char buf[64];
+  while (std::getline(in, line)) {
+    ++line_no;
+    line = line.substr(0, line.find('#'));
+    std::istringstream items(line);
+    std::string item;
+    BatchShape batch;
+    segs.clear();
+    try {
+      while (items >> item) {
+        if (item.find_first_of("xX") != std::string::npos) {
+          add_decode(item, batch);
+        } else {
+          segs.push_back(parse_prefill(item));
+        }
+      }
+    } catch (const UsageError& e) {
+      throw UsageError(name + ":" + std::to_string(line_no) + ": " + e.what());
+    }
+    if (segs.empty() && batch.decode_requests == 0) continue;
+    batch.prefills = segs;
+    std::snprintf(buf, sizeof buf, "%.6f\n",
+                  ms(static_cast<double>(model.estimate(batch).duration_ns)));
+    std::cout << buf;
+  }
+  if (in.bad()) throw InputError("--batches: cannot read " + name);
+  return 0;
+}
+
 }  // namespace
 
 int cmd_estimate(const Args& args) {
@@ -95,7 +132,10 @@ int cmd_estimate(const Args& args) {
       "block-size", po::value<int>()->default_value(16), "tokens per KV block")(
       "data-dir", po::value<std::string>(),
       "shared data folder for relative profile paths (default $SERVESIM_DATA_DIR or "
-      "../shared/data)")("json", "print one JSON object");
+      "../shared/data)")("json", "print one JSON object")(
+      "batches", po::value<std::string>(),
+      "FILE ('-': stdin) of batches, one a line: LEN[@PRIOR] and BxCTX items; prints each "
+      "batch's iteration time in ms, one a line (no memory check)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
@@ -141,7 +181,10 @@ int cmd_estimate(const Args& args) {
   BatchShape batch;
   for (const auto& s : decodes) add_decode(s, batch);
   batch.prefills = segs;
-  if (batch.empty())
+  const bool many = vm.count("batches") > 0;
+  if (many && !batch.empty())
+    throw UsageError("--batches reads its batches from the file: drop --prefill/--decode");
+  if (batch.empty() && !many)
     throw UsageError("nothing to estimate: give at least one --prefill or --decode");
 
   // Memory: the weights must fit and the KV cache must hold every token of the batch.
@@ -150,7 +193,7 @@ int cmd_estimate(const Args& args) {
                                      vm["block-size"].as<int>());
   std::int64_t kv_tokens = batch.decode_context_tokens;
   for (const auto& s : segs) kv_tokens += s.new_tokens + s.prior_tokens;
-  if (mem.kv_blocks <= 0 || mem.kv_capacity_tokens() < kv_tokens) {
+  if (mem.kv_blocks <= 0 || (!many && mem.kv_capacity_tokens() < kv_tokens)) {
     throw ConfigError(
         d.model->name + " on " + std::to_string(d.tensor_parallel * d.pipeline_parallel) + " x " +
         d.hardware->name + " (TP " + std::to_string(d.tensor_parallel) + ", PP " +
@@ -170,6 +213,13 @@ int cmd_estimate(const Args& args) {
   for (const auto& s : sets) tree->apply_override(s);
   auto model = make_cost_model(tree->root(), d);
   tree->check_all_consumed();
+  if (many) {
+    const std::string path = vm["batches"].as<std::string>();
+    if (path == "-") return estimate_batches(std::cin, "stdin", *model);
+    std::ifstream file(path);
+    if (!file) throw InputError("--batches: cannot open " + path);
+    return estimate_batches(file, path, *model);
+  }
   OpTimes ops;
   const IterationCost c = model->explain(batch, &ops);
   std::vector<std::string> coverage;

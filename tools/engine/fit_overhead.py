@@ -54,16 +54,14 @@ def solve(rows, ys):
     return w
 
 
-def estimate_ms(args, step):
-    cmd = [args.servesim, "estimate", "--model", args.model, "--hardware", args.hardware,
-           "--cost", args.cost, "--set", "step_overhead_us=0", "--json"]
-    for p in args.profile:
-        cmd += ["--profile", p]
+def batch_line(step):
+    """The `servesim estimate --batches` line of an engine iteration."""
+    items = []
     n_seg = 0
     prior_new = 0
     for seg in filter(None, step["segments"].split(";")):
         new, prior = (int(x) for x in seg.split("@"))
-        cmd += ["--prefill", f"{new}@{prior}" if prior else str(new)]
+        items.append(f"{new}@{prior}")
         n_seg += 1
         prior_new += new + prior
     decodes = step["num_seqs"] - n_seg
@@ -72,11 +70,24 @@ def estimate_ms(args, step):
         ctx = step["context_tokens"] - prior_new + decodes
         q, rem = divmod(ctx, decodes)
         if decodes - rem:
-            cmd += ["--decode", f"{decodes - rem}x{q}"]
+            items.append(f"{decodes - rem}x{q}")
         if rem:
-            cmd += ["--decode", f"{rem}x{q + 1}"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT).stdout
-    return json.loads(out)["iteration_ms"]
+            items.append(f"{rem}x{q + 1}")
+    return " ".join(items)
+
+
+def estimate_ms(args, steps):
+    """Kernel-only estimates (step overhead 0) of every step, in one servesim process."""
+    cmd = [args.servesim, "estimate", "--model", args.model, "--hardware", args.hardware,
+           "--cost", args.cost, "--set", "step_overhead_us=0", "--batches", "-"]
+    for p in args.profile:
+        cmd += ["--profile", p]
+    text = "\n".join(batch_line(s) for s in steps) + "\n"
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT,
+                         input=text).stdout.split()
+    if len(out) != len(steps):
+        raise RuntimeError(f"servesim estimate priced {len(out)} of {len(steps)} batches")
+    return [float(x) for x in out]
 
 
 def main():
@@ -88,7 +99,8 @@ def main():
     ap.add_argument("--hardware", default="h200-sxm")
     ap.add_argument("--constant-us", type=float, default=2000.0,
                     help="the catalog's step_overhead_us, for comparison")
-    ap.add_argument("--sample", type=int, default=600, help="iterations priced per run and kind")
+    ap.add_argument("--sample", type=int, default=100000,
+                    help="at most this many iterations per run and kind (seeded sample)")
     ap.add_argument("--servesim", default=os.path.join(ROOT, "build/servesim"))
     ap.add_argument("--out")
     args = ap.parse_args()
@@ -104,8 +116,8 @@ def main():
             ks = [s for s in steps if s["kind"] == kind]
             if len(ks) > args.sample:
                 ks = sorted(rng.sample(ks, args.sample), key=lambda s: s["iteration"])
-            for s in ks:
-                s["kernel_ms"] = estimate_ms(args, s)
+            for s, k in zip(ks, estimate_ms(args, ks) if ks else []):
+                s["kernel_ms"] = k
                 data[kind].append(s)
     fit = {}
     print(f"{'kind':8s} {'n':>5s} {'a_us':>8s} {'per_seq_us':>10s} {'per_tok_us':>10s} "
