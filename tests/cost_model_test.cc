@@ -78,6 +78,7 @@ RooflineParams ideal() {
   p.min_kernel_us = 0;
   p.step_overhead_us = 0;
   p.comm_latency_us = 0;
+  p.collective_base_us = 0;
   return p;
 }
 
@@ -103,9 +104,13 @@ TEST(Roofline, AttentionFlopsAndKvBytesByHand) {
 TEST(Roofline, TensorParallelAllReduceRing) {
   RooflineParams p = ideal();
   p.comm_latency_us = 10;
+  p.collective_base_us = 3;
   RooflineCostModel m(deploy("llama-3-8b", "h100-sxm", 4), p);
-  // 4 devices: 2·(4−1) steps of bytes/4 over 450 GB/s, plus 10 µs each.
-  EXPECT_NEAR(m.allreduce_ns(1e6), 6.0 * (1e6 / 4 / 450.0 + 10000.0), 1e-6);
+  // 4 devices: 3 µs per call, then 2·(4−1) steps of bytes/4 over 450 GB/s, plus 10 µs each.
+  EXPECT_NEAR(m.allreduce_ns(1e6), 3000.0 + 6.0 * (1e6 / 4 / 450.0 + 10000.0), 1e-6);
+  // All-gather and send: one base and one latency.
+  EXPECT_NEAR(m.allgather_ns(1e6, 4), 3000.0 + 1e6 * 3 / 4 / 450.0 + 10000.0, 1e-6);
+  EXPECT_NEAR(m.send_ns(1e6), 3000.0 + 1e6 / 450.0 + 10000.0, 1e-6);
   RooflineCostModel single(deploy("llama-3-8b", "h100-sxm", 1), p);
   EXPECT_EQ(single.allreduce_ns(1e6), 0.0);
 }

@@ -211,6 +211,7 @@ RooflineParams fit_roofline_params(const std::vector<TableRef>& tables,
       {&RooflineParams::attention_per_sequence_us, 0.0, 10.0},
       {&RooflineParams::link_efficiency, 0.01, 1.0},
       {&RooflineParams::comm_latency_us, 0.0, 100.0},
+      {&RooflineParams::collective_base_us, 0.0, 200.0},
   };
   RooflineParams best = start;
   if (best.gemm_min_kernel_us < 0) best.gemm_min_kernel_us = best.min_kernel_us;
@@ -311,7 +312,8 @@ std::vector<std::pair<std::string, double>> fitted_roofline_values(const Rooflin
           {"attention_min_kernel_us", p.attention_min_kernel_us},
           {"attention_per_sequence_us", p.attention_per_sequence_us},
           {"link_efficiency", p.link_efficiency},
-          {"comm_latency_us", p.comm_latency_us}};
+          {"comm_latency_us", p.comm_latency_us},
+          {"collective_base_us", p.collective_base_us}};
 }
 
 std::string hardware_for_device(const std::string& device) {

@@ -44,6 +44,10 @@ RooflineParams read_roofline_params(ConfigNode& c, const Deployment& d) {
   p.comm_latency_us =
       c.get<double>("comm_latency_us", p.comm_latency_us,
                     "latency per all-reduce ring step or pipeline send, us", NonNegative());
+  p.collective_base_us =
+      c.get<double>("collective_base_us", p.collective_base_us,
+                    "fixed cost of one all-reduce, all-gather or pipeline send (launch, sync), us",
+                    NonNegative());
   p.min_kernel_us = c.get<double>("min_kernel_us", p.min_kernel_us,
                                   "shortest time any kernel takes, us", NonNegative());
   p.gemm_min_kernel_us = c.get<double>("gemm_min_kernel_us", p.gemm_min_kernel_us,
@@ -91,6 +95,7 @@ RooflineCostModel::RooflineCostModel(const Deployment& d, const RooflineParams& 
       (p.attention_min_kernel_us >= 0 ? p.attention_min_kernel_us : p.min_kernel_us) * 1e3;
   attention_per_seq_ns_ = p.attention_per_sequence_us * 1e3;
   comm_latency_ns_ = p.comm_latency_us * 1e3;
+  collective_base_ns_ = p.collective_base_us * 1e3;
 }
 
 RooflineCostModel::OpCost RooflineCostModel::gemm(double m, double n, double k, int dtype_bytes) {
@@ -161,7 +166,8 @@ double RooflineCostModel::decode_attention_ns(std::int64_t requests,
 double RooflineCostModel::allreduce_ns(double bytes, int gpus) const {
   if (gpus <= 1 || bytes <= 0) return 0;
   // Ring: reduce-scatter + all-gather, 2(n−1) steps each moving bytes/n per device.
-  return 2.0 * (gpus - 1) * (bytes / gpus / link_bytes_per_ns_ + comm_latency_ns_);
+  return collective_base_ns_ +
+         2.0 * (gpus - 1) * (bytes / gpus / link_bytes_per_ns_ + comm_latency_ns_);
 }
 
 double RooflineCostModel::allreduce_ns(double bytes) const {
@@ -171,11 +177,12 @@ double RooflineCostModel::allreduce_ns(double bytes) const {
 double RooflineCostModel::allgather_ns(double total_bytes, int gpus) const {
   if (gpus <= 1 || total_bytes <= 0) return 0;
   // Each device receives the other (n−1)/n of the result.
-  return total_bytes * (gpus - 1) / gpus / link_bytes_per_ns_ + comm_latency_ns_;
+  return total_bytes * (gpus - 1) / gpus / link_bytes_per_ns_ + collective_base_ns_ +
+         comm_latency_ns_;
 }
 
 double RooflineCostModel::send_ns(double bytes) const {
-  return bytes / link_bytes_per_ns_ + comm_latency_ns_;
+  return bytes / link_bytes_per_ns_ + collective_base_ns_ + comm_latency_ns_;
 }
 
 double RooflineCostModel::price(Op op, const IterationShape& s, bool* /*fell_back*/) const {

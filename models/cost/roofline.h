@@ -14,12 +14,13 @@
 //     T·b·(2(heads + kv_heads)hd + 2·kv_heads·hd), activation T·(3 gated | 2)·ffn·b; the four
 //     kernels of a block take together at least 4 × min_kernel (shared by bytes below that);
 //   tensor parallelism: two ring all-reduces of T·h·b bytes per block,
-//     2(tp − 1)·(bytes/tp / (link × link efficiency) + comm_latency);
+//     collective_base + 2(tp − 1)·(bytes/tp / (link × link efficiency) + comm_latency);
 //   once per iteration: embedding gather, LM head over the sampling sequences, the logits
 //     all-gather under TP, sampling (fp32 logits read twice), per-iteration step overhead;
-//   pipeline parallelism: activations sent between stages (T·h·b / link + comm_latency), and
-//     `pipeline_mode` (iteration.h) decides whether an iteration costs the whole pipeline
-//     (latency, default) or its slowest stage (throughput, pp micro-batches in flight).
+//   pipeline parallelism: activations sent between stages (T·h·b / link + collective_base +
+//     comm_latency), and `pipeline_mode` (iteration.h) decides whether an iteration costs the
+//     whole pipeline (latency, default) or its slowest stage (throughput, pp micro-batches in
+//     flight).
 // Efficiency factors are named parameters (RooflineParams), defaults below.
 #pragma once
 
@@ -32,10 +33,11 @@ struct RooflineParams {
   double gemm_compute_efficiency = 0.75;       // fraction of dense peak reached by large GEMMs
   double attention_compute_efficiency = 0.55;  // fraction of peak reached by prefill attention
   double memory_efficiency = 0.85;             // fraction of peak HBM bandwidth reached
-  // Collective defaults fitted to measured all-reduces (aiconfigurator vLLM/NCCL on A100, H100,
-  // H200: 0.59–0.69 and 1.3–1.6 µs; Vidur DGX A100/H100: 0.58–0.71 and 2.3–4.3 µs).
-  double link_efficiency = 0.65;         // fraction of link bandwidth reached by collectives
-  double comm_latency_us = 2.0;          // latency per all-reduce ring step / p2p send
+  // Collective defaults fitted to the measured NCCL all-reduces (servesim's own on 2 × H200,
+  // aiconfigurator's on A100/H100/H200 at TP 2/4/8; tools/experiments/allreduce_fit.py).
+  double link_efficiency = 0.68;         // fraction of link bandwidth reached by collectives
+  double comm_latency_us = 0.56;         // latency per all-reduce ring step / p2p send
+  double collective_base_us = 8.9;       // fixed cost of one collective call or send
   double min_kernel_us = 2.0;            // no kernel takes less (launch + ramp)
   double gemm_min_kernel_us = -1;        // floor of one GEMM; < 0 → min_kernel_us
   double attention_min_kernel_us = -1;   // floor of one attention call; < 0 → min_kernel_us
@@ -114,7 +116,7 @@ class RooflineCostModel final : public CostModel {
   ShardDims dims_;
   // Derived once.
   double peak_flops_ = 0, peak_attn_flops_ = 0, bw_bytes_per_ns_ = 0, link_bytes_per_ns_ = 0;
-  double overhead_ns_ = 0, min_kernel_ns_ = 0, comm_latency_ns_ = 0;
+  double overhead_ns_ = 0, min_kernel_ns_ = 0, comm_latency_ns_ = 0, collective_base_ns_ = 0;
   double gemm_floor_ns_ = 0, attention_floor_ns_ = 0, attention_per_seq_ns_ = 0;
 };
 
