@@ -248,6 +248,11 @@ TEST_F(SyntheticProfile, DeviceCheckRejectsTablesOfAnotherGpu) {
   EXPECT_FALSE(device_matches("NVIDIA H200", "h100-sxm"));
   EXPECT_TRUE(device_matches("", "h100-sxm"));
   EXPECT_EQ(hardware_for_device("NVIDIA H200"), "h200-sxm");
+  // "a10" is not the family of an A100 (validate-cost used to price A100 tables as an A10).
+  EXPECT_FALSE(device_matches("NVIDIA A100-SXM4-80GB", "a10"));
+  EXPECT_TRUE(device_matches("NVIDIA A10", "a10"));
+  EXPECT_EQ(hardware_for_device("NVIDIA A100-SXM4-80GB"), "a100-80g");
+  EXPECT_EQ(hardware_for_device("NVIDIA A10G"), "a10g");
 }
 
 TEST_F(SyntheticProfile, ScenarioReadsProfilesRelativeToDataDir) {

@@ -318,10 +318,13 @@ std::vector<std::pair<std::string, double>> fitted_roofline_values(const Rooflin
 
 std::string hardware_for_device(const std::string& device) {
   if (device.empty()) return "";
+  // The longest matching family wins ("NVIDIA A10G" is an a10g, not an a10).
+  std::string best;
+  auto family = [](const std::string& n) { return n.substr(0, n.find('-')).size(); };
   for (const auto& [name, hw] : Catalog::builtin().all_hardware()) {
-    if (device_matches(device, name)) return name;
+    if (device_matches(device, name) && (best.empty() || family(name) > family(best))) best = name;
   }
-  return "";
+  return best;
 }
 
 }  // namespace servesim

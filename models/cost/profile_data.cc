@@ -673,8 +673,25 @@ bool device_matches(const std::string& table_device, const std::string& hardware
   // The catalog name's family: "h100-sxm" → "h100", "a100-80g" → "a100", "ascend-910b" →
   // "ascend910b".
   std::string family = hardware_name.substr(0, hardware_name.find('-'));
-  if (family == "ascend") family = squash(hardware_name);
-  return squash(table_device).find(squash(family)) != std::string::npos;
+  if (family == "ascend")
+    return squash(table_device).find(squash(hardware_name)) != std::string::npos;
+  family = squash(family);
+  // A word of the device name starting with the family and not going on with a digit: "a10"
+  // matches "NVIDIA A10" but not "NVIDIA A100-SXM4-80GB".
+  std::string word;
+  for (std::size_t i = 0; i <= table_device.size(); ++i) {
+    const char c = i < table_device.size() ? table_device[i] : ' ';
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      continue;
+    }
+    if (word.compare(0, family.size(), family) == 0 &&
+        (word.size() == family.size() ||
+         !std::isdigit(static_cast<unsigned char>(word[family.size()]))))
+      return true;
+    word.clear();
+  }
+  return false;
 }
 
 }  // namespace servesim
