@@ -75,9 +75,11 @@ void KvCache::grow() {
 
 // ------------------------------------------------------------------------------- evictor
 
-bool KvCache::stale(const EvictItem& it) const {
+bool KvCache::stale(const EvictItem& it) const { return find_live(it) == kNpos; }
+
+std::size_t KvCache::find_live(const EvictItem& it) const {
   const std::size_t i = find(it.key);
-  return i == kNpos || slots_[i].stamp != it.stamp || slots_[i].refs != 0;
+  return (i == kNpos || slots_[i].stamp != it.stamp || slots_[i].refs != 0) ? kNpos : i;
 }
 
 void KvCache::push_evictable(Slot& s) {
@@ -116,6 +118,9 @@ void KvCache::take_unallocated_or_evict() {
     EvictItem it;
     if (fifo_head_ < fifo_.size()) {
       it = fifo_[fifo_head_++];
+      // The items behind it are evicted next: start loading their slots now.
+      if (fifo_head_ + kPrefetchAhead < fifo_.size())
+        prefetch_slot(fifo_[fifo_head_ + kPrefetchAhead].key);
     } else {
       // Everything older is gone: evict from the current instant's batch directly (it stays a
       // heap, so blocks released later at the same instant still take their exact place).
@@ -128,8 +133,9 @@ void KvCache::take_unallocated_or_evict() {
       it = pending_.back();
       pending_.pop_back();
     }
-    if (stale(it)) continue;
-    erase_at(find(it.key));
+    const std::size_t i = find_live(it);
+    if (i == kNpos) continue;  // stale
+    erase_at(i);
     --evictable_;
     ++evictions_;
     if (fifo_head_ > 4096 && 2 * fifo_head_ > fifo_.size()) {  // reclaim the consumed front
@@ -167,8 +173,10 @@ void KvCache::release(std::int64_t n) {
 KvCache::Match KvCache::match(std::span<const std::uint64_t> hashes) const {
   Match m;
   bool computed_run = true;
-  for (std::uint64_t h : hashes) {
-    const std::size_t i = find(h);
+  prefetch_first(hashes);
+  for (std::size_t k = 0; k < hashes.size(); ++k) {
+    prefetch_ahead(hashes, k);
+    const std::size_t i = find(hashes[k]);
     if (i == kNpos) break;
     const Slot& s = slots_[i];
     ++m.present;
@@ -180,7 +188,9 @@ KvCache::Match KvCache::match(std::span<const std::uint64_t> hashes) const {
 }
 
 void KvCache::acquire(std::span<const std::uint64_t> hashes, std::int32_t present, TimeNs now_ns) {
+  prefetch_first(hashes);
   for (std::size_t k = 0; k < hashes.size(); ++k) {
+    prefetch_ahead(hashes, k);
     std::size_t i = find(hashes[k]);
     if (i == kNpos && k < static_cast<std::size_t>(present)) {
       throw std::logic_error("KV cache: acquiring a prefix block that is not cached");
@@ -205,8 +215,10 @@ void KvCache::acquire(std::span<const std::uint64_t> hashes, std::int32_t presen
 }
 
 void KvCache::mark_computed(std::span<const std::uint64_t> hashes) {
-  for (std::uint64_t h : hashes) {
-    const std::size_t i = find(h);
+  prefetch_first(hashes);
+  for (std::size_t k = 0; k < hashes.size(); ++k) {
+    prefetch_ahead(hashes, k);
+    const std::size_t i = find(hashes[k]);
     if (i != kNpos && !slots_[i].computed) {
       slots_[i].computed = true;
       ++epoch_;
@@ -215,8 +227,10 @@ void KvCache::mark_computed(std::span<const std::uint64_t> hashes) {
 }
 
 void KvCache::release_hashed(std::span<const std::uint64_t> hashes, TimeNs now_ns) {
-  for (std::uint64_t h : hashes) {
-    const std::size_t i = find(h);
+  prefetch_first(hashes);
+  for (std::size_t k = 0; k < hashes.size(); ++k) {
+    prefetch_ahead(hashes, k);
+    const std::size_t i = find(hashes[k]);
     if (i == kNpos || slots_[i].refs <= 0)
       throw std::logic_error("KV cache: releasing an unreferenced prefix block");
     Slot& s = slots_[i];

@@ -24,6 +24,7 @@
 // ones.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -103,7 +104,23 @@ class KvCache {
   static bool evicts_later(const EvictItem& a, const EvictItem& b) { return b < a; }
 
   std::size_t find(std::uint64_t key) const;  // index, or npos
-  std::size_t insert(std::uint64_t key);      // REQUIRES: absent
+  // Prefetching: the table is far larger than the caches once it holds thousands of blocks per
+  // instance, and a prompt's hashes land on random slots, so every lookup would be a cache miss
+  // waited for in turn. Loops over a list of hashes ask for the slot kPrefetchAhead positions
+  // ahead (the first ones up front), so the misses overlap. Hints only: no effect on results.
+  static constexpr std::size_t kPrefetchAhead = 8;
+  void prefetch_slot(std::uint64_t key) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[key & mask_]);
+  }
+  void prefetch_first(std::span<const std::uint64_t> hashes) const {
+    const std::size_t n = std::min(hashes.size(), kPrefetchAhead);
+    for (std::size_t k = 0; k < n; ++k) prefetch_slot(hashes[k]);
+  }
+  void prefetch_ahead(std::span<const std::uint64_t> hashes, std::size_t k) const {
+    if (k + kPrefetchAhead < hashes.size()) prefetch_slot(hashes[k + kPrefetchAhead]);
+  }
+  std::size_t find_live(const EvictItem& it) const;  // its slot if it still evicts it, or npos
+  std::size_t insert(std::uint64_t key);             // REQUIRES: absent
   void erase_at(std::size_t i);
   void grow();
   void push_evictable(Slot& s);
