@@ -287,6 +287,7 @@ SqliteSink::~SqliteSink() {
   sqlite3_finalize(insert_request_);
   sqlite3_finalize(insert_requests_);
   sqlite3_finalize(insert_transfer_);
+  sqlite3_finalize(insert_transfers_);
   sqlite3_finalize(insert_migration_);
   sqlite3_finalize(insert_iteration_);
   sqlite3_finalize(insert_sample_);
@@ -530,18 +531,44 @@ void SqliteSink::add_instance(const InstanceRow& row) {
 }
 
 void SqliteSink::add_transfer(const TransferRecord& t) {
-  if (!insert_transfer_)
-    insert_transfer_ = prepare("INSERT INTO transfers VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
-  sqlite3_stmt* st = insert_transfer_;
-  bind_int(st, 1, run_id_);
-  bind_int(st, 2, static_cast<std::int64_t>(t.request_id));
-  bind_static_text(st, 3, t.kind);
-  bind_int(st, 4, t.src);
-  bind_int(st, 5, t.dst);
-  bind_real(st, 6, t.bytes);
-  bind_real(st, 7, ns_to_s(t.start_ns));
-  bind_real(st, 8, ns_to_s(t.end_ns));
-  step_reset(st);
+  transfer_rows_.push_back(t);
+  if (transfer_rows_.size() == kTransferBatch) flush_transfers();
+}
+
+void SqliteSink::bind_transfer(sqlite3_stmt* st, int base, const TransferRecord& t) {
+  bind_int(st, base + 1, run_id_);
+  bind_int(st, base + 2, static_cast<std::int64_t>(t.request_id));
+  bind_static_text(st, base + 3, t.kind);  // a static string (TransferRecord::kind)
+  bind_int(st, base + 4, t.src);
+  bind_int(st, base + 5, t.dst);
+  bind_real(st, base + 6, t.bytes);
+  bind_real(st, base + 7, ns_to_s(t.start_ns));
+  bind_real(st, base + 8, ns_to_s(t.end_ns));
+}
+
+void SqliteSink::flush_transfers() {
+  if (transfer_rows_.size() == kTransferBatch) {
+    if (!insert_transfers_) {
+      std::string one = "(?";
+      for (int c = 1; c < kTransferColumns; ++c) one += ",?";
+      one += ")";
+      std::string many = "INSERT INTO transfers VALUES " + one;
+      for (std::size_t r = 1; r < kTransferBatch; ++r) many += "," + one;
+      insert_transfers_ = prepare(many.c_str());
+    }
+    for (std::size_t i = 0; i < transfer_rows_.size(); ++i) {
+      bind_transfer(insert_transfers_, static_cast<int>(i) * kTransferColumns, transfer_rows_[i]);
+    }
+    step_reset(insert_transfers_);
+  } else if (!transfer_rows_.empty()) {
+    if (!insert_transfer_)
+      insert_transfer_ = prepare("INSERT INTO transfers VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+    for (const TransferRecord& t : transfer_rows_) {
+      bind_transfer(insert_transfer_, 0, t);
+      step_reset(insert_transfer_);
+    }
+  }
+  transfer_rows_.clear();
 }
 
 void SqliteSink::add_migration(const MigrationRecord& m) {
@@ -597,6 +624,7 @@ void SqliteSink::add_summary(const std::string& scope, const std::string& metric
 
 void SqliteSink::end_run(double wall_s) {
   flush_requests();
+  flush_transfers();
   const Statement st = prepare_once("UPDATE runs SET wall_s = ?1, status = 'ok' WHERE run_id = ?2");
   bind_real(st.get(), 1, wall_s);
   bind_int(st.get(), 2, run_id_);
@@ -616,6 +644,7 @@ void SqliteSink::end_run(double wall_s) {
 
 void SqliteSink::abort_run() noexcept {
   request_rows_.clear();
+  transfer_rows_.clear();
   if (!in_run_ || !db_) return;
   sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   in_run_ = false;

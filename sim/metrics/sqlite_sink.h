@@ -128,6 +128,12 @@ class SqliteSink {
   static constexpr std::size_t kRequestBatch = 32;
   void bind_request(sqlite3_stmt* st, int base, const RequestRow& row);
   void flush_requests();
+  // Transfer rows (one per KV hand-off in a disaggregated run) are staged and inserted the
+  // same way, kTransferBatch at a time.
+  static constexpr int kTransferColumns = 8;
+  static constexpr std::size_t kTransferBatch = 32;
+  void bind_transfer(sqlite3_stmt* st, int base, const TransferRecord& t);
+  void flush_transfers();
   [[noreturn]] void fail(const std::string& what);
 
   std::string path_;
@@ -136,7 +142,9 @@ class SqliteSink {
   sqlite3_stmt* insert_requests_ = nullptr;  // kRequestBatch rows
   static int on_busy(void* self, int attempt);
   double lock_wait_s_ = 0;
-  sqlite3_stmt* insert_transfer_ = nullptr;   // prepared at the first transfer
+  sqlite3_stmt* insert_transfer_ = nullptr;   // one row; prepared at the first flush
+  sqlite3_stmt* insert_transfers_ = nullptr;  // kTransferBatch rows; prepared at the first batch
+  std::vector<TransferRecord> transfer_rows_;
   sqlite3_stmt* insert_migration_ = nullptr;  // prepared at the first migration
   std::vector<RequestRow> request_rows_;
   sqlite3_stmt* insert_iteration_ = nullptr;
