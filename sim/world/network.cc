@@ -26,7 +26,7 @@ void Network::grow_links() {
 
 void Network::add_to_links(FlowId id, const Flow& f) {
   const TimeNs now = sim_.now();
-  for (LinkId l : f.route) {
+  for (LinkId l : *f.route) {
     LinkState& s = links_[static_cast<std::size_t>(l)];
     if (s.flows.empty()) s.busy_since_ns = now;
     s.flows.push_back(id);
@@ -35,7 +35,7 @@ void Network::add_to_links(FlowId id, const Flow& f) {
 
 void Network::remove_from_links(FlowId id, const Flow& f) {
   const TimeNs now = sim_.now();
-  for (LinkId l : f.route) {
+  for (LinkId l : *f.route) {
     LinkState& s = links_[static_cast<std::size_t>(l)];
     s.flows.erase(std::find(s.flows.begin(), s.flows.end(), id));
     if (s.flows.empty()) s.stats.busy_ns += now - s.busy_since_ns;
@@ -48,15 +48,16 @@ Network::FlowId Network::start(DeviceId src, DeviceId dst, double bytes,
   grow_links();
   const FlowId id = next_id_++;
   Flow f;
-  f.route = topology_.route(src, dst);
-  f.remaining_bytes = f.route.empty() ? 0.0 : bytes;
+  f.route = &topology_.route(src, dst);
+  f.remaining_bytes = f.route->empty() ? 0.0 : bytes;
   f.total_bytes = f.remaining_bytes;
-  f.latency_ns = topology_.route_latency_ns(f.route);
+  f.latency_ns = topology_.route_latency_ns(*f.route);
   f.updated_ns = sim_.now();
   f.done = std::move(done);
   Flow& stored = flows_.emplace(id, std::move(f)).first->second;
   add_to_links(id, stored);
-  reallocate(component_of({id}));
+  seeds_.assign(1, id);
+  reallocate(component_of(seeds_));
   return id;
 }
 
@@ -72,7 +73,7 @@ void Network::complete(FlowId id) {
   auto it = flows_.find(id);
   if (it == flows_.end()) return;
   std::function<void()> done = std::move(it->second.done);
-  for (LinkId l : it->second.route)
+  for (LinkId l : *it->second.route)
     links_[static_cast<std::size_t>(l)].stats.bytes += it->second.total_bytes;
   end_flow(it);
   if (done) done();
@@ -80,8 +81,9 @@ void Network::complete(FlowId id) {
 
 void Network::end_flow(std::unordered_map<FlowId, Flow>::iterator it) {
   const FlowId id = it->first;
-  std::vector<FlowId> neighbours;
-  for (LinkId l : it->second.route) {
+  std::vector<FlowId>& neighbours = seeds_;
+  neighbours.clear();
+  for (LinkId l : *it->second.route) {
     for (FlowId other : links_[static_cast<std::size_t>(l)].flows) {
       if (other != id) neighbours.push_back(other);
     }
@@ -91,9 +93,10 @@ void Network::end_flow(std::unordered_map<FlowId, Flow>::iterator it) {
   if (!neighbours.empty()) reallocate(component_of(neighbours));
 }
 
-std::vector<Network::FlowId> Network::component_of(const std::vector<FlowId>& seeds) {
+const std::vector<Network::FlowId>& Network::component_of(const std::vector<FlowId>& seeds) {
   ++mark_;
-  std::vector<FlowId> out;
+  std::vector<FlowId>& out = component_;
+  out.clear();
   for (FlowId s : seeds) {
     Flow& f = flows_.at(s);
     if (f.mark == mark_) continue;
@@ -103,7 +106,7 @@ std::vector<Network::FlowId> Network::component_of(const std::vector<FlowId>& se
   if (!contention_) return out;  // rates do not depend on other flows
   for (std::size_t i = 0; i < out.size(); ++i) {
     const Flow& f = flows_.at(out[i]);
-    for (LinkId l : f.route) {
+    for (LinkId l : *f.route) {
       for (FlowId other : links_[static_cast<std::size_t>(l)].flows) {
         Flow& g = flows_.at(other);
         if (g.mark == mark_) continue;
@@ -118,8 +121,8 @@ std::vector<Network::FlowId> Network::component_of(const std::vector<FlowId>& se
 void Network::reallocate(const std::vector<FlowId>& component) {
   const TimeNs now = sim_.now();
   // Bring the component's flows up to now at their old rates.
-  std::vector<Flow*> flows;
-  flows.reserve(component.size());
+  std::vector<Flow*>& flows = component_flows_;
+  flows.clear();
   for (FlowId id : component) {
     Flow& f = flows_.at(id);
     f.remaining_bytes =
@@ -131,15 +134,16 @@ void Network::reallocate(const std::vector<FlowId>& component) {
   if (!contention_) {
     for (Flow* f : flows) {
       double r = std::numeric_limits<double>::infinity();
-      for (LinkId l : f->route) r = std::min(r, topology_.link(l).bytes_per_ns);
+      for (LinkId l : *f->route) r = std::min(r, topology_.link(l).bytes_per_ns);
       f->rate = r;
     }
   } else {
     // Progressive filling over the component's links (in id order, for stable ties).
-    std::vector<LinkId> used;
+    std::vector<LinkId>& used = used_links_;
+    used.clear();
     for (Flow* f : flows) {
-      if (f->route.empty()) f->rate = std::numeric_limits<double>::infinity();
-      for (LinkId l : f->route) used.push_back(l);
+      if (f->route->empty()) f->rate = std::numeric_limits<double>::infinity();
+      for (LinkId l : *f->route) used.push_back(l);
     }
     std::sort(used.begin(), used.end());
     used.erase(std::unique(used.begin(), used.end()), used.end());
@@ -165,7 +169,7 @@ void Network::reallocate(const std::vector<FlowId>& component) {
         if (f.rate >= 0) continue;
         f.rate = share;
         --left;
-        for (LinkId l : f.route) {
+        for (LinkId l : *f.route) {
           LinkState& s = links_[static_cast<std::size_t>(l)];
           s.capacity = std::max(0.0, s.capacity - share);
           --s.unfrozen;

@@ -50,7 +50,8 @@ class Network {
 
  private:
   struct Flow {
-    std::vector<LinkId> route;
+    // The topology's cached route (Topology::route's answers live as long as the topology).
+    const std::vector<LinkId>* route = nullptr;
     double remaining_bytes = 0;
     double total_bytes = 0;
     double rate = 0;  // bytes per ns
@@ -72,8 +73,9 @@ class Network {
   void add_to_links(FlowId id, const Flow& f);
   void remove_from_links(FlowId id, const Flow& f);
   void end_flow(std::unordered_map<FlowId, Flow>::iterator it);
-  // The flows connected to `seeds` through shared links (seeds first, then breadth first).
-  std::vector<FlowId> component_of(const std::vector<FlowId>& seeds);
+  // The flows connected to `seeds` through shared links (seeds first, then breadth first), in
+  // component_ (scratch, reused: no allocation per flow once warm).
+  const std::vector<FlowId>& component_of(const std::vector<FlowId>& seeds);
   // New rates for a component; completion events moved where they changed.
   void reallocate(const std::vector<FlowId>& component);
   void complete(FlowId id);
@@ -86,6 +88,10 @@ class Network {
   std::uint64_t mark_ = 0;
   std::vector<LinkState> links_;
   std::vector<LinkStats> stats_;
+  // Scratch buffers of start/end_flow/component_of/reallocate.
+  std::vector<FlowId> seeds_, component_;
+  std::vector<Flow*> component_flows_;
+  std::vector<LinkId> used_links_;
 };
 
 }  // namespace servesim
