@@ -35,12 +35,15 @@ struct RooflineParams {
   double memory_efficiency = 0.85;             // fraction of peak HBM bandwidth reached
   // Collective defaults fitted to the measured NCCL all-reduces (servesim's own on 2 × H200,
   // aiconfigurator's on A100/H100/H200 at TP 2/4/8; tools/experiments/allreduce_fit.py).
-  double link_efficiency = 0.68;         // fraction of link bandwidth reached by collectives
-  double comm_latency_us = 0.56;         // latency per all-reduce ring step / p2p send
-  double collective_base_us = 8.9;       // fixed cost of one collective call or send
-  double min_kernel_us = 2.0;            // no kernel takes less (launch + ramp)
-  double gemm_min_kernel_us = -1;        // floor of one GEMM; < 0 → min_kernel_us
-  double attention_min_kernel_us = -1;   // floor of one attention call; < 0 → min_kernel_us
+  double link_efficiency = 0.68;    // fraction of link bandwidth reached by collectives
+  double comm_latency_us = 0.56;    // latency per all-reduce ring step / p2p send
+  double collective_base_us = 8.9;  // fixed cost of one collective call or send
+  // Floors: the smallest times measured (tools/experiments/kernel_floors.py): a block's four
+  // elementwise kernels ≥ 11.8 µs (servesim's H100/H200 profiles), GEMMs ≥ 2.4 µs
+  // (aiconfigurator A100/H100/H200), attention calls ≥ 4.2 µs (servesim's kernels; vLLM's ≥ 9.8).
+  double min_kernel_us = 2.9;            // floor of a memory-bound kernel (4× per block)
+  double gemm_min_kernel_us = 2.4;       // floor of one GEMM; < 0 → min_kernel_us
+  double attention_min_kernel_us = 4.0;  // floor of one attention call; < 0 → min_kernel_us
   double attention_per_sequence_us = 0;  // per-sequence cost of an attention call (metadata)
   double step_overhead_us = -1;          // per-iteration overhead; < 0 → the hardware's
   HostOverhead host_overhead;  // per-kind host overhead; enabled → replaces the constant
