@@ -59,7 +59,7 @@ void KvCache::erase_at(std::size_t i) {
 }
 
 void KvCache::grow() {
-  std::vector<Slot> old;
+  std::vector<Slot, HugePageAllocator<Slot>> old;
   old.swap(slots_);
   slots_.assign(old.size() * 2, Slot{});
   mask_ = slots_.size() - 1;
