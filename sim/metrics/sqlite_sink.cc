@@ -288,6 +288,7 @@ SqliteSink::~SqliteSink() {
   sqlite3_finalize(insert_requests_);
   sqlite3_finalize(insert_transfer_);
   sqlite3_finalize(insert_transfers_);
+  sqlite3_finalize(insert_iterations_);
   sqlite3_finalize(insert_migration_);
   sqlite3_finalize(insert_iteration_);
   sqlite3_finalize(insert_sample_);
@@ -453,18 +454,47 @@ void SqliteSink::flush_requests() {
 }
 
 void SqliteSink::add_iteration(const IterationRecord& it) {
-  sqlite3_stmt* st = insert_iteration_;
-  bind_int(st, 1, run_id_);
-  bind_int(st, 2, it.instance_id);
-  bind_int(st, 3, it.iteration);
-  bind_real(st, 4, ns_to_s(it.start_ns));
-  bind_real(st, 5, ns_to_s(it.duration_ns));
-  bind_int(st, 6, it.prefill_tokens);
-  bind_int(st, 7, it.decode_tokens);
-  bind_int(st, 8, it.num_prefills);
-  bind_int(st, 9, it.batch_size);
-  bind_int(st, 10, it.kv_blocks_used);
-  step_reset(st);
+  iteration_rows_.push_back(IterationRow{it.instance_id, it.iteration, it.start_ns, it.duration_ns,
+                                         it.prefill_tokens, it.decode_tokens, it.num_prefills,
+                                         it.batch_size, it.kv_blocks_used});
+  if (iteration_rows_.size() == kIterationBatch) flush_iterations();
+}
+
+void SqliteSink::bind_iteration(sqlite3_stmt* st, int base, const IterationRow& row) {
+  bind_int(st, base + 1, run_id_);
+  bind_int(st, base + 2, row.instance_id);
+  bind_int(st, base + 3, row.iteration);
+  bind_real(st, base + 4, ns_to_s(row.start_ns));
+  bind_real(st, base + 5, ns_to_s(row.duration_ns));
+  bind_int(st, base + 6, row.prefill_tokens);
+  bind_int(st, base + 7, row.decode_tokens);
+  bind_int(st, base + 8, row.num_prefills);
+  bind_int(st, base + 9, row.batch_size);
+  bind_int(st, base + 10, row.kv_blocks_used);
+}
+
+void SqliteSink::flush_iterations() {
+  if (iteration_rows_.size() == kIterationBatch) {
+    if (!insert_iterations_) {
+      std::string one = "(?";
+      for (int c = 1; c < kIterationColumns; ++c) one += ",?";
+      one += ")";
+      std::string many = "INSERT INTO iterations VALUES " + one;
+      for (std::size_t r = 1; r < kIterationBatch; ++r) many += "," + one;
+      insert_iterations_ = prepare(many.c_str());
+    }
+    for (std::size_t i = 0; i < iteration_rows_.size(); ++i) {
+      bind_iteration(insert_iterations_, static_cast<int>(i) * kIterationColumns,
+                     iteration_rows_[i]);
+    }
+    step_reset(insert_iterations_);
+  } else {
+    for (const IterationRow& row : iteration_rows_) {
+      bind_iteration(insert_iteration_, 0, row);
+      step_reset(insert_iteration_);
+    }
+  }
+  iteration_rows_.clear();
 }
 
 void SqliteSink::add_samples(TimeNs now, std::span<const InstanceLoad> loads) {
@@ -625,6 +655,7 @@ void SqliteSink::add_summary(const std::string& scope, const std::string& metric
 void SqliteSink::end_run(double wall_s) {
   flush_requests();
   flush_transfers();
+  flush_iterations();
   const Statement st = prepare_once("UPDATE runs SET wall_s = ?1, status = 'ok' WHERE run_id = ?2");
   bind_real(st.get(), 1, wall_s);
   bind_int(st.get(), 2, run_id_);
@@ -645,6 +676,7 @@ void SqliteSink::end_run(double wall_s) {
 void SqliteSink::abort_run() noexcept {
   request_rows_.clear();
   transfer_rows_.clear();
+  iteration_rows_.clear();
   if (!in_run_ || !db_) return;
   sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   in_run_ = false;
