@@ -19,9 +19,12 @@
 #   SERVESIM_BIN=PATH runs that binary instead of build/servesim (implies no build).
 # Needs /usr/bin/time and sqlite3.
 set -euo pipefail
+# A relative SERVESIM_DATA_DIR is taken from where the script was started.
+data="${SERVESIM_DATA_DIR:-}"
+[ -z "$data" ] || data="$(cd "$data" 2>/dev/null && pwd || echo "$data")"
 cd "$(dirname "$0")/../.."
 runs="${1:-3}"
-data="${SERVESIM_DATA_DIR:-../shared/data}"
+data="${data:-../shared/data}"
 for f in traces/vidur/splitwise_conv.csv \
   profiles/vidur/compute/a100/codellama/CodeLlama-34b-Instruct-hf/mlp.csv \
   profiles/vidur/legacy_acb95f6/a100/attention.csv profiles/vidur/network/a100_dgx/all_reduce.csv; do
