@@ -2,6 +2,7 @@
 #include "sim/world/decode_group.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace servesim {
 
@@ -9,13 +10,23 @@ DecodeGroup::DecodeGroup(int index, InstanceId owner, int block_size_tokens, Req
     : index_(index),
       owner_(owner),
       block_size_(block_size_tokens),
+      block_shift_(std::has_single_bit(static_cast<unsigned>(block_size_tokens))
+                       ? std::countr_zero(static_cast<unsigned>(block_size_tokens))
+                       : -1),
       requests_(requests),
-      calendar_(static_cast<std::size_t>(block_size_tokens) + 1) {}
+      calendar_(std::bit_ceil(static_cast<std::size_t>(block_size_tokens) + 1)),
+      calendar_mask_(calendar_.size() - 1) {}
+
+std::int64_t DecodeGroup::ceil_blocks(std::int64_t tokens) const {
+  // tokens >= 0 here, so the shift (when the block size is a power of two) equals the division.
+  return block_shift_ >= 0 ? (tokens + block_size_ - 1) >> block_shift_
+                           : (tokens + block_size_ - 1) / block_size_;
+}
 
 std::int64_t DecodeGroup::blocks_after(const RequestState& r, std::int64_t steps) const {
   // Blocks are taken only when needed: what it joined with, or what its tokens need.
   const std::int64_t tokens = r.kv_tokens_at_join + steps - r.join_step;
-  return std::max<std::int64_t>(r.kv_blocks, (tokens + block_size_ - 1) / block_size_);
+  return std::max<std::int64_t>(r.kv_blocks, ceil_blocks(tokens));
 }
 
 std::int64_t DecodeGroup::blocks_of(const RequestState& r) const {
@@ -27,16 +38,15 @@ std::int64_t DecodeGroup::next_event_step(const CalendarEntry& e, std::int64_t a
   // n + k − 1 (n = kv_tokens_at_join) and emits output token generated_at_join + k.
   const std::int64_t bs = block_size_;
   const std::int64_t n = e.kv_tokens_at_join;
-  const std::int64_t pos = n + (after_step - e.join_step);             // written at after_step + 1
-  const std::int64_t k_boundary = ((pos + bs - 1) / bs) * bs - n + 1;  // first k: (n+k−1) % bs == 0
+  const std::int64_t pos = n + (after_step - e.join_step);        // written at after_step + 1
+  const std::int64_t k_boundary = ceil_blocks(pos) * bs - n + 1;  // first k: (n+k−1) % bs == 0
   const std::int64_t k_finish = e.output_tokens - e.generated_at_join;
   return e.join_step + std::min(k_boundary, k_finish);
 }
 
 void DecodeGroup::calendar_insert(const CalendarEntry& e, std::int64_t after_step) {
   const std::int64_t step = next_event_step(e, after_step);
-  calendar_[static_cast<std::size_t>(step % static_cast<std::int64_t>(calendar_.size()))].push_back(
-      e);
+  calendar_[static_cast<std::size_t>(step) & calendar_mask_].push_back(e);
 }
 
 void DecodeGroup::join(RequestSlot slot, RequestState& r, std::uint64_t rank, KvCache& kv) {
@@ -93,8 +103,7 @@ TimeNs DecodeGroup::gap_max_since(std::int64_t first_step) const {
 std::int64_t DecodeGroup::schedule_step(KvCache& kv, Host& host, bool one_free_block_each) {
   in_batch_ = true;
   const std::int64_t step = step_ + 1;
-  auto& bucket =
-      calendar_[static_cast<std::size_t>(step % static_cast<std::int64_t>(calendar_.size()))];
+  auto& bucket = calendar_[static_cast<std::size_t>(step) & calendar_mask_];
   bucket_scratch_.clear();
   bucket_scratch_.swap(bucket);
   boundary_scratch_.clear();

@@ -8,9 +8,9 @@
 // is fully described by (join_step, kv_tokens_at_join, generated_at_join) in its RequestState.
 // A member is touched only when something happens to it: it needs a new KV block (every
 // block_size tokens), it finishes, or it leaves (preempted, detached). A calendar of
-// block_size + 1 buckets indexed by step holds each member's next such step; its entries carry
-// what the step needs, so the request itself is not read. The batch's attention cost needs the
-// members' Σ context, kept as a running aggregate. Max TBT per member is a range maximum over
+// at least block_size + 1 buckets indexed by step holds each member's next such step; its entries
+// carry what the step needs, so the request itself is not read. The batch's attention cost needs
+// the members' Σ context, kept as a running aggregate. Max TBT per member is a range maximum over
 // the group's step gaps, answered from a monotonic stack.
 //
 // Memory pressure (vLLM's can_append_slots, reproduced exactly): members are checked in
@@ -109,11 +109,13 @@ class DecodeGroup {
   std::int64_t blocks_after(const RequestState& r, std::int64_t steps) const;
   std::int64_t next_event_step(const CalendarEntry& e, std::int64_t after_step) const;
   void calendar_insert(const CalendarEntry& e, std::int64_t after_step);
+  std::int64_t ceil_blocks(std::int64_t tokens) const;  // ⌈tokens / block_size⌉, tokens >= 0
   TimeNs gap_max_since(std::int64_t first_step) const;
 
   const int index_;
   const InstanceId owner_;
   const std::int64_t block_size_;
+  const int block_shift_;  // log2(block_size_) when it is a power of two, else −1
   RequestTable& requests_;
 
   std::int64_t step_ = 0;               // completed decode steps
@@ -121,7 +123,10 @@ class DecodeGroup {
   std::int64_t sum_kv_minus_join_ = 0;  // Σ (kv_tokens_at_join − join_step)
   bool in_batch_ = false;
   std::int64_t batch_count_ = 0;  // members when the step was scheduled (plus joiners since)
+  // Buckets indexed by step & calendar_mask_: block_size + 1 rounded up to a power of two, so
+  // that a member's next event (at most block_size steps ahead) never shares the current bucket.
   std::vector<std::vector<CalendarEntry>> calendar_;
+  const std::size_t calendar_mask_;
   std::vector<CalendarEntry> bucket_scratch_;
   std::vector<std::uint32_t> boundary_scratch_;  // indices into bucket_scratch_
   std::vector<SlotRef> finishing_;  // members whose last token the step in the batch emits
