@@ -255,9 +255,7 @@ def replay(m, inputs, run, cfg, out_path):
     wall0 = time.time()
     while True:
         now = clock() - t0
-        while nxt < len(pending) and pending[nxt].arrival_ns <= now:
-            s.arrive(pending[nxt], pending[nxt].arrival_ns)
-            nxt += 1
+        nxt = s.arrive_until(pending, nxt, now)
         if not s.has_work():
             if nxt == len(pending):
                 break

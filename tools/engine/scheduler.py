@@ -142,6 +142,14 @@ class Scheduler:
         else:
             self.waiting.append(r)
 
+    def arrive_until(self, pending, nxt, now_ns):
+        """Admits pending[nxt:] (sorted by arrival) up to `now_ns` into the queue, each at its
+        own arrival time; returns the index of the first request still to come."""
+        while nxt < len(pending) and pending[nxt].arrival_ns <= now_ns:
+            self.arrive(pending[nxt], pending[nxt].arrival_ns)
+            nxt += 1
+        return nxt
+
     def _reject(self, r, reason, now_ns):
         r.phase = REJECTED
         r.reject_reason = reason

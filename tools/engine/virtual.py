@@ -59,9 +59,7 @@ def run(scheduler, requests, cost):
     nxt = 0
     iterations = []
     while True:
-        while nxt < len(pending) and pending[nxt].arrival_ns <= now:
-            scheduler.arrive(pending[nxt], pending[nxt].arrival_ns)
-            nxt += 1
+        nxt = scheduler.arrive_until(pending, nxt, now)
         if not scheduler.has_work():
             if nxt == len(pending):
                 break
@@ -85,9 +83,7 @@ def run(scheduler, requests, cost):
         now += duration
         # Arrivals during the iteration join before the outcome is applied, as in servesim
         # (arrivals at the completion instant go first there too).
-        while nxt < len(pending) and pending[nxt].arrival_ns <= now:
-            scheduler.arrive(pending[nxt], pending[nxt].arrival_ns)
-            nxt += 1
+        nxt = scheduler.arrive_until(pending, nxt, now)
         scheduler.complete(batch, now)
     scheduler.check_idle()
     return iterations, requests
