@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <thread>
 
 #include "models/cost/accuracy.h"
 #include "models/cost/log_grid.h"
@@ -238,6 +239,50 @@ TEST_F(SyntheticProfile, IterationSumsLayersAndIsPureInTheShape) {
               32 * per_layer + op_ns(t, Op::kLmHead) + op_ns(t, Op::kEmbed) + op_ns(t, Op::kSample),
               1.0);
   EXPECT_EQ(m.estimate(BatchShape{}).duration_ns, 0);
+}
+
+// The per-count price memo is exact and private to a model: two models of different
+// deployments priced interleaved give, op by op and bit for bit, what each gives alone on a
+// fresh thread (an empty memo).
+TEST_F(SyntheticProfile, PriceMemoIsExactAndPerModel) {
+  auto shapes = [] {
+    std::vector<std::pair<std::vector<PrefillSegment>, std::int64_t>> v;
+    for (int i = 1; i <= 40; ++i) v.push_back({{{i * 37, i % 3 == 0 ? 512 : 0}}, i % 7});
+    for (int b = 1; b <= 64; b += 3) v.push_back({{}, b});
+    return v;
+  }();
+  using Times = std::vector<std::array<double, kNumOps>>;
+  auto run = [&](const MeasuredCostModel& a, const MeasuredCostModel* other, Times* other_out) {
+    Times out;
+    for (const auto& [segs, decodes] : shapes) {
+      const BatchShape b{segs, decodes, decodes * 900};
+      OpTimes t, u;
+      a.explain(b, &t);
+      out.push_back(t.ns);
+      if (other != nullptr) {
+        other->explain(b, &u);
+        other_out->push_back(u.ns);
+      }
+    }
+    return out;
+  };
+  RooflineParams p;
+  p.step_overhead_us = 0;
+  const MeasuredCostModel h100 = model("h100-sxm"),
+                          other(deployment("llama-3-8b", "h100-sxm", 2), tables_, p, {});
+  Times other_interleaved, other_again, alone, other_alone;
+  const Times interleaved = run(h100, &other, &other_interleaved);
+  const Times again = run(other, &h100, &other_again);  // the other model first this time
+  std::thread([&] { alone = run(model("h100-sxm"), nullptr, nullptr); }).join();
+  std::thread([&] {
+    other_alone = run(MeasuredCostModel(deployment("llama-3-8b", "h100-sxm", 2), tables_, p, {}),
+                      nullptr, nullptr);
+  }).join();
+  ASSERT_NE(alone, other_alone);  // the two deployments price differently
+  EXPECT_EQ(interleaved, alone);
+  EXPECT_EQ(other_interleaved, other_alone);
+  EXPECT_EQ(again, other_alone);
+  EXPECT_EQ(other_again, alone);
 }
 
 TEST_F(SyntheticProfile, DeviceCheckRejectsTablesOfAnotherGpu) {

@@ -2,6 +2,7 @@
 #include "models/cost/measured.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +12,21 @@
 #include "sim/config/errors.h"
 
 namespace servesim {
+
+namespace {
+
+// The per-thread memo behind MeasuredCostModel::price: direct-mapped, 2^16 entries (1.5 MiB),
+// keyed by (model id, op, count) in full, so a collision only evicts.
+struct PriceMemoEntry {
+  std::uint64_t key = ~std::uint64_t{0};
+  double ns = 0;
+  bool fell_back = false;
+};
+constexpr std::size_t kPriceMemoSize = std::size_t{1} << 16;
+thread_local std::vector<PriceMemoEntry> t_price_memo;
+std::atomic<std::uint64_t> g_next_memo_id{1};
+
+}  // namespace
 namespace {
 
 constexpr int kAllReduce = 0, kAllGather = 1, kSend = 2;
@@ -47,7 +63,10 @@ std::string resolve_profile_path(const std::string& raw, const std::string& data
 }
 
 MeasuredCostModel::MeasuredCostModel(ConfigNode& cfg, const Deployment& d)
-    : d_(d), roof_(d, read_roofline_params(cfg, d)), dims_(ShardDims::of(d)) {
+    : memo_id_(g_next_memo_id.fetch_add(1, std::memory_order_relaxed)),
+      d_(d),
+      roof_(d, read_roofline_params(cfg, d)),
+      dims_(ShardDims::of(d)) {
   const auto paths =
       cfg.get<std::vector<std::string>>("profiles", {},
                                         "measured tables: files or folders (aiconfigurator, Vidur, "
@@ -94,7 +113,12 @@ MeasuredCostModel::MeasuredCostModel(ConfigNode& cfg, const Deployment& d)
 MeasuredCostModel::MeasuredCostModel(const Deployment& d,
                                      std::shared_ptr<const ProfileTables> tables,
                                      const RooflineParams& p, const MeasuredOptions& o)
-    : d_(d), roof_(d, p), o_(o), tables_(std::move(tables)), dims_(ShardDims::of(d)) {
+    : memo_id_(g_next_memo_id.fetch_add(1, std::memory_order_relaxed)),
+      d_(d),
+      roof_(d, p),
+      o_(o),
+      tables_(std::move(tables)),
+      dims_(ShardDims::of(d)) {
   if (o_.device_check) {
     for (const ProfileSource& s : tables_->sources) {
       if (!device_matches(s.device, d.hardware->name)) {
@@ -293,7 +317,58 @@ double MeasuredCostModel::comm_ns(const std::vector<CommView>& views, double byt
   return ref(bytes, views.empty() ? dims_.tp : views.front().gpus);
 }
 
+double MeasuredCostModel::memo_count(Op op, const IterationShape& s) const {
+  double n = -1;
+  switch (op) {
+    case Op::kQkv:
+    case Op::kOProj:
+    case Op::kRouter:
+    case Op::kGateUp:
+    case Op::kDown:
+    case Op::kLmHead:
+      n = gemm_dims(op, s, dims_).m;  // gemm_ns and its roofline fallback read only m
+      break;
+    case Op::kAddNorm:
+      n = (add_norm_.view.valid() || (norm_.view.valid() && add_.view.valid())) ? s.tokens : -1;
+      break;
+    case Op::kRope:
+      n = rope_.view.valid() ? s.tokens : -1;
+      break;
+    case Op::kAct:
+      n = act_.view.valid() && !dims_.moe ? s.tokens : -1;
+      break;
+    case Op::kTpAllReduce:
+    case Op::kPpSend:
+      n = s.tokens;
+      break;
+    case Op::kLogitsGather:
+      n = s.seqs;
+      break;
+    default:
+      break;
+  }
+  return n >= 0 && n < static_cast<double>(1 << 27) && n == std::floor(n) ? n : -1;
+}
+
 double MeasuredCostModel::price(Op op, const IterationShape& s, bool* fb) const {
+  const double n = memo_count(op, s);
+  if (n < 0) return price_uncached(op, s, fb);
+  if (t_price_memo.empty()) t_price_memo.resize(kPriceMemoSize);
+  const std::uint64_t key =
+      (memo_id_ << 32) | (static_cast<std::uint64_t>(op) << 27) | static_cast<std::uint64_t>(n);
+  const std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
+  PriceMemoEntry& e = t_price_memo[static_cast<std::size_t>(h >> 48) & (kPriceMemoSize - 1)];
+  if (e.key != key) {
+    bool out = false;
+    e.ns = price_uncached(op, s, &out);
+    e.fell_back = out;
+    e.key = key;
+  }
+  if (e.fell_back) *fb = true;
+  return e.ns;
+}
+
+double MeasuredCostModel::price_uncached(Op op, const IterationShape& s, bool* fb) const {
   const double b = dims_.dtype_bytes;
   switch (op) {
     case Op::kQkv:

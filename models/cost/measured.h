@@ -62,6 +62,10 @@ class MeasuredCostModel final : public CostModel {
 
   IterationCost estimate(const BatchShape& batch) const override;
   IterationCost explain(const BatchShape& batch, OpTimes* detail) const override;
+  // ns of one call of `op` (the Pricer of iteration.h). Ops whose price is a function of one
+  // whole count — a GEMM of its m, an elementwise kernel of its tokens, a collective of its
+  // tokens or sequences — are memoised per (model, op, count) in a bounded per-thread cache: the
+  // same inputs give the same bits, so results are unchanged (iteration.h's contract).
   double price(Op op, const IterationShape& s, bool* fell_back) const;
 
   // Which table serves each operator class for this deployment ("" when the roofline does),
@@ -71,6 +75,12 @@ class MeasuredCostModel final : public CostModel {
   const RooflineCostModel& roofline() const { return roof_; }
 
  private:
+  double price_uncached(Op op, const IterationShape& s, bool* fell_back) const;
+  // The count that alone determines `op`'s price, or -1 when the price depends on more (or the
+  // count is not a whole number below 2^27).
+  double memo_count(Op op, const IterationShape& s) const;
+  std::uint64_t memo_id_ = 0;  // unique per model object, never reused
+
   struct GemmView {
     LogGrid::View view;
     double n = 0, k = 0, pieces = 1;
