@@ -45,18 +45,24 @@ def capture_sizes(max_num_seqs):
 
 
 class VarlenFlash:
-    """FlashAttention-2 variable-length forward through PyTorch's bindings (checked once at start
-    against a reference by self_check)."""
+    """FlashAttention-2 variable-length forward through PyTorch's bindings: the aten op
+    (`_flash_attention_forward`) or, where a PyTorch has it, `torch.nn.attention.varlen`. Which
+    one, and whether grouped-query heads go in natively, is settled by the self-check against a
+    reference before any replay (engine.py)."""
 
     def __init__(self):
         self.gqa_native = True
         self.prior_ok = True  # False: chunks with prior context go through sdpa_prior()
+        self.api = "aten"
 
     def __call__(self, q, k, v, cu_q, cu_k, max_q, max_k, scale):
         if not self.gqa_native and k.shape[1] != q.shape[1]:
             rep = q.shape[1] // k.shape[1]
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)
+        if self.api == "varlen":
+            from torch.nn.attention.varlen import varlen_attn
+            return varlen_attn(q, k, v, cu_q, cu_k, max_q, max_k, is_causal=True, scale=scale)
         out = torch.ops.aten._flash_attention_forward(
             q, k, v, cu_q, cu_k, max_q, max_k, 0.0, True, False, scale=scale)
         return out[0]
