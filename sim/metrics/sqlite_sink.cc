@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -224,6 +225,34 @@ void SqliteSink::bind_static_text(sqlite3_stmt* st, int i, const char* v) {
   check_bind(sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC));
 }
 void SqliteSink::bind_null(sqlite3_stmt* st, int i) { check_bind(sqlite3_bind_null(st, i)); }
+void SqliteSink::memo_int(sqlite3_stmt* st, int i, std::int64_t v, Bound& b) {
+  const auto bits = static_cast<std::uint64_t>(v);
+  if (b.kind == Bound::kInt && b.bits == bits) return;
+  b.kind = Bound::kUnset;  // until the bind succeeds
+  bind_int(st, i, v);
+  b = Bound{Bound::kInt, bits};
+}
+void SqliteSink::memo_real(sqlite3_stmt* st, int i, double v, Bound& b) {
+  if (std::isnan(v)) return memo_null(st, i, b);
+  const auto bits = std::bit_cast<std::uint64_t>(v);
+  if (b.kind == Bound::kReal && b.bits == bits) return;
+  b.kind = Bound::kUnset;
+  bind_real(st, i, v);
+  b = Bound{Bound::kReal, bits};
+}
+void SqliteSink::memo_null(sqlite3_stmt* st, int i, Bound& b) {
+  if (b.kind == Bound::kNull) return;
+  b.kind = Bound::kUnset;
+  bind_null(st, i);
+  b = Bound{Bound::kNull, 0};
+}
+void SqliteSink::memo_static_text(sqlite3_stmt* st, int i, const char* v, Bound& b) {
+  const auto bits = reinterpret_cast<std::uintptr_t>(v);
+  if (b.kind == Bound::kStaticText && b.bits == bits) return;
+  b.kind = Bound::kUnset;
+  bind_static_text(st, i, v);
+  b = Bound{Bound::kStaticText, bits};
+}
 
 SqliteSink::SqliteSink(const std::string& path) : path_(path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -266,6 +295,8 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
     insert_request_ = prepare(("INSERT INTO requests VALUES " + one).c_str());
     insert_requests_ = prepare(many.c_str());
     request_rows_.reserve(kRequestBatch);
+    request_bound_.resize(kRequestColumns);
+    requests_bound_.resize(kRequestBatch * kRequestColumns);
     insert_iteration_ = prepare("INSERT INTO iterations VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
     insert_sample_ =
         prepare("INSERT INTO instance_samples VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
@@ -378,59 +409,59 @@ void SqliteSink::add_request(const RequestState& r, const RequestMetrics* m) {
   if (request_rows_.size() == kRequestBatch) flush_requests();
 }
 
-void SqliteSink::bind_request(sqlite3_stmt* st, int base, const RequestRow& row) {
-  bind_int(st, base + 1, run_id_);
-  bind_int(st, base + 2, row.request_id);
-  bind_int(st, base + 3, row.trace_id);
-  bind_int(st, base + 4, row.client_id);
-  bind_int(st, base + 5, row.priority);
-  bind_real(st, base + 6, row.arrival_s);
-  bind_int(st, base + 7, row.prompt_tokens);
-  bind_int(st, base + 8, row.output_tokens);
-  bind_int(st, base + 9, row.cached_tokens);
+void SqliteSink::bind_request(sqlite3_stmt* st, int base, const RequestRow& row, Bound* memo) {
+  memo_int(st, base + 1, run_id_, memo[0]);
+  memo_int(st, base + 2, row.request_id, memo[1]);
+  memo_int(st, base + 3, row.trace_id, memo[2]);
+  memo_int(st, base + 4, row.client_id, memo[3]);
+  memo_int(st, base + 5, row.priority, memo[4]);
+  memo_real(st, base + 6, row.arrival_s, memo[5]);
+  memo_int(st, base + 7, row.prompt_tokens, memo[6]);
+  memo_int(st, base + 8, row.output_tokens, memo[7]);
+  memo_int(st, base + 9, row.cached_tokens, memo[8]);
   if (row.first_instance_id >= 0)
-    bind_int(st, base + 10, row.first_instance_id);
+    memo_int(st, base + 10, row.first_instance_id, memo[9]);
   else
-    bind_null(st, base + 10);
+    memo_null(st, base + 10, memo[9]);
   if (row.instance_id >= 0)
-    bind_int(st, base + 11, row.instance_id);
+    memo_int(st, base + 11, row.instance_id, memo[10]);
   else
-    bind_null(st, base + 11);
+    memo_null(st, base + 11, memo[10]);
   if (row.first_token_ns >= 0)
-    bind_real(st, base + 12, ns_to_s(row.first_token_ns));
+    memo_real(st, base + 12, ns_to_s(row.first_token_ns), memo[11]);
   else
-    bind_null(st, base + 12);
+    memo_null(st, base + 12, memo[11]);
   if (row.finish_ns >= 0)
-    bind_real(st, base + 13, ns_to_s(row.finish_ns));
+    memo_real(st, base + 13, ns_to_s(row.finish_ns), memo[12]);
   else
-    bind_null(st, base + 13);
+    memo_null(st, base + 13, memo[12]);
   if (row.finished) {
-    bind_real(st, base + 14, row.metrics.ttft_s);
-    bind_real(st, base + 15, row.metrics.tpot_s);
-    bind_real(st, base + 16, row.metrics.e2e_s);
-    bind_real(st, base + 17, row.metrics.max_tbt_s);
-    bind_real(st, base + 18, row.metrics.sched_delay_s);
+    memo_real(st, base + 14, row.metrics.ttft_s, memo[13]);
+    memo_real(st, base + 15, row.metrics.tpot_s, memo[14]);
+    memo_real(st, base + 16, row.metrics.e2e_s, memo[15]);
+    memo_real(st, base + 17, row.metrics.max_tbt_s, memo[16]);
+    memo_real(st, base + 18, row.metrics.sched_delay_s, memo[17]);
   } else {
-    for (int i = 14; i <= 18; ++i) bind_null(st, base + i);
+    for (int i = 14; i <= 18; ++i) memo_null(st, base + i, memo[i - 1]);
   }
-  bind_int(st, base + 19, row.preemptions);
-  bind_int(st, base + 20, row.migrations);
-  bind_static_text(st, base + 21, row.finished ? "finished" : "rejected");
+  memo_int(st, base + 19, row.preemptions, memo[18]);
+  memo_int(st, base + 20, row.migrations, memo[19]);
+  memo_static_text(st, base + 21, row.finished ? "finished" : "rejected", memo[20]);
   if (row.reject_reason)
-    bind_static_text(st, base + 22, row.reject_reason);
+    memo_static_text(st, base + 22, row.reject_reason, memo[21]);
   else
-    bind_null(st, base + 22);
+    memo_null(st, base + 22, memo[21]);
   auto id_or_null = [&](int i, InstanceId id) {
     if (id >= 0)
-      bind_int(st, base + i, id);
+      memo_int(st, base + i, id, memo[i - 1]);
     else
-      bind_null(st, base + i);
+      memo_null(st, base + i, memo[i - 1]);
   };
   auto real_or_null = [&](int i, double v) {
     if (v >= 0)
-      bind_real(st, base + i, v);
+      memo_real(st, base + i, v, memo[i - 1]);
     else
-      bind_null(st, base + i);
+      memo_null(st, base + i, memo[i - 1]);
   };
   id_or_null(23, row.prefill_instance_id);
   id_or_null(24, row.decode_instance_id);
@@ -441,12 +472,13 @@ void SqliteSink::bind_request(sqlite3_stmt* st, int base, const RequestRow& row)
 void SqliteSink::flush_requests() {
   if (request_rows_.size() == kRequestBatch) {
     for (std::size_t i = 0; i < request_rows_.size(); ++i) {
-      bind_request(insert_requests_, static_cast<int>(i) * kRequestColumns, request_rows_[i]);
+      bind_request(insert_requests_, static_cast<int>(i) * kRequestColumns, request_rows_[i],
+                   &requests_bound_[i * kRequestColumns]);
     }
     step_reset(insert_requests_);
   } else {
     for (const RequestRow& row : request_rows_) {
-      bind_request(insert_request_, 0, row);
+      bind_request(insert_request_, 0, row, request_bound_.data());
       step_reset(insert_request_);
     }
   }

@@ -126,7 +126,18 @@ class SqliteSink {
   };
   static constexpr int kRequestColumns = 26;
   static constexpr std::size_t kRequestBatch = 32;
-  void bind_request(sqlite3_stmt* st, int base, const RequestRow& row);
+  // What a statement's parameter holds now: bindings survive sqlite3_reset, so a parameter
+  // already holding the value (run_id, zero counts, NULLs, the status text) is not bound again.
+  struct Bound {
+    enum Kind : std::uint8_t { kUnset, kInt, kReal, kNull, kStaticText } kind = kUnset;
+    std::uint64_t bits = 0;  // the int64, the double's bits, or the text's address
+  };
+  void memo_int(sqlite3_stmt* st, int i, std::int64_t v, Bound& b);
+  void memo_real(sqlite3_stmt* st, int i, double v, Bound& b);  // NaN: NULL
+  void memo_null(sqlite3_stmt* st, int i, Bound& b);
+  void memo_static_text(sqlite3_stmt* st, int i, const char* v, Bound& b);
+  // memo: the statement's Bound for parameters base + 1 .. base + kRequestColumns.
+  void bind_request(sqlite3_stmt* st, int base, const RequestRow& row, Bound* memo);
   void flush_requests();
   // Transfer rows (one per KV hand-off in a disaggregated run) are staged and inserted the
   // same way, kTransferBatch at a time.
@@ -148,8 +159,9 @@ class SqliteSink {
 
   std::string path_;
   sqlite3* db_ = nullptr;
-  sqlite3_stmt* insert_request_ = nullptr;   // one row
-  sqlite3_stmt* insert_requests_ = nullptr;  // kRequestBatch rows
+  sqlite3_stmt* insert_request_ = nullptr;             // one row
+  sqlite3_stmt* insert_requests_ = nullptr;            // kRequestBatch rows
+  std::vector<Bound> request_bound_, requests_bound_;  // their parameters' values
   static int on_busy(void* self, int attempt);
   double lock_wait_s_ = 0;
   sqlite3_stmt* insert_transfer_ = nullptr;   // one row; prepared at the first flush
