@@ -15,9 +15,8 @@ void FairnessMeter::arrival(std::uint32_t client, TimeNs arrival_ns, std::int64_
                             std::int64_t output_tokens) {
   const auto i = static_cast<std::size_t>(arrival_ns / bucket_ns_);
   Buckets& b = clients_[client];
-  b.emplace_hint(b.end(), i, Bucket{})->second.demand +=
-      o_.input_weight * static_cast<double>(prompt_tokens) +
-      o_.output_weight * static_cast<double>(output_tokens);
+  b.try_emplace(b.end(), i)->second.demand += o_.input_weight * static_cast<double>(prompt_tokens) +
+                                              o_.output_weight * static_cast<double>(output_tokens);
   last_arrival_ns_ = std::max(last_arrival_ns_, arrival_ns);
 }
 
@@ -36,7 +35,7 @@ void FairnessMeter::served(std::uint32_t client, TimeNs first_token_ns, TimeNs f
   const auto span = static_cast<double>(finish_ns - first_token_ns);
   auto it = b.lower_bound(first);
   for (std::size_t i = first; i <= last; ++i, ++it) {
-    it = b.emplace_hint(it, i, Bucket{});
+    it = b.try_emplace(it, i);  // no node allocated when the bucket exists (emplace_hint would)
     const TimeNs lo = std::max(first_token_ns, static_cast<TimeNs>(i) * bucket_ns_);
     const TimeNs hi = std::min(finish_ns, static_cast<TimeNs>(i + 1) * bucket_ns_);
     const double f = static_cast<double>(hi - lo) / span;
