@@ -242,8 +242,8 @@ TEST_F(SyntheticProfile, IterationSumsLayersAndIsPureInTheShape) {
 }
 
 // The per-count price memo is exact and private to a model: two models of different
-// deployments priced interleaved give, op by op and bit for bit, what each gives alone on a
-// fresh thread (an empty memo).
+// deployments priced interleaved give, op by op and bit for bit, what a fresh model of each
+// (an empty memo) gives alone.
 TEST_F(SyntheticProfile, PriceMemoIsExactAndPerModel) {
   auto shapes = [] {
     std::vector<std::pair<std::vector<PrefillSegment>, std::int64_t>> v;

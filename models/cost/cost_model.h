@@ -86,6 +86,9 @@ struct Deployment {
   std::string data_dir;  // for models that read measured tables
 };
 
+// A cost model is a pure function of the batch: equal batches give bit-identical costs, whatever
+// was asked before. One object is shared by all instances of a pool and serves one simulation
+// (thread) at a time — a model may memoise inside its const methods.
 class CostModel {
  public:
   using Context = Deployment;

@@ -12,21 +12,6 @@
 #include "sim/config/errors.h"
 
 namespace servesim {
-
-namespace {
-
-// The per-thread memo behind MeasuredCostModel::price: direct-mapped, 2^16 entries (1.5 MiB),
-// keyed by (model id, op, count) in full, so a collision only evicts.
-struct PriceMemoEntry {
-  std::uint64_t key = ~std::uint64_t{0};
-  double ns = 0;
-  bool fell_back = false;
-};
-constexpr std::size_t kPriceMemoSize = std::size_t{1} << 16;
-thread_local std::vector<PriceMemoEntry> t_price_memo;
-std::atomic<std::uint64_t> g_next_memo_id{1};
-
-}  // namespace
 namespace {
 
 constexpr int kAllReduce = 0, kAllGather = 1, kSend = 2;
@@ -63,10 +48,7 @@ std::string resolve_profile_path(const std::string& raw, const std::string& data
 }
 
 MeasuredCostModel::MeasuredCostModel(ConfigNode& cfg, const Deployment& d)
-    : memo_id_(g_next_memo_id.fetch_add(1, std::memory_order_relaxed)),
-      d_(d),
-      roof_(d, read_roofline_params(cfg, d)),
-      dims_(ShardDims::of(d)) {
+    : d_(d), roof_(d, read_roofline_params(cfg, d)), dims_(ShardDims::of(d)) {
   const auto paths =
       cfg.get<std::vector<std::string>>("profiles", {},
                                         "measured tables: files or folders (aiconfigurator, Vidur, "
@@ -113,12 +95,7 @@ MeasuredCostModel::MeasuredCostModel(ConfigNode& cfg, const Deployment& d)
 MeasuredCostModel::MeasuredCostModel(const Deployment& d,
                                      std::shared_ptr<const ProfileTables> tables,
                                      const RooflineParams& p, const MeasuredOptions& o)
-    : memo_id_(g_next_memo_id.fetch_add(1, std::memory_order_relaxed)),
-      d_(d),
-      roof_(d, p),
-      o_(o),
-      tables_(std::move(tables)),
-      dims_(ShardDims::of(d)) {
+    : d_(d), roof_(d, p), o_(o), tables_(std::move(tables)), dims_(ShardDims::of(d)) {
   if (o_.device_check) {
     for (const ProfileSource& s : tables_->sources) {
       if (!device_matches(s.device, d.hardware->name)) {
@@ -347,22 +324,21 @@ double MeasuredCostModel::memo_count(Op op, const IterationShape& s) const {
     default:
       break;
   }
-  return n >= 0 && n < static_cast<double>(1 << 27) && n == std::floor(n) ? n : -1;
+  return n >= 0 && n < static_cast<double>(kMemoCounts) && n == std::floor(n) ? n : -1;
 }
 
 double MeasuredCostModel::price(Op op, const IterationShape& s, bool* fb) const {
   const double n = memo_count(op, s);
   if (n < 0) return price_uncached(op, s, fb);
-  if (t_price_memo.empty()) t_price_memo.resize(kPriceMemoSize);
-  const std::uint64_t key =
-      (memo_id_ << 32) | (static_cast<std::uint64_t>(op) << 27) | static_cast<std::uint64_t>(n);
-  const std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
-  PriceMemoEntry& e = t_price_memo[static_cast<std::size_t>(h >> 48) & (kPriceMemoSize - 1)];
-  if (e.key != key) {
+  std::vector<MemoEntry>& memo = memo_[static_cast<std::size_t>(op)];
+  const auto i = static_cast<std::size_t>(n);
+  if (i >= memo.size()) memo.resize(std::max<std::size_t>(i + 1, 2 * memo.size()));
+  MemoEntry& e = memo[i];
+  if (!e.known) {
     bool out = false;
     e.ns = price_uncached(op, s, &out);
     e.fell_back = out;
-    e.key = key;
+    e.known = true;
   }
   if (e.fell_back) *fb = true;
   return e.ns;

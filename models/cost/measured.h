@@ -33,6 +33,7 @@
 // coordinate outside the table's range).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,9 +64,11 @@ class MeasuredCostModel final : public CostModel {
   IterationCost estimate(const BatchShape& batch) const override;
   IterationCost explain(const BatchShape& batch, OpTimes* detail) const override;
   // ns of one call of `op` (the Pricer of iteration.h). Ops whose price is a function of one
-  // whole count — a GEMM of its m, an elementwise kernel of its tokens, a collective of its
-  // tokens or sequences — are memoised per (model, op, count) in a bounded per-thread cache: the
-  // same inputs give the same bits, so results are unchanged (iteration.h's contract).
+  // whole count below kMemoCounts — a GEMM of its m, an elementwise kernel of its tokens, a
+  // collective of its tokens or sequences — are memoised in this object (a table per op, grown
+  // to the largest count seen): the same inputs give the same bits, so results are unchanged.
+  // Hence, like every cost model, an object serves one simulation (thread) at a time; the
+  // instances of a pool share it.
   double price(Op op, const IterationShape& s, bool* fell_back) const;
 
   // Which table serves each operator class for this deployment ("" when the roofline does),
@@ -77,9 +80,15 @@ class MeasuredCostModel final : public CostModel {
  private:
   double price_uncached(Op op, const IterationShape& s, bool* fell_back) const;
   // The count that alone determines `op`'s price, or -1 when the price depends on more (or the
-  // count is not a whole number below 2^27).
+  // count is not a whole number below kMemoCounts).
   double memo_count(Op op, const IterationShape& s) const;
-  std::uint64_t memo_id_ = 0;  // unique per model object, never reused
+  static constexpr std::int64_t kMemoCounts = 16384;
+  struct MemoEntry {
+    double ns = 0;
+    bool known = false;
+    bool fell_back = false;
+  };
+  mutable std::array<std::vector<MemoEntry>, kNumOps> memo_;
 
   struct GemmView {
     LogGrid::View view;

@@ -269,9 +269,13 @@ void build_pools(Cluster& cluster, const ClusterPlan& plan, bool validate_only) 
     auto recipe = std::make_shared<const PoolPlan>(pool);
     const BatcherContext bctx{recipe->memory.kv_blocks, plan.max_model_len,
                               recipe->spec.pipeline_parallel, recipe->spec.role};
-    InstanceFactory factory = [recipe, bctx, clients = plan.known_clients](
+    // One cost model per pool, shared by its instances: models are pure functions of the batch
+    // (their memos included), so sharing changes no result and keeps one memo per pool.
+    auto shared_cost = std::make_shared<std::shared_ptr<const CostModel>>();
+    InstanceFactory factory = [recipe, bctx, clients = plan.known_clients, shared_cost](
                                   InstanceId id, int pool_index, const InstanceWorld& world) {
-      auto cost = make_cost_model(*recipe->cost_model, recipe->deployment);
+      if (!*shared_cost) *shared_cost = make_cost_model(*recipe->cost_model, recipe->deployment);
+      std::shared_ptr<const CostModel> cost = *shared_cost;
       auto batcher = make_batcher(*recipe->batcher, bctx);
       ConfigNode order_cfg = *recipe->queue_order;
       return std::make_unique<Instance>(id, pool_index, world, recipe->instance, std::move(cost),

@@ -46,7 +46,7 @@ std::string request_text(const RequestState& r) {
 }  // namespace
 
 Instance::Instance(InstanceId id, int pool, const InstanceWorld& world,
-                   const InstanceOptions& options, std::unique_ptr<CostModel> cost_model,
+                   const InstanceOptions& options, std::shared_ptr<const CostModel> cost_model,
                    std::unique_ptr<Batcher> batcher, const QueueOrderFactory& make_queue_order)
     : id_(id),
       pool_(pool),

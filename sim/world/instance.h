@@ -105,7 +105,7 @@ struct InstanceWorld {
 class Instance final : private DecodeGroup::Host {
  public:
   Instance(InstanceId id, int pool, const InstanceWorld& world, const InstanceOptions& options,
-           std::unique_ptr<CostModel> cost_model, std::unique_ptr<Batcher> batcher,
+           std::shared_ptr<const CostModel> cost_model, std::unique_ptr<Batcher> batcher,
            const QueueOrderFactory& make_queue_order);
   ~Instance() override;
   Instance(const Instance&) = delete;
@@ -273,7 +273,7 @@ class Instance final : private DecodeGroup::Host {
   InstanceOptions options_;
   InstanceState state_ = InstanceState::kActive;
   KvCache kv_;
-  std::unique_ptr<CostModel> cost_model_;
+  std::shared_ptr<const CostModel> cost_model_;  // shared by the instances of a pool
   std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<QueueOrder> queue_;
   bool queue_wants_events_;  // queue_->wants_decode_events(), asked once
