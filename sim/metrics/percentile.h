@@ -41,9 +41,11 @@ inline std::vector<double> percentiles(std::vector<double>& v, const std::vector
 // Non-negative integer samples given as (value, count) pairs — TBT gaps in nanoseconds, where
 // one decode step yields one gap for many requests — with percentiles by the same rule as
 // percentile_sorted over the expanded samples. Sorting is an LSD radix sort on the values
-// (11-bit digits), linear in the number of pairs. Memory: a pair takes 8 bytes while every value
-// and count fits in 32 bits (gaps under 4.3 s), 16 bytes from the first one that does not (all
-// pairs are widened then); results are the same either way.
+// (11-bit digits), linear in the number of pairs; a percentile is then one scan of the sorted
+// pairs (a summary asks for a few), so nothing beyond the pairs is kept. Memory: a pair takes 8
+// bytes while every value and count fits in 32 bits (gaps under 4.3 s), 16 bytes from the first
+// one that does not (all pairs are widened then); results are the same either way. The sort
+// needs a second buffer of the pairs' size while it runs.
 class WeightedSamples {
  public:
   // REQUIRES: value >= 0.
@@ -67,8 +69,8 @@ class WeightedSamples {
     const double rank = p / 100.0 * static_cast<double>(total_ - 1);
     const auto lo = static_cast<std::int64_t>(std::floor(rank));
     const std::int64_t hi = std::min(lo + 1, total_ - 1);
-    const double a = static_cast<double>(value_at(lo)), b = static_cast<double>(value_at(hi));
-    return a + (b - a) * (rank - static_cast<double>(lo));
+    const auto [a, b] = wide_mode_ ? values_at(wide_, lo, hi) : values_at(narrow_, lo, hi);
+    return static_cast<double>(a) + static_cast<double>(b - a) * (rank - static_cast<double>(lo));
   }
   std::int64_t max() const { return max_; }
 
@@ -105,9 +107,6 @@ class WeightedSamples {
         buffer[offsets[static_cast<std::size_t>(value_of(s) >> shift) & (kBuckets - 1)]++] = s;
       samples.swap(buffer);
     }
-    cumulative_.resize(samples.size());
-    std::int64_t c = 0;
-    for (std::size_t i = 0; i < samples.size(); ++i) cumulative_[i] = (c += count_of(samples[i]));
   }
   void sort() {
     if (sorted_) return;
@@ -118,15 +117,21 @@ class WeightedSamples {
     }
     sorted_ = true;
   }
-  std::int64_t value_at(std::int64_t rank) const {  // rank-th smallest expanded sample, 0-based
-    const auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), rank);
-    const auto i = static_cast<std::size_t>(it - cumulative_.begin());
-    return wide_mode_ ? wide_[i].first : narrow_[i].value;
+  // The lo-th and hi-th smallest expanded samples (0-based, lo <= hi), in one scan.
+  template <class T>
+  static std::pair<std::int64_t, std::int64_t> values_at(const std::vector<T>& sorted,
+                                                         std::int64_t lo, std::int64_t hi) {
+    std::int64_t seen = 0, a = -1;
+    for (const T& s : sorted) {
+      seen += count_of(s);
+      if (a < 0 && lo < seen) a = value_of(s);
+      if (hi < seen) return {a, value_of(s)};
+    }
+    return {a, a};  // unreachable for ranks below count()
   }
   std::vector<Narrow> narrow_;
   std::vector<Wide> wide_;
   bool wide_mode_ = false;
-  std::vector<std::int64_t> cumulative_;
   std::int64_t total_ = 0;
   std::int64_t max_ = 0;
   bool sorted_ = true;
