@@ -128,6 +128,12 @@ inline constexpr OpSpec kOpSpecs[kNumOps] = {
 };
 inline const OpSpec& op_spec(Op op) { return kOpSpecs[static_cast<int>(op)]; }
 
+// The ops that are one GEMM of an activation by a weight (gemm_dims gives their shape).
+inline bool is_gemm(Op op) {
+  return op == Op::kQkv || op == Op::kOProj || op == Op::kRouter || op == Op::kGateUp ||
+         op == Op::kDown || op == Op::kLmHead;
+}
+
 inline GemmDims gemm_dims(Op op, const IterationShape& s, const ShardDims& d) {
   const double expert_m = d.moe ? s.tokens_per_expert : s.tokens;
   switch (op) {

@@ -296,15 +296,8 @@ double MeasuredCostModel::comm_ns(const std::vector<CommView>& views, double byt
 
 double MeasuredCostModel::memo_count(Op op, const IterationShape& s) const {
   double n = -1;
+  if (is_gemm(op)) n = gemm_dims(op, s, dims_).m;  // gemm_ns and its roofline fallback read only m
   switch (op) {
-    case Op::kQkv:
-    case Op::kOProj:
-    case Op::kRouter:
-    case Op::kGateUp:
-    case Op::kDown:
-    case Op::kLmHead:
-      n = gemm_dims(op, s, dims_).m;  // gemm_ns and its roofline fallback read only m
-      break;
     case Op::kAddNorm:
       n = (add_norm_.view.valid() || (norm_.view.valid() && add_.view.valid())) ? s.tokens : -1;
       break;
