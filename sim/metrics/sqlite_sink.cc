@@ -178,6 +178,22 @@ SELECT r.run_id, r.scenario, r.seed, r.status, r.wall_s,
 FROM runs r;
 )sql";
 
+// "INSERT INTO <table> VALUES (?,…),(?,…)…": `rows` rows of `columns` parameters each.
+std::string multi_row_insert(const char* table, int columns, std::size_t rows) {
+  std::string one = "(?";
+  for (int c = 1; c < columns; ++c) one += ",?";
+  one += ")";
+  std::string sql = "INSERT INTO ";
+  sql += table;
+  sql += " VALUES ";
+  sql += one;
+  for (std::size_t r = 1; r < rows; ++r) {
+    sql += ",";
+    sql += one;
+  }
+  return sql;
+}
+
 }  // namespace
 
 void SqliteSink::fail(const std::string& what) {
@@ -287,13 +303,9 @@ SqliteSink::SqliteSink(const std::string& path) : path_(path) {
       exec("COMMIT");
     }
     exec("PRAGMA cache_size = -65536");
-    std::string one = "(?";
-    for (int c = 1; c < kRequestColumns; ++c) one += ",?";
-    one += ")";
-    std::string many = "INSERT INTO requests VALUES " + one;
-    for (std::size_t r = 1; r < kRequestBatch; ++r) many += "," + one;
-    insert_request_ = prepare(("INSERT INTO requests VALUES " + one).c_str());
-    insert_requests_ = prepare(many.c_str());
+    insert_request_ = prepare(multi_row_insert("requests", kRequestColumns, 1).c_str());
+    insert_requests_ =
+        prepare(multi_row_insert("requests", kRequestColumns, kRequestBatch).c_str());
     request_rows_.reserve(kRequestBatch);
     request_bound_.resize(kRequestColumns);
     requests_bound_.resize(kRequestBatch * kRequestColumns);
@@ -486,13 +498,11 @@ void SqliteSink::flush_requests() {
 }
 
 void SqliteSink::add_iteration(const IterationRecord& it) {
-  iteration_rows_.push_back(IterationRow{it.instance_id, it.iteration, it.start_ns, it.duration_ns,
-                                         it.prefill_tokens, it.decode_tokens, it.num_prefills,
-                                         it.batch_size, it.kv_blocks_used});
+  iteration_rows_.push_back(it);
   if (iteration_rows_.size() == kIterationBatch) flush_iterations();
 }
 
-void SqliteSink::bind_iteration(sqlite3_stmt* st, int base, const IterationRow& row) {
+void SqliteSink::bind_iteration(sqlite3_stmt* st, int base, const IterationRecord& row) {
   bind_int(st, base + 1, run_id_);
   bind_int(st, base + 2, row.instance_id);
   bind_int(st, base + 3, row.iteration);
@@ -508,12 +518,8 @@ void SqliteSink::bind_iteration(sqlite3_stmt* st, int base, const IterationRow& 
 void SqliteSink::flush_iterations() {
   if (iteration_rows_.size() == kIterationBatch) {
     if (!insert_iterations_) {
-      std::string one = "(?";
-      for (int c = 1; c < kIterationColumns; ++c) one += ",?";
-      one += ")";
-      std::string many = "INSERT INTO iterations VALUES " + one;
-      for (std::size_t r = 1; r < kIterationBatch; ++r) many += "," + one;
-      insert_iterations_ = prepare(many.c_str());
+      insert_iterations_ =
+          prepare(multi_row_insert("iterations", kIterationColumns, kIterationBatch).c_str());
     }
     for (std::size_t i = 0; i < iteration_rows_.size(); ++i) {
       bind_iteration(insert_iterations_, static_cast<int>(i) * kIterationColumns,
@@ -521,7 +527,7 @@ void SqliteSink::flush_iterations() {
     }
     step_reset(insert_iterations_);
   } else {
-    for (const IterationRow& row : iteration_rows_) {
+    for (const IterationRecord& row : iteration_rows_) {
       bind_iteration(insert_iteration_, 0, row);
       step_reset(insert_iteration_);
     }
@@ -611,12 +617,8 @@ void SqliteSink::bind_transfer(sqlite3_stmt* st, int base, const TransferRecord&
 void SqliteSink::flush_transfers() {
   if (transfer_rows_.size() == kTransferBatch) {
     if (!insert_transfers_) {
-      std::string one = "(?";
-      for (int c = 1; c < kTransferColumns; ++c) one += ",?";
-      one += ")";
-      std::string many = "INSERT INTO transfers VALUES " + one;
-      for (std::size_t r = 1; r < kTransferBatch; ++r) many += "," + one;
-      insert_transfers_ = prepare(many.c_str());
+      insert_transfers_ =
+          prepare(multi_row_insert("transfers", kTransferColumns, kTransferBatch).c_str());
     }
     for (std::size_t i = 0; i < transfer_rows_.size(); ++i) {
       bind_transfer(insert_transfers_, static_cast<int>(i) * kTransferColumns, transfer_rows_[i]);

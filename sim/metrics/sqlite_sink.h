@@ -146,14 +146,9 @@ class SqliteSink {
   void bind_transfer(sqlite3_stmt* st, int base, const TransferRecord& t);
   void flush_transfers();
   // Iteration rows (one per batch when output.iterations is on), likewise.
-  struct IterationRow {
-    std::int64_t instance_id, iteration;
-    TimeNs start_ns, duration_ns;
-    std::int64_t prefill_tokens, decode_tokens, num_prefills, batch_size, kv_blocks_used;
-  };
   static constexpr int kIterationColumns = 10;
   static constexpr std::size_t kIterationBatch = 32;
-  void bind_iteration(sqlite3_stmt* st, int base, const IterationRow& row);
+  void bind_iteration(sqlite3_stmt* st, int base, const IterationRecord& row);
   void flush_iterations();
   [[noreturn]] void fail(const std::string& what);
 
@@ -171,7 +166,7 @@ class SqliteSink {
   std::vector<RequestRow> request_rows_;
   sqlite3_stmt* insert_iteration_ = nullptr;   // one row
   sqlite3_stmt* insert_iterations_ = nullptr;  // kIterationBatch rows; prepared at the first batch
-  std::vector<IterationRow> iteration_rows_;
+  std::vector<IterationRecord> iteration_rows_;
   sqlite3_stmt* insert_sample_ = nullptr;
   sqlite3_stmt* insert_summary_ = nullptr;
   std::int64_t run_id_ = 0;
