@@ -23,6 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -205,6 +206,27 @@ def warm_up(m, inputs):
     torch.cuda.synchronize()
 
 
+def device_hardware(default):
+    """The catalog name of this card (models/hardware/*.yaml), or `default` when unknown."""
+    name = torch.cuda.get_device_name()
+    for key, hw in (("H200", "h200-sxm"), ("H100", "h100-sxm")):
+        if key in name:
+            return hw
+    return default
+
+
+def cache_capacity_blocks(cfg, utilization, block_size=16, reserve_bytes=6 << 30):
+    """KV blocks that fit in `utilization` of the card after bf16 weights and a reserve for
+    activations, graphs and the allocator."""
+    L, hid, H, KVH, D = (cfg[k] for k in ("num_layers", "hidden_size", "num_attention_heads",
+                                           "num_kv_heads", "head_dim"))
+    weights = 2 * (2 * cfg["vocab_size"] * hid + L * (
+        (H + 2 * KVH) * D * hid + hid * H * D + 3 * cfg["ffn_size"] * hid))
+    per_block = 2 * L * block_size * KVH * D * 2
+    total = torch.cuda.mem_get_info()[1]
+    return max(0, int((total * utilization - weights - reserve_bytes) // per_block))
+
+
 def git_rev():
     try:
         return subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
@@ -230,7 +252,8 @@ def parse_run(spec):
     return run
 
 
-def replay(m, inputs, run, cfg, out_path):
+def replay(m, inputs, run, cfg, out_path, cap_s=None):
+    """Replays one run in real time; gives up (RuntimeError) once it has run cap_s seconds."""
     batcher = dict(impl=run["batcher"])
     for k in ("max_num_seqs", "chunk_size", "max_num_batched_tokens"):
         if k in run:
@@ -242,7 +265,10 @@ def replay(m, inputs, run, cfg, out_path):
     con.close()
     blocks = run.get("kv_blocks", sim_blocks)
     if blocks > m.num_blocks:
-        raise SystemExit(f"run {run['name']}: {blocks} KV blocks, the cache holds {m.num_blocks}")
+        print(f"{run['name']}: {blocks} KV blocks asked, this card's cache holds {m.num_blocks}: "
+              f"runs with {m.num_blocks} (the simulator is checked with the same)", flush=True)
+        blocks = m.num_blocks
+    hardware = device_hardware(hardware)
     s = sched.make_scheduler(batcher, blocks, block_size=m.block_size, max_model_len=m.max_len)
     inputs.last.clear()
     reqs = virtual.requests_from_rows(rows)
@@ -254,8 +280,11 @@ def replay(m, inputs, run, cfg, out_path):
     t0 = clock()
     nxt = 0
     wall0 = time.time()
+    cap_ns = None if cap_s is None else int(cap_s * 1e9)
     while True:
         now = clock() - t0
+        if cap_ns is not None and now > cap_ns:
+            raise RuntimeError(f"run {run['name']}: over its {cap_s:.0f} s cap, given up")
         nxt = s.arrive_until(pending, nxt, now)
         if not s.has_work():
             if nxt == len(pending):
@@ -333,6 +362,9 @@ def main():
     ap.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     ap.add_argument("--max-num-seqs", type=int, default=256, help="largest graph captured")
     ap.add_argument("--self-check-only", action="store_true")
+    ap.add_argument("--budget-s", type=float, default=None,
+                    help="whole-command time budget: a run that would not fit what is left (its "
+                         "last arrival + 15 s) is skipped, and a started run is capped to it")
     args = ap.parse_args()
 
     cfg = mdl.read_model_yaml(args.model)
@@ -348,6 +380,10 @@ def main():
         need = max(need, run.get("kv_blocks") or con.execute(
             "SELECT kv_blocks FROM instances ORDER BY run_id DESC LIMIT 1").fetchone()[0])
         con.close()
+    cap = cache_capacity_blocks(cfg, args.gpu_memory_utilization)
+    if need > cap:
+        print(f"{need} KV blocks asked, {cap} fit on {torch.cuda.get_device_name()}", flush=True)
+        need = cap
     t_setup = time.time()
     m = mdl.Llama(cfg, num_blocks=need, max_num_seqs=args.max_num_seqs)
     self_check(m)
@@ -359,9 +395,26 @@ def main():
     print(f"setup {time.time() - t_setup:.1f} s: {need} KV blocks, graphs for {len(sizes)} "
           f"batch sizes, {torch.cuda.memory_allocated() / 2**30:.1f} GiB allocated, "
           f"{free / 2**30:.1f} of {total / 2**30:.1f} GiB free", flush=True)
+    failed = 0
     for run in runs:
-        replay(m, inputs, run, cfg, os.path.join(args.out_dir, run["name"] + ".db"))
-    return 0
+        con = sqlite3.connect(f"file:{run['requests']}?mode=ro", uri=True)
+        span_s = con.execute("SELECT MAX(arrival_s) FROM requests").fetchone()[0] + 15
+        con.close()
+        cap_s = None
+        if args.budget_s is not None:
+            cap_s = args.budget_s - (time.time() - t_setup)
+            if cap_s < span_s:
+                print(f"{run['name']}: skipped, {cap_s:.0f} s of budget left and it needs "
+                      f"{span_s:.0f} s", flush=True)
+                failed += 1
+                continue
+        try:
+            replay(m, inputs, run, cfg, os.path.join(args.out_dir, run["name"] + ".db"), cap_s)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 — one run failing keeps the rest
+            print(f"{run['name']}: FAILED: {exc!r}", flush=True)
+            traceback.print_exc()
+            failed += 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -83,8 +83,19 @@ def engine_runs(db, source="engine"):
                 "ORDER BY run_id"):
             params = dict(con.execute("SELECT key, value FROM run_params WHERE run_id=?",
                                       (run_id,)))
-            if params.get("source") == source:
-                runs.append((run_id, scenario, yaml_text, params))
+            if params.get("source") != source:
+                continue
+            # The engine records the card it ran on; the scenario names the card it was made
+            # for. Where they differ (an H100 was lent for an H200 scenario), the simulated run
+            # uses the engine's card: its hardware entry and its measured profile.
+            ran_on = con.execute("SELECT hardware FROM instances WHERE run_id=? LIMIT 1",
+                                 (run_id,)).fetchone()
+            for hw in ("h200-sxm", "h100-sxm"):
+                if ran_on and hw != ran_on[0] and f"hardware: {hw}" in yaml_text:
+                    print(f"{scenario}: ran on {ran_on[0]}, the scenario names {hw}: simulated "
+                          f"on {ran_on[0]} with its profile", file=sys.stderr)
+                    yaml_text = yaml_text.replace(hw, ran_on[0])
+            runs.append((run_id, scenario, yaml_text, params))
         return runs
     finally:
         con.close()
