@@ -9,6 +9,7 @@
 #include "models/cost/iteration.h"
 #include "models/cost/memory.h"
 #include "models/cost/roofline.h"
+#include "sim/core/rng.h"
 #include "tests/cost_test_util.h"
 #include "tests/test_util.h"
 
@@ -253,6 +254,38 @@ TEST(Roofline, MoeRoutesTokensToTopKOfExperts) {
   const IterationShape s = IterationShape::of(BatchShape{{}, 100, 10000}, dense);
   EXPECT_EQ(op_calls(Op::kRouter, s, dense, PipelineMode::kLatency), 0.0);
   EXPECT_EQ(op_calls(Op::kGateUp, s, dense, PipelineMode::kLatency), 1.0);
+}
+
+// `estimate` remembers the non-attention ops by (tokens, seqs); `explain` prices everything
+// afresh. Over batches that revisit keys, collide in the memo and differ only in attention (same
+// counts, other contexts and prefill splits), the two must agree to the last bit.
+TEST(Roofline, TokenOpsMemoIsExact) {
+  for (const auto& [model, tp] : {std::pair{"llama-3-8b", 1}, std::pair{"mixtral-8x7b", 2}}) {
+    const RooflineCostModel m(deploy(model, "h100-sxm", tp), RooflineParams{});
+    Rng rng(7);
+    int checked = 0;
+    for (int i = 0; i < 20000; ++i) {
+      const std::int64_t decodes = static_cast<std::int64_t>(rng.uniform_int(0, 64));
+      std::vector<PrefillSegment> segs;
+      const int prefills = rng.uniform01() < 0.3 ? static_cast<int>(rng.uniform_int(1, 3)) : 0;
+      for (int k = 0; k < prefills; ++k) {
+        segs.push_back(PrefillSegment{static_cast<std::int32_t>(rng.uniform_int(1, 3000)),
+                                      static_cast<std::int32_t>(rng.uniform_int(0, 2000))});
+      }
+      const BatchShape b{std::span<const PrefillSegment>(segs), decodes,
+                         decodes * static_cast<std::int64_t>(rng.uniform_int(1, 4000))};
+      if (b.empty()) continue;
+      OpTimes t;
+      const IterationCost fresh = m.explain(b, &t), memo = m.estimate(b);
+      ASSERT_EQ(memo.duration_ns, fresh.duration_ns) << model << " batch " << i;
+      for (int k = 0; k < kNumOpClasses; ++k)
+        ASSERT_EQ(memo.breakdown_ns[k], fresh.breakdown_ns[k]);
+      ASSERT_EQ(memo.per_layer_ns, fresh.per_layer_ns);
+      ASSERT_EQ(memo.fallback_mask, fresh.fallback_mask);
+      ++checked;
+    }
+    EXPECT_GT(checked, 19000);
+  }
 }
 
 // The host-overhead lines replace the constant step overhead, by iteration kind, and an

@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "models/cost/cost_model.h"
 
@@ -195,17 +196,45 @@ struct OpTimes {
   std::array<bool, kNumOps> fell_back{};
 };
 
+// Attention ops are the only ones whose price depends on more than the batch's token and
+// sequence counts (IterationShape's other fields are functions of those two), and the only
+// members of their classes.
+inline bool is_attention(Op op) { return op == Op::kAttnPrefill || op == Op::kAttnDecode; }
+
+// An exact memo of the per-class sums of every op but attention, keyed by (tokens, seqs), for a
+// pricer whose non-attention prices depend on nothing else (the roofline). Direct-mapped: a
+// colliding key overwrites. Since attention ops alone make up their classes, adding them to a
+// remembered sum gives the same doubles as pricing everything afresh.
+class TokenOpsMemo {
+ public:
+  struct Entry {
+    double tokens = -1, seqs = -1;
+    std::uint32_t fallback_mask = 0;
+    std::array<double, kNumOpClasses> layer{}, once{};
+  };
+  Entry& slot(double tokens, double seqs) {
+    if (slots_.empty()) slots_.resize(kSlots);
+    const auto t = static_cast<std::uint64_t>(tokens), q = static_cast<std::uint64_t>(seqs);
+    return slots_[(t * 0x9E3779B1u + q) & (kSlots - 1)];
+  }
+
+ private:
+  static constexpr std::size_t kSlots = 2048;
+  std::vector<Entry> slots_;
+};
+
 template <class Pricer>
 IterationCost assemble(const Pricer& pricer, const ShardDims& d, const BatchShape& batch,
-                       PipelineMode mode, double overhead_ns, OpTimes* detail = nullptr) {
+                       PipelineMode mode, double overhead_ns, OpTimes* detail = nullptr,
+                       TokenOpsMemo* memo = nullptr) {
   IterationCost c;
   if (batch.empty()) return c;
   const IterationShape s = IterationShape::of(batch, d);
   std::array<double, kNumOpClasses> layer{}, once{};
-  for (int i = 0; i < kNumOps; ++i) {
+  auto add = [&](int i) {
     const Op op = static_cast<Op>(i);
     const double calls = op_calls(op, s, d, mode);
-    if (calls <= 0) continue;
+    if (calls <= 0) return;
     bool fb = false;
     const double ns = calls * pricer.price(op, s, &fb);
     const OpSpec& spec = op_spec(op);
@@ -217,6 +246,27 @@ IterationCost assemble(const Pricer& pricer, const ShardDims& d, const BatchShap
       detail->calls[i] = calls;
       detail->fell_back[i] = fb;
     }
+  };
+  if (memo == nullptr || detail != nullptr) {
+    for (int i = 0; i < kNumOps; ++i) add(i);
+  } else {
+    TokenOpsMemo::Entry& e = memo->slot(s.tokens, s.seqs);
+    if (e.tokens == s.tokens && e.seqs == s.seqs) {
+      layer = e.layer;
+      once = e.once;
+      c.fallback_mask = e.fallback_mask;
+    } else {
+      for (int i = 0; i < kNumOps; ++i) {
+        if (!is_attention(static_cast<Op>(i))) add(i);
+      }
+      e.tokens = s.tokens;
+      e.seqs = s.seqs;
+      e.layer = layer;
+      e.once = once;
+      e.fallback_mask = c.fallback_mask;
+    }
+    add(static_cast<int>(Op::kAttnPrefill));
+    add(static_cast<int>(Op::kAttnDecode));
   }
   const int comm = static_cast<int>(OpClass::kCommunication);
   const int overhead = static_cast<int>(OpClass::kOverhead);

@@ -232,7 +232,7 @@ double RooflineCostModel::price(Op op, const IterationShape& s, bool* /*fell_bac
 }
 
 IterationCost RooflineCostModel::estimate(const BatchShape& batch) const {
-  return assemble(*this, dims_, batch, p_.pipeline_mode, overhead_ns(batch));
+  return assemble(*this, dims_, batch, p_.pipeline_mode, overhead_ns(batch), nullptr, &memo_);
 }
 
 IterationCost RooflineCostModel::explain(const BatchShape& batch, OpTimes* detail) const {

@@ -121,6 +121,8 @@ class RooflineCostModel final : public CostModel {
   double peak_flops_ = 0, peak_attn_flops_ = 0, bw_bytes_per_ns_ = 0, link_bytes_per_ns_ = 0;
   double overhead_ns_ = 0, min_kernel_ns_ = 0, comm_latency_ns_ = 0, collective_base_ns_ = 0;
   double gemm_floor_ns_ = 0, attention_floor_ns_ = 0, attention_per_seq_ns_ = 0;
+  // `estimate` remembers the non-attention ops' sums by (tokens, seqs): exact (iteration.h).
+  mutable TokenOpsMemo memo_;
 };
 
 }  // namespace servesim
