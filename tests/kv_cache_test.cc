@@ -23,23 +23,32 @@ TEST(KvCache, PrivateBlocksAreCountedAndCheckedBothWays) {
   EXPECT_EQ(kv.blocks_for_tokens(16), 1);
 }
 
+using Handles = std::vector<KvCache::BlockHandle>;
+
 TEST(KvCache, SharedPrefixIsReferencedNotDuplicated) {
   KvCache kv(10, 16, true);
   const std::vector<std::uint64_t> a = {1, 2, 3};
   EXPECT_EQ(kv.match(a).present, 0);
-  kv.acquire(a, 0, 100);
+  Handles ha, hb;
+  kv.acquire(a, 0, 100, ha);
+  ASSERT_EQ(ha.size(), 3u);
   EXPECT_EQ(kv.used_blocks(), 3);
   EXPECT_EQ(kv.match(a).computed, 0) << "not computed until its prefill writes it";
-  kv.mark_computed(a);
+  kv.mark_computed(ha);
   const std::vector<std::uint64_t> b = {1, 2, 9};
   const KvCache::Match m = kv.match(b);
   EXPECT_EQ(m.present, 2);
   EXPECT_EQ(m.computed, 2);
   EXPECT_EQ(m.evictable, 0);
-  kv.acquire(b, m.present, 200);
+  kv.acquire(b, m.present, 200, hb);
+  EXPECT_EQ(hb[0], ha[0]) << "a shared block has one handle";
+  EXPECT_EQ(hb[1], ha[1]);
+  EXPECT_NE(hb[2], ha[2]);
   EXPECT_EQ(kv.used_blocks(), 4) << "blocks 1 and 2 are shared";
   EXPECT_EQ(kv.hashed_references(), 6);
-  kv.release_hashed(a, 300);
+  kv.release_hashed(ha, 300);
+  EXPECT_THROW(kv.release_hashed(std::vector<KvCache::BlockHandle>{ha[2]}, 300), std::logic_error)
+      << "a released reference cannot be released again";
   EXPECT_EQ(kv.used_blocks(), 3)
       << "block 3 is evictable now, blocks 1 and 2 still referenced by b";
   EXPECT_EQ(kv.free_blocks(), 7);
@@ -48,9 +57,10 @@ TEST(KvCache, SharedPrefixIsReferencedNotDuplicated) {
 TEST(KvCache, EvictableBlocksAreRevivedOrEvictedLruDeepestFirst) {
   KvCache kv(4, 16, true);
   const std::vector<std::uint64_t> p = {11, 12, 13};
-  kv.acquire(p, 0, 10);
-  kv.mark_computed(p);
-  kv.release_hashed(p, 20);  // all three evictable, same time: deepest (13) goes first
+  Handles hp, hq;
+  kv.acquire(p, 0, 10, hp);
+  kv.mark_computed(hp);
+  kv.release_hashed(hp, 20);  // all three evictable, same time: deepest (13) goes first
   EXPECT_EQ(kv.free_blocks(), 4);
   EXPECT_EQ(kv.cached_blocks(), 3);
   kv.allocate(2);  // 1 unallocated + evicts 13
@@ -60,7 +70,7 @@ TEST(KvCache, EvictableBlocksAreRevivedOrEvictedLruDeepestFirst) {
   const std::vector<std::uint64_t> q = {11};
   const KvCache::Match m = kv.match(q);
   EXPECT_EQ(m.evictable, 1);
-  kv.acquire(q, m.present, 30);
+  kv.acquire(q, m.present, 30, hq);
   EXPECT_EQ(kv.free_blocks(), 1);
   kv.allocate(1);
   EXPECT_EQ(kv.match(p).present, 1);
@@ -73,14 +83,15 @@ TEST(KvCache, EvictableBlocksAreRevivedOrEvictedLruDeepestFirst) {
 TEST(KvCache, SameInstantReleasesKeepExactOrderAcrossAnEviction) {
   KvCache kv(5, 16, true);
   const std::vector<std::uint64_t> a = {101, 102}, b = {201, 202, 203};
-  kv.acquire(a, 0, 1);
-  kv.acquire(b, 0, 1);
-  kv.mark_computed(a);
-  kv.mark_computed(b);
-  kv.release_hashed(a, 10);
+  Handles ha, hb;
+  kv.acquire(a, 0, 1, ha);
+  kv.acquire(b, 0, 1, hb);
+  kv.mark_computed(ha);
+  kv.mark_computed(hb);
+  kv.release_hashed(ha, 10);
   kv.allocate(1);  // evicts 102, the deeper of A
   EXPECT_EQ(kv.match(a).present, 1);
-  kv.release_hashed(b, 10);
+  kv.release_hashed(hb, 10);
   kv.allocate(1);  // now 203 (depth 2) is the oldest-deepest
   EXPECT_EQ(kv.match(b).present, 2) << "203 must go before 101";
   EXPECT_EQ(kv.match(a).present, 1) << "101 (depth 0) must outlive 203 and 202";
@@ -97,8 +108,9 @@ TEST(KvCache, SameInstantReleasesKeepExactOrderAcrossAnEviction) {
 TEST(KvCache, UncomputedBlocksAreDroppedNotCached) {
   KvCache kv(4, 16, true);
   const std::vector<std::uint64_t> p = {5, 6};
-  kv.acquire(p, 0, 1);
-  kv.release_hashed(p, 2);  // its prefill never ran (e.g. preempted first)
+  Handles h;
+  kv.acquire(p, 0, 1, h);
+  kv.release_hashed(h, 2);  // its prefill never ran (e.g. preempted first)
   EXPECT_EQ(kv.cached_blocks(), 0);
   EXPECT_EQ(kv.free_blocks(), 4);
 }

@@ -211,7 +211,8 @@ std::int32_t Instance::admit_head(std::int32_t max_chunk_tokens, std::int64_t re
   if (kv_.prefix_caching()) {
     const std::vector<std::uint64_t>& hashes = prompt_block_hashes(r);
     const KvCache::Match m = kv_.match(hashes);
-    kv_.acquire(hashes, m.present, sim_.now());
+    r.block_handles.clear();
+    kv_.acquire(hashes, m.present, sim_.now(), r.block_handles);
     hashed = static_cast<std::int64_t>(hashes.size());
     // A hit is the run of leading computed blocks, never the whole prompt: the last block is
     // always computed again (it produces the first token).
@@ -367,9 +368,8 @@ void Instance::leave_decode(RequestSlot slot, RequestState& r, bool finished) {
 
 void Instance::release_kv(RequestState& r) {
   if (r.hashed_blocks_held > 0) {
-    kv_.release_hashed(std::span<const std::uint64_t>(
-                           r.block_hashes.data(), static_cast<std::size_t>(r.hashed_blocks_held)),
-                       sim_.now());
+    kv_.release_hashed(r.block_handles, sim_.now());
+    r.block_handles.clear();
   }
   kv_.release(r.kv_blocks - r.hashed_blocks_held);
   r.kv_blocks = 0;
@@ -476,7 +476,8 @@ KvLease Instance::detach(RequestSlot slot) {
   }
   lease.blocks = r.kv_blocks;
   if (r.hashed_blocks_held > 0) {
-    lease.hashed.assign(r.block_hashes.begin(), r.block_hashes.begin() + r.hashed_blocks_held);
+    lease.hashed.assign(r.block_handles.begin(), r.block_handles.end());
+    r.block_handles.clear();
   }
   leased_private_blocks_ += lease.blocks - static_cast<std::int64_t>(lease.hashed.size());
   leased_hashed_refs_ += static_cast<std::int64_t>(lease.hashed.size());
@@ -721,7 +722,8 @@ void Instance::on_complete(std::size_t b) {
       const auto to = std::min(static_cast<std::size_t>(r.prefilled_tokens / kv_.block_size()),
                                static_cast<std::size_t>(r.hashed_blocks_held));
       if (to > from)
-        kv_.mark_computed(std::span<const std::uint64_t>(r.block_hashes.data() + from, to - from));
+        kv_.mark_computed(
+            std::span<const KvCache::BlockHandle>(r.block_handles.data() + from, to - from));
     }
     if (r.prefilled_tokens == r.prefill_target_tokens) {
       ongoing_prefills_.erase(std::find(ongoing_prefills_.begin(), ongoing_prefills_.end(), slot));
@@ -799,6 +801,10 @@ void Instance::check_consistency() const {
     }
     if (r.instance_id != id_)
       throw std::logic_error(me + ": " + request_text(r) + " runs here but names another instance");
+    if (r.block_handles.size() != static_cast<std::size_t>(r.hashed_blocks_held))
+      throw std::logic_error(me + ": " + request_text(r) + " holds " +
+                             std::to_string(r.block_handles.size()) + " block handles for " +
+                             std::to_string(r.hashed_blocks_held) + " hashed blocks");
     private_held += blocks - r.hashed_blocks_held;
     hashed_held += r.hashed_blocks_held;
   }

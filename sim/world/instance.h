@@ -73,8 +73,8 @@ struct InstanceOptions {
 struct KvLease {
   InstanceId instance = -1;
   RequestSlot slot = kNoSlot;
-  std::int64_t blocks = 0;            // hashed + private
-  std::vector<std::uint64_t> hashed;  // prefix blocks whose references the lease holds
+  std::int64_t blocks = 0;                   // hashed + private
+  std::vector<KvCache::BlockHandle> hashed;  // prefix blocks whose references the lease holds
 };
 
 // Why a request left an instance.

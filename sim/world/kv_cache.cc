@@ -24,27 +24,44 @@ std::size_t KvCache::find(std::uint64_t key) const {
   if (slots_.empty()) return kNpos;
   for (std::size_t i = key & mask_;; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
-    if (!s.used) return kNpos;
+    if (s.entry == kEmpty) return kNpos;
     if (s.key == key) return i;
   }
 }
 
-std::size_t KvCache::insert(std::uint64_t key) {
+KvCache::BlockHandle KvCache::insert(std::uint64_t key) {
   if (2 * (size_ + 1) > slots_.size()) grow();
   std::size_t i = key & mask_;
-  while (slots_[i].used) i = (i + 1) & mask_;
-  slots_[i] = Slot{};
-  slots_[i].used = true;
-  slots_[i].key = key;
+  while (slots_[i].entry != kEmpty) i = (i + 1) & mask_;
+  BlockHandle h;
+  if (!free_entries_.empty()) {
+    h = free_entries_.back();
+    free_entries_.pop_back();
+  } else {
+    h = static_cast<BlockHandle>(entries_.size());
+    entries_.emplace_back();
+  }
+  entries_[h] = Entry{};
+  entries_[h].key = key;
+  slots_[i] = Slot{key, h};
   ++size_;
-  return i;
+  return h;
+}
+
+void KvCache::erase(BlockHandle h) {
+  const std::size_t i = find(entries_[h].key);
+  if (i == kNpos || slots_[i].entry != h) throw std::logic_error("KV cache: entry not in table");
+  erase_at(i);
+  entries_[h].stamp = 0;
+  entries_[h].refs = 0;
+  free_entries_.push_back(h);
 }
 
 void KvCache::erase_at(std::size_t i) {
   ++epoch_;
   // Backward-shift deletion keeps every probe sequence unbroken without tombstones.
   std::size_t hole = i;
-  for (std::size_t j = (i + 1) & mask_; slots_[j].used; j = (j + 1) & mask_) {
+  for (std::size_t j = (i + 1) & mask_; slots_[j].entry != kEmpty; j = (j + 1) & mask_) {
     const std::size_t home = slots_[j].key & mask_;
     // Move j into the hole when its home is not cyclically in (hole, j].
     const bool home_after_hole =
@@ -63,30 +80,29 @@ void KvCache::grow() {
   old.swap(slots_);
   slots_.assign(old.size() * 2, Slot{});
   mask_ = slots_.size() - 1;
-  size_ = 0;
   for (const Slot& s : old) {
-    if (!s.used) continue;
+    if (s.entry == kEmpty) continue;
     std::size_t i = s.key & mask_;
-    while (slots_[i].used) i = (i + 1) & mask_;
+    while (slots_[i].entry != kEmpty) i = (i + 1) & mask_;
     slots_[i] = s;
-    ++size_;
   }
 }
 
 // ------------------------------------------------------------------------------- evictor
 
-bool KvCache::stale(const EvictItem& it) const { return find_live(it) == kNpos; }
-
-std::size_t KvCache::find_live(const EvictItem& it) const {
-  const std::size_t i = find(it.key);
-  return (i == kNpos || slots_[i].stamp != it.stamp || slots_[i].refs != 0) ? kNpos : i;
+bool KvCache::live(const EvictItem& it) const {
+  const Entry& e = entries_[it.entry];
+  return e.stamp == it.stamp && e.refs == 0;
 }
 
-void KvCache::push_evictable(Slot& s) {
-  s.stamp = next_stamp_++;
-  if (!pending_.empty() && s.last_access_ns != pending_time_) flush_pending();
-  pending_time_ = s.last_access_ns;
-  pending_.push_back(EvictItem{s.last_access_ns, -s.depth, s.stamp, s.key});
+bool KvCache::stale(const EvictItem& it) const { return !live(it); }
+
+void KvCache::push_evictable(BlockHandle h) {
+  Entry& e = entries_[h];
+  e.stamp = next_stamp_++;
+  if (!pending_.empty() && e.last_access_ns != pending_time_) flush_pending();
+  pending_time_ = e.last_access_ns;
+  pending_.push_back(EvictItem{e.last_access_ns, -e.depth, e.stamp, e.key, h});
   if (pending_is_heap_) std::push_heap(pending_.begin(), pending_.end(), evicts_later);
   ++evictable_;
 }
@@ -118,9 +134,12 @@ void KvCache::take_unallocated_or_evict() {
     EvictItem it;
     if (fifo_head_ < fifo_.size()) {
       it = fifo_[fifo_head_++];
-      // The items behind it are evicted next: start loading their slots now.
-      if (fifo_head_ + kPrefetchAhead < fifo_.size())
-        prefetch_slot(fifo_[fifo_head_ + kPrefetchAhead].key);
+      // The items behind it are evicted next: start loading their entries and slots now.
+      if (fifo_head_ + kPrefetchAhead < fifo_.size()) {
+        const EvictItem& next = fifo_[fifo_head_ + kPrefetchAhead];
+        __builtin_prefetch(&entries_[next.entry]);
+        prefetch_slot(next.key);
+      }
     } else {
       // Everything older is gone: evict from the current instant's batch directly (it stays a
       // heap, so blocks released later at the same instant still take their exact place).
@@ -133,9 +152,8 @@ void KvCache::take_unallocated_or_evict() {
       it = pending_.back();
       pending_.pop_back();
     }
-    const std::size_t i = find_live(it);
-    if (i == kNpos) continue;  // stale
-    erase_at(i);
+    if (!live(it)) continue;  // stale
+    erase(it.entry);
     --evictable_;
     ++evictions_;
     if (fifo_head_ > 4096 && 2 * fifo_head_ > fifo_.size()) {  // reclaim the consumed front
@@ -178,70 +196,77 @@ KvCache::Match KvCache::match(std::span<const std::uint64_t> hashes) const {
     prefetch_ahead(hashes, k);
     const std::size_t i = find(hashes[k]);
     if (i == kNpos) break;
-    const Slot& s = slots_[i];
+    const Entry& e = entries_[slots_[i].entry];
     ++m.present;
-    if (s.refs == 0) ++m.evictable;
-    computed_run = computed_run && s.computed;
+    if (e.refs == 0) ++m.evictable;
+    computed_run = computed_run && e.computed;
     if (computed_run) ++m.computed;
   }
   return m;
 }
 
-void KvCache::acquire(std::span<const std::uint64_t> hashes, std::int32_t present, TimeNs now_ns) {
-  prefetch_first(hashes);
-  for (std::size_t k = 0; k < hashes.size(); ++k) {
-    prefetch_ahead(hashes, k);
-    std::size_t i = find(hashes[k]);
-    if (i == kNpos && k < static_cast<std::size_t>(present)) {
-      throw std::logic_error("KV cache: acquiring a prefix block that is not cached");
-    }
-    if (i == kNpos) {  // a new entry on a fresh block
-      take_unallocated_or_evict();
-      i = insert(hashes[k]);
-      slots_[i].depth = static_cast<std::int32_t>(k);
-      ++live_hashed_;
-    } else if (slots_[i].refs == 0) {  // revive an evictable entry: its heap item goes stale
-      --evictable_;
-      ++live_hashed_;
-      slots_[i].stamp = 0;
-    }
-    // (An entry found past `present` cannot happen while every cached block's prefix is cached
-    // too, which LRU with deepest-first ties preserves; it would simply be shared.)
-    Slot& s = slots_[i];
-    ++s.refs;
-    ++references_;
-    s.last_access_ns = now_ns;
-  }
-}
-
-void KvCache::mark_computed(std::span<const std::uint64_t> hashes) {
+void KvCache::acquire(std::span<const std::uint64_t> hashes, std::int32_t present, TimeNs now_ns,
+                      std::vector<BlockHandle>& handles) {
   prefetch_first(hashes);
   for (std::size_t k = 0; k < hashes.size(); ++k) {
     prefetch_ahead(hashes, k);
     const std::size_t i = find(hashes[k]);
-    if (i != kNpos && !slots_[i].computed) {
-      slots_[i].computed = true;
+    if (i == kNpos && k < static_cast<std::size_t>(present)) {
+      throw std::logic_error("KV cache: acquiring a prefix block that is not cached");
+    }
+    BlockHandle h;
+    if (i == kNpos) {  // a new entry on a fresh block
+      take_unallocated_or_evict();
+      h = insert(hashes[k]);
+      entries_[h].depth = static_cast<std::int32_t>(k);
+      ++live_hashed_;
+    } else {
+      h = slots_[i].entry;
+      if (entries_[h].refs == 0) {  // revive an evictable entry: its evictor item goes stale
+        --evictable_;
+        ++live_hashed_;
+        entries_[h].stamp = 0;
+      }
+    }
+    // (An entry found past `present` cannot happen while every cached block's prefix is cached
+    // too, which LRU with deepest-first ties preserves; it would simply be shared.)
+    Entry& e = entries_[h];
+    ++e.refs;
+    ++references_;
+    e.last_access_ns = now_ns;
+    handles.push_back(h);
+  }
+}
+
+void KvCache::mark_computed(std::span<const BlockHandle> handles) {
+  prefetch_entries_first(handles);
+  for (std::size_t k = 0; k < handles.size(); ++k) {
+    prefetch_entry_ahead(handles, k);
+    Entry& e = entries_[handles[k]];
+    if (!e.computed) {
+      e.computed = true;
       ++epoch_;
     }
   }
 }
 
-void KvCache::release_hashed(std::span<const std::uint64_t> hashes, TimeNs now_ns) {
-  prefetch_first(hashes);
-  for (std::size_t k = 0; k < hashes.size(); ++k) {
-    prefetch_ahead(hashes, k);
-    const std::size_t i = find(hashes[k]);
-    if (i == kNpos || slots_[i].refs <= 0)
+void KvCache::release_hashed(std::span<const BlockHandle> handles, TimeNs now_ns) {
+  prefetch_entries_first(handles);
+  for (std::size_t k = 0; k < handles.size(); ++k) {
+    const BlockHandle h = handles[k];
+    if (h >= entries_.size()) throw std::logic_error("KV cache: releasing an unknown block");
+    prefetch_entry_ahead(handles, k);
+    if (entries_[h].refs <= 0)
       throw std::logic_error("KV cache: releasing an unreferenced prefix block");
-    Slot& s = slots_[i];
+    Entry& e = entries_[h];
     --references_;
-    s.last_access_ns = now_ns;
-    if (--s.refs == 0) {
+    e.last_access_ns = now_ns;
+    if (--e.refs == 0) {
       --live_hashed_;
-      if (s.computed) {
-        push_evictable(s);
+      if (e.computed) {
+        push_evictable(h);
       } else {  // never written (its prefill was preempted): nothing worth keeping
-        erase_at(i);
+        erase(h);
         ++unallocated_;
       }
     }

@@ -12,8 +12,13 @@
 // Invariants: unallocated + evictable + private + live hashed == total; a live hashed block has
 // refs > 0; free_blocks() == unallocated + evictable.
 //
-// Structures (long prompts touch thousands of blocks per request, so both are flat): the table
-// is open addressing with linear probing over a power-of-two array, deletion by backward shift.
+// Structures (long prompts touch thousands of blocks per request, so all are flat): each hashed
+// block is an *entry* in a stable array, named by its index (a `BlockHandle`); the table maps a
+// hash to its entry, open addressing with linear probing over a power-of-two array of
+// (hash, handle) pairs, deletion by backward shift. `acquire` hands a request the handles of
+// its blocks, so marking them computed and releasing them touch the entries alone, without a
+// table lookup each; entry indices freed by evictions are reused by the next insertions, so a
+// request's blocks tend to sit side by side.
 // The evictor exploits that access times never decrease: blocks become evictable in time
 // order, so a FIFO in release order is LRU order. Blocks released at the same instant wait in a
 // pending batch that joins the FIFO sorted once time moves on; in the rare case that the FIFO
@@ -100,14 +105,18 @@ class KvCache {
         0;  // among the present ones, evictable (reviving one consumes a free block)
   };
   Match match(std::span<const std::uint64_t> hashes) const;
+  // A hashed block held by a reference: valid from `acquire` until the reference is released.
+  using BlockHandle = std::uint32_t;
   // Takes a reference on hashes[0, present) (reviving evictable ones) and creates entries, each
-  // on a fresh block with one reference, for hashes[present, size). REQUIRES: the blocks this
-  // consumes (size − present + evictable among present) <= free_blocks().
-  void acquire(std::span<const std::uint64_t> hashes, std::int32_t present, TimeNs now_ns);
-  // Marks entries computed (their KV has been written by a finished prefill chunk).
-  void mark_computed(std::span<const std::uint64_t> hashes);
-  // Drops one reference from each entry; entries at zero become evictable, stamped `now_ns`.
-  void release_hashed(std::span<const std::uint64_t> hashes, TimeNs now_ns);
+  // on a fresh block with one reference, for hashes[present, size); appends the handle of each
+  // hash to `handles`. REQUIRES: the blocks this consumes (size − present + evictable among
+  // present) <= free_blocks().
+  void acquire(std::span<const std::uint64_t> hashes, std::int32_t present, TimeNs now_ns,
+               std::vector<BlockHandle>& handles);
+  // Marks blocks computed (their KV has been written by a finished prefill chunk).
+  void mark_computed(std::span<const BlockHandle> handles);
+  // Drops one reference from each block; blocks at zero become evictable, stamped `now_ns`.
+  void release_hashed(std::span<const BlockHandle> handles, TimeNs now_ns);
 
   std::int64_t private_blocks() const { return private_; }
   std::int64_t live_hashed_blocks() const { return live_hashed_; }
@@ -119,20 +128,25 @@ class KvCache {
   std::uint64_t epoch() const { return epoch_; }
 
  private:
-  struct Slot {
+  struct Entry {
     std::uint64_t key = 0;
     TimeNs last_access_ns = 0;
-    std::uint32_t stamp = 0;  // matches the evictor item that may evict it
+    std::uint32_t stamp = 0;  // matches the evictor item that may evict it (0: none; free entry)
     std::int32_t refs = 0;
     std::int32_t depth = 0;  // index of the block in its prefix (deeper = longer prefix)
-    bool used = false;
     bool computed = false;
+  };
+  static constexpr BlockHandle kEmpty = ~BlockHandle{0};
+  struct Slot {
+    std::uint64_t key = 0;
+    BlockHandle entry = kEmpty;  // kEmpty: unused slot
   };
   struct EvictItem {
     TimeNs last_access_ns = 0;
     std::int32_t neg_depth = 0;
     std::uint32_t stamp = 0;
     std::uint64_t key = 0;
+    BlockHandle entry = kEmpty;
     bool operator<(const EvictItem& o) const {  // eviction order: older, then deeper, then key
       if (last_access_ns != o.last_access_ns) return last_access_ns < o.last_access_ns;
       if (neg_depth != o.neg_depth) return neg_depth < o.neg_depth;
@@ -158,11 +172,20 @@ class KvCache {
   void prefetch_ahead(std::span<const std::uint64_t> hashes, std::size_t k) const {
     if (k + kPrefetchAhead < hashes.size()) prefetch_slot(hashes[k + kPrefetchAhead]);
   }
-  std::size_t find_live(const EvictItem& it) const;  // its slot if it still evicts it, or npos
-  std::size_t insert(std::uint64_t key);             // REQUIRES: absent
+  void prefetch_entries_first(std::span<const BlockHandle> handles) const {
+    const std::size_t n = std::min(handles.size(), kPrefetchAhead);
+    for (std::size_t k = 0; k < n; ++k) __builtin_prefetch(entries_.data() + handles[k]);
+  }
+  void prefetch_entry_ahead(std::span<const BlockHandle> handles, std::size_t k) const {
+    if (k + kPrefetchAhead < handles.size())
+      __builtin_prefetch(entries_.data() + handles[k + kPrefetchAhead]);
+  }
+  bool live(const EvictItem& it) const;   // whether it still evicts its entry
+  BlockHandle insert(std::uint64_t key);  // a new entry (REQUIRES: absent)
+  void erase(BlockHandle h);              // drops the entry and its table slot
   void erase_at(std::size_t i);
   void grow();
-  void push_evictable(Slot& s);
+  void push_evictable(BlockHandle h);
   void flush_pending();
   void purge_stale();
   bool stale(const EvictItem& it) const;
@@ -180,6 +203,8 @@ class KvCache {
   int block_size_;
   bool prefix_caching_;
   std::vector<Slot, HugePageAllocator<Slot>> slots_;  // power-of-two size; load factor <= 1/2
+  std::vector<Entry, HugePageAllocator<Entry>> entries_;
+  std::vector<BlockHandle> free_entries_;  // erased entries, reused last-in first-out
   std::size_t size_ = 0;
   std::size_t mask_ = 0;
   std::vector<EvictItem> fifo_;  // items [fifo_head_, end) in eviction order

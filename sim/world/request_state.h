@@ -62,12 +62,14 @@ struct RequestState {
   std::int64_t kv_blocks = 0;           // blocks held on the device (hashed + private); stale while
                                         // decoding: DecodeGroup::blocks_of gives the live count
   std::int64_t swapped_blocks = 0;      // blocks held in host memory while swapped
-  std::int32_t hashed_blocks_held = 0;  // references held on block_hashes[0, n)
+  std::int32_t hashed_blocks_held = 0;  // references held on block_hashes[0, n), by the
+                                        // handles in block_handles (KvCache::BlockHandle)
   // Prefix caching: hashes of the request's full prompt blocks for a block size of
   // `block_hashes_block_size` tokens (0: not computed). Recomputed on an instance whose block
   // size differs.
   std::int32_t block_hashes_block_size = 0;
   std::vector<std::uint64_t> block_hashes;
+  std::vector<std::uint32_t> block_handles;
 
   // ---- decode bookkeeping: joined decode group `decode_group` after `join_step` of its steps
   // had completed, with `kv_tokens_at_join` tokens in the cache and `generated_at_join` emitted.

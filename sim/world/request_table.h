@@ -29,10 +29,13 @@ class RequestTable {
     // arrive moved in from the workload).
     RequestState& s = states_[slot];
     std::vector<std::uint64_t> blocks = std::move(s.block_hashes);
+    std::vector<std::uint32_t> handles = std::move(s.block_handles);
     s = RequestState{};
     ++generations_[slot];
     blocks.clear();
+    handles.clear();
     s.block_hashes = std::move(blocks);
+    s.block_handles = std::move(handles);
     ++live_;
     return slot;
   }
@@ -40,6 +43,7 @@ class RequestTable {
     ++generations_[slot];
     states_[slot].req.prefix_hashes.clear();
     states_[slot].block_hashes.clear();
+    states_[slot].block_handles.clear();
     free_.push_back(slot);
     --live_;
   }
