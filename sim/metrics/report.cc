@@ -458,10 +458,9 @@ ReportResult write_report(const ReportOptions& o) {
     // Per-client service of the first run with several clients.
     std::string client_run;
     for (const std::string& id : run_ids) {
-      if (db.rows("SELECT count(DISTINCT client_id) FROM client_service WHERE run_id = " +
-                  id)[0][0] != "0" &&
-          std::stoi(db.rows("SELECT count(DISTINCT client_id) FROM client_service WHERE run_id = " +
-                            id)[0][0]) > 1) {
+      const std::string clients = db.rows(
+          "SELECT count(DISTINCT client_id) FROM client_service WHERE run_id = " + id)[0][0];
+      if (std::stoi(clients) > 1) {
         client_run = id;
         break;
       }

@@ -17,14 +17,17 @@ namespace servesim {
 
 namespace {
 
+std::string lower_case(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 // The key of `keys` whose lower-cased name contains one of `words` ("" when none does).
 std::string guess_key(const std::vector<std::string>& keys,
                       std::initializer_list<const char*> words) {
   for (const char* w : words) {
     for (const std::string& k : keys) {
-      std::string lower = k;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower.find(w) != std::string::npos) return k;
+      if (lower_case(k).find(w) != std::string::npos) return k;
     }
   }
   return "";
@@ -43,8 +46,7 @@ std::string jsonl_hint(std::string_view first_line) {
   const std::string prompt = guess_key(keys, {"prompt", "context", "input"});
   const std::string output = guess_key(keys, {"output", "generated", "completion", "decode"});
   std::string unit = "s";
-  std::string lower = arrival;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = lower_case(arrival);
   if (arrival == "StartTimeOffset" || lower.ends_with("_ns")) unit = "ns";
   if (lower.ends_with("_us")) unit = "us";
   if (lower.ends_with("_ms")) unit = "ms";
