@@ -20,7 +20,9 @@
 // requests in them.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
@@ -101,6 +103,34 @@ class QueueOrder {
   virtual void on_decode_step(const DecodeStepInfo& /*step*/) {}
   // A request admitted here left the instance (finished, or moved away after its admission).
   virtual void on_leave(const QueuedRequest& /*r*/) {}
+};
+
+// First come, first served, as vLLM's waiting deque: an arrival (or a request moved in) joins
+// the back; a recompute-preempted request goes back to the front, ahead of everything that
+// waits (vLLM's waiting.extendleft). O(1) everything but remove(), which is O(queue). `fcfs`
+// is this order; `rpm` adds its admission limit.
+class FifoQueueOrder : public QueueOrder {
+ public:
+  void push(const QueuedRequest& r, Reason why) override {
+    if (why == Reason::kPreempted) {
+      queue_.push_front(r.slot);
+    } else {
+      queue_.push_back(r.slot);
+    }
+  }
+  bool empty() const override { return queue_.empty(); }
+  std::size_t size() const override { return queue_.size(); }
+  RequestSlot head() override { return queue_.front(); }
+  void pop_head() override { queue_.pop_front(); }
+  bool remove(RequestSlot slot) override {
+    const auto it = std::find(queue_.begin(), queue_.end(), slot);
+    if (it == queue_.end()) return false;
+    queue_.erase(it);
+    return true;
+  }
+
+ private:
+  std::deque<RequestSlot> queue_;
 };
 
 std::unique_ptr<QueueOrder> make_queue_order(ConfigNode cfg, const QueueOrderContext& ctx);

@@ -10,7 +10,7 @@
 namespace servesim {
 namespace {
 
-class RpmOrder final : public QueueOrder {
+class RpmOrder final : public FifoQueueOrder {
  public:
   RpmOrder(ConfigNode& cfg, const QueueOrderContext&) {
     limit_ = cfg.get<std::int64_t>("requests_per_minute", 10,
@@ -23,31 +23,10 @@ class RpmOrder final : public QueueOrder {
     w.push_back(now);
     return nullptr;
   }
-  void push(const QueuedRequest& r, Reason why) override {
-    if (why == Reason::kPreempted) {
-      queue_.push_front(r.slot);
-    } else {
-      queue_.push_back(r.slot);
-    }
-  }
-  bool empty() const override { return queue_.empty(); }
-  std::size_t size() const override { return queue_.size(); }
-  RequestSlot head() override { return queue_.front(); }
-  void pop_head() override { queue_.pop_front(); }
-  bool remove(RequestSlot slot) override {
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-      if (*it == slot) {
-        queue_.erase(it);
-        return true;
-      }
-    }
-    return false;
-  }
 
  private:
   std::int64_t limit_ = 10;
   std::map<std::uint32_t, std::deque<TimeNs>> window_;
-  std::deque<RequestSlot> queue_;
 };
 
 }  // namespace
