@@ -1,6 +1,6 @@
 // tests/merge_test.cc — `servesim merge` and the placement search's use of it: runs copied with
-// new ids and every row that carries run_id, sources recorded, a second merge with --resume adds
-// nothing, a database of another schema is refused and leaves the output as it was.
+// new ids and every row that carries run_id, sources recorded, run_id indexes once a file holds
+// several runs, a second merge with --resume adds nothing, a database of another schema is refused and leaves the output as it was.
 #include "sim/metrics/merge.h"
 
 #include <gtest/gtest.h>
@@ -28,8 +28,15 @@ TEST(Merge, CopiesRunsWithNewIdsAndRecordsSources) {
             0);
   ASSERT_EQ(
       run_cli("run scenarios/quickstart.yaml -o '" + out + "'" + args + " --seed 4").exit_code, 0);
+  // The run_id indexes exist once a file holds a second run (a file of one run needs none).
+  const std::string indexes =
+      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE '%\\_run' ESCAPE '\\'";
+  EXPECT_EQ(query(b, indexes), "0\n");
+  EXPECT_EQ(query(out, indexes), "0\n");
+  EXPECT_EQ(query(a, indexes), "6\n");
   const auto r = run_cli("merge '" + out + "' '" + a + "' '" + b + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(query(out, indexes), "6\n") << "merge made the file one of several runs";
   EXPECT_NE(r.output.find("merged 3 run(s)"), std::string::npos);
   EXPECT_EQ(query(out, "SELECT run_id, seed FROM runs ORDER BY run_id"),
             "1\t4\n2\t1\n3\t2\n4\t3\n");

@@ -104,6 +104,7 @@ std::vector<std::int64_t> merge_results(const std::string& out_path,
         ids.push_back(new_id);
       }
     }
+    if (std::stoll(out.rows("SELECT count(*) FROM runs")[0][0]) > 1) out.exec(kRunIdIndexesSql);
     out.exec("COMMIT");
   } catch (...) {
     try {

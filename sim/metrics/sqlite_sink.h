@@ -56,6 +56,10 @@ struct InstanceRow {
 
 inline constexpr int kResultsSchemaVersion = 5;
 
+// The indexes on run_id of the big tables (IF NOT EXISTS): made when a file holds a second run,
+// by end_run and by merge.
+extern const char* const kRunIdIndexesSql;
+
 class SqliteSink {
  public:
   // Opens or creates `path` and its tables. Throws OutputError naming the path.
