@@ -1,6 +1,7 @@
 // tests/merge_test.cc — `servesim merge` and the placement search's use of it: runs copied with
 // new ids and every row that carries run_id, sources recorded, run_id indexes once a file holds
-// several runs, a second merge with --resume adds nothing, a database of another schema is refused and leaves the output as it was.
+// several runs, a second merge with --resume adds nothing, a database of another schema is refused
+// and leaves the output as it was.
 #include "sim/metrics/merge.h"
 
 #include <gtest/gtest.h>
